@@ -1,0 +1,190 @@
+"""Train the embedded model on ShapesBench scenes (v-prediction, min-SNR weighting, EMA).
+
+    python -m dragon_widgets.models.train --out runs/embedded --minutes 120 \
+        --export dragon_widgets/models/embedded
+
+Reproducible from ``--seed`` (each step's data comes from ``default_rng([seed, step])``) and
+resumable: re-running with the same ``--out`` continues from ``checkpoint.pt``. Every checkpoint
+also writes a sample grid, a jsonl log line with validation loss and inversion PSNR, and (with
+``--export``) the EMA weights as a diffusers pipeline folder. Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..bench.scenes import caption, render, sample_scene, to_uint8
+from .build import IMAGE_SIZE, build_components, save_pipeline
+
+
+def make_batch(seed: int, step: int, batch: int, drop: float) -> tuple[torch.Tensor, list[str]]:
+    """Images in [-1, 1] (B, 3, H, W) and captions ("" with probability ``drop``)."""
+    rng = np.random.default_rng([seed, step])
+    imgs, caps = [], []
+    for _ in range(batch):
+        scene = sample_scene(rng)
+        imgs.append(render(scene, IMAGE_SIZE)[0])
+        caps.append("" if rng.random() < drop else caption(scene))
+    x = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2) * 2 - 1
+    return x, caps
+
+
+def encode_text(tokenizer, text_encoder, caps: list[str]) -> torch.Tensor:
+    ids = tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                    return_tensors="pt").input_ids
+    return text_encoder(ids).last_hidden_state
+
+
+@torch.no_grad()
+def inversion_psnr(comp: dict, n: int = 8, steps: int = 50) -> float:
+    """Mean PSNR of DDIM inversion → reconstruction on ``n`` fixed held-out scenes (empty prompt)."""
+    from diffusers import DDIMInverseScheduler, DDIMScheduler
+
+    unet, te, tok, vae = comp["unet"], comp["text_encoder"], comp["tokenizer"], comp["vae"]
+    fwd = DDIMScheduler.from_config(comp["scheduler"].config)
+    inv = DDIMInverseScheduler.from_config(comp["scheduler"].config)
+    fwd.set_timesteps(steps)
+    inv.set_timesteps(steps)
+    rng = np.random.default_rng(10_000)
+    x = torch.from_numpy(np.stack([render(sample_scene(rng), IMAGE_SIZE)[0] for _ in range(n)])).permute(0, 3, 1, 2) * 2 - 1
+    emb = encode_text(tok, te, [""] * n)
+    z = vae.encode(x).latent_dist.mode()
+    for t in inv.timesteps:
+        z = inv.step(unet(z, t, encoder_hidden_states=emb).sample, t, z).prev_sample
+    for t in fwd.timesteps:
+        z = fwd.step(unet(z, t, encoder_hidden_states=emb).sample, t, z).prev_sample
+    rec = vae.decode(z).sample.clamp(-1, 1)
+    mse = ((rec - x) / 2).pow(2).flatten(1).mean(1)
+    return float((10 * torch.log10(1 / mse.clamp_min(1e-10))).mean())
+
+
+@torch.no_grad()
+def sample_grid(comp: dict, path: Path, seed: int = 0, steps: int = 25, cfg: float = 3.0) -> None:
+    """Caption-conditioned samples with the stock diffusers pipeline, as a PNG grid."""
+    from diffusers import StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline(**comp, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    rng = np.random.default_rng(20_000)
+    caps = [caption(sample_scene(rng)) for _ in range(8)]
+    out = pipe(caps, num_inference_steps=steps, guidance_scale=cfg, height=IMAGE_SIZE, width=IMAGE_SIZE,
+               generator=torch.Generator().manual_seed(seed), output_type="np").images
+    grid = np.concatenate([np.concatenate(list(out[:4]), 1), np.concatenate(list(out[4:]), 1)], 0)
+    from PIL import Image
+
+    Image.fromarray(to_uint8(grid)).resize((grid.shape[1] * 3, grid.shape[0] * 3), Image.NEAREST).save(path)
+    path.with_suffix(".txt").write_text("\n".join(caps) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="runs/embedded", help="run folder (checkpoint, log, samples)")
+    p.add_argument("--export", default=None, help="write EMA weights here as a pipeline at each checkpoint")
+    p.add_argument("--minutes", type=float, default=120, help="wall-clock budget of this sitting")
+    p.add_argument("--max-steps", type=int, default=40_000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--caption-dropout", type=float, default=0.2)
+    p.add_argument("--min-snr", type=float, default=5.0, help="min-SNR-gamma loss weighting (0 = off)")
+    p.add_argument("--ckpt-every-min", type=float, default=10)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast on CPU")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    comp = build_components()
+    unet, te = comp["unet"], comp["text_encoder"]
+    ema_unet, ema_te = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(te).requires_grad_(False)
+    params = list(unet.parameters()) + list(te.parameters())
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
+    step, elapsed_before = 0, 0.0
+    ck = out / "checkpoint.pt"
+    if ck.exists():
+        s = torch.load(ck, weights_only=False)
+        unet.load_state_dict(s["unet"]); te.load_state_dict(s["te"])
+        ema_unet.load_state_dict(s["ema_unet"]); ema_te.load_state_dict(s["ema_te"])
+        opt.load_state_dict(s["opt"]); step, elapsed_before = s["step"], s["elapsed"]
+        torch.set_rng_state(s["torch_rng"])
+        print(json.dumps(dict(resumed=str(ck), step=step)), flush=True)
+    sched = comp["scheduler"]
+    acp = sched.alphas_cumprod
+    tok = comp["tokenizer"]
+    log = (out / "log.jsonl").open("a")
+    (out / "args.json").write_text(json.dumps(vars(a), indent=1))
+
+    def save(tag: str) -> None:
+        torch.save(dict(unet=unet.state_dict(), te=te.state_dict(), ema_unet=ema_unet.state_dict(),
+                        ema_te=ema_te.state_dict(), opt=opt.state_dict(), step=step,
+                        elapsed=elapsed_before + time.perf_counter() - start, torch_rng=torch.get_rng_state()),
+                   out / "checkpoint.tmp")
+        (out / "checkpoint.tmp").replace(ck)
+        ema_comp = dict(comp, unet=ema_unet.eval(), text_encoder=ema_te.eval())
+        psnr = inversion_psnr(ema_comp)
+        sample_grid(ema_comp, out / f"samples_{step:06d}.png")
+        if a.export:
+            save_pipeline(a.export, ema_comp, fp16=True)
+        rec = dict(ckpt=tag, step=step, minutes=round((elapsed_before + time.perf_counter() - start) / 60, 1),
+                   inversion_psnr=round(psnr, 2))
+        print(json.dumps(rec), flush=True)
+        log.write(json.dumps(rec) + "\n"); log.flush()
+
+    start = time.perf_counter()
+    next_ck = a.ckpt_every_min * 60
+    losses: list[float] = []
+    unet.train(); te.train()
+    while step < a.max_steps and time.perf_counter() - start < a.minutes * 60:
+        x0, caps = make_batch(a.seed, step, a.batch, a.caption_dropout)
+        z0 = comp["vae"].encode(x0).latent_dist.mode() * comp["vae"].config.scaling_factor
+        noise = torch.randn_like(z0)
+        t = torch.randint(0, sched.config.num_train_timesteps, (a.batch,))
+        zt = sched.add_noise(z0, noise, t)
+        target = sched.get_velocity(z0, noise, t)
+        snr = acp[t] / (1 - acp[t])
+        w = (snr.clamp(max=a.min_snr) / (snr + 1)) if a.min_snr > 0 else torch.ones_like(snr)
+        lr = a.lr * min(1.0, (step + 1) / a.warmup)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            emb = encode_text(tok, te, caps)
+            pred = unet(zt, t, encoder_hidden_states=emb).sample
+        loss = (w * (pred.float() - target).pow(2).flatten(1).mean(1)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        d = min(a.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for em, m in ((ema_unet, unet), (ema_te, te)):
+                for pe, pm in zip(em.parameters(), m.parameters()):
+                    pe.lerp_(pm, 1 - d)
+        losses.append(loss.item())
+        step += 1
+        if step % 50 == 0:
+            el = time.perf_counter() - start
+            rec = dict(step=step, loss=round(float(np.mean(losses[-50:])), 5), lr=lr,
+                       s_per_step=round(el / max(1, len(losses)), 3))
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n"); log.flush()
+        if time.perf_counter() - start > next_ck:
+            save(f"{step}")
+            next_ck += a.ckpt_every_min * 60
+    save(f"{step}-final")
+
+
+if __name__ == "__main__":
+    main()
