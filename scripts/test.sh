@@ -9,16 +9,14 @@ KEY=$(cat pyproject.toml scripts/test.sh | sha256sum | cut -c1-16)
 VENV=$CACHE/venv-$KEY
 PY=${PYTHON:-python3}
 
-if [ ! -x "$VENV/bin/python" ]; then
+if [ ! -f "$VENV/.complete" ]; then
   echo "== creating test venv $VENV"
-  rm -rf "$VENV.tmp"
-  "$PY" -m venv "$VENV.tmp"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
   # The CPU wheel of torch lies on this machine's disk; a bare 'torch' could pull a multi-GB CUDA build.
-  "$VENV.tmp/bin/pip" install -q torch==2.13.0 || "$VENV.tmp/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu
-  "$VENV.tmp/bin/pip" install -q -e ".[test]"
-  mv "$VENV.tmp" "$VENV"
-  # the editable install recorded the .tmp path in its scripts; reinstall the project into the final venv
-  "$VENV/bin/pip" install -q --no-deps -e .
+  "$VENV/bin/pip" install -q torch==2.13.0 || "$VENV/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu
+  "$VENV/bin/pip" install -q -e ".[test]"
+  touch "$VENV/.complete"
 fi
 source "$VENV/bin/activate"
 pip install -q --no-deps -e . >/dev/null
