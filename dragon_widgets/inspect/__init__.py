@@ -1,0 +1,37 @@
+"""Look inside a spatial edit: correspondences, energies, gradients, memory-bank attention.
+
+Pure computations on feature tensors and on an edit's ``res.trace`` (see docs/engine_api.md), plus
+``plot_*`` functions returning matplotlib Figures. The interactive panels live in
+``dragon_widgets.widgets.panels``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "Correspondence": "correspondence", "correspond": "correspondence", "correspondence_grid": "correspondence",
+    "similarity_to_vector": "correspondence", "query_vector": "correspondence", "best_match": "correspondence",
+    "FeatureExtractor": "features", "available_layers": "features", "working_size": "features",
+    "trace_features": "recorded", "feature_timesteps": "recorded", "steps_with": "recorded",
+    "EnergySeries": "energy", "energy_series": "energy",
+    "gradient_map": "gradients", "gradient_direction": "gradients", "term_region": "gradients",
+    "region_on_grid": "gradients",
+    "AttentionMap": "attention", "attention_weights": "attention", "query_attention": "attention",
+    "handle_tracks": "tracks",
+    "get_step": "_steps", "step_image": "_steps", "step_label": "_steps",
+    "plot_correspondence": "plots", "plot_trace_correspondence": "plots", "plot_energies": "plots",
+    "plot_gradients": "plots", "plot_attention": "plots", "plot_step": "plots",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

@@ -1,0 +1,218 @@
+"""Static matplotlib figures of every inspection panel, for slides, papers and front ends without widgets.
+
+All functions return a ``matplotlib.figure.Figure`` built without pyplot (no global state; call
+``fig.savefig(...)`` or let Jupyter's inline backend display it). ``step`` arguments index ``trace.steps``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._arrays import Point, downsample_mask, mask_outline
+from ._steps import get_step, step_image, step_label
+from .attention import query_attention
+from .colors import MASK_COLORS, term_color
+from .correspondence import correspondence_grid
+from .energy import EnergySeries, energy_series
+from .gradients import gradient_direction, gradient_map
+from .recorded import trace_features
+from .tracks import handle_tracks
+
+
+def _figure(ncols: int, nrows: int, cell: float = 2.2, extra_w: float = 0.0):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(cell * ncols + extra_w, cell * nrows + 0.4), layout="constrained")
+
+
+def _show(ax, image: np.ndarray, title: str | None = None) -> None:
+    ax.imshow(image, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def _outline(ax, mask: np.ndarray, color, extent=None) -> None:
+    m = np.asarray(mask, dtype=bool)
+    if m.any():
+        ax.contour(m.astype(float), levels=[0.5], colors=[np.asarray(color) / 255.0], linewidths=1.0,
+                   extent=extent, origin="upper")
+
+
+def _heat(ax, image: np.ndarray, values: np.ndarray, cmap: str, vmin=None, vmax=None, alpha: float = 0.65):
+    H, W = image.shape[:2]
+    ax.imshow(image, interpolation="nearest")
+    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, alpha=alpha, interpolation="nearest",
+                   extent=(0, W, H, 0))
+    ax.set_xlim(0, W)
+    ax.set_ylim(H, 0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return im
+
+
+def plot_correspondence(image_a: np.ndarray, image_b: np.ndarray, features_a: Mapping[Hashable, Any],
+                        features_b: Mapping[Hashable, Any], point: Point, keys: Sequence[Hashable] | None = None,
+                        title_a: str = "A", title_b: str = "B"):
+    """Layer × timestep grid of cosine-similarity heatmaps over image B for the query ``point`` of image A.
+
+    ``features_*`` map ``(layer, timestep)`` to (C, h, w) maps (from :class:`FeatureExtractor` or
+    :func:`trace_features`); the best match of each map is marked with a cross.
+    """
+    a, b = np.asarray(image_a), np.asarray(image_b)
+    size_a, size_b = (a.shape[1], a.shape[0]), (b.shape[1], b.shape[0])
+    res = correspondence_grid(features_a, features_b, point, size_a, size_b, list(keys) if keys else None)
+    layers = list(dict.fromkeys(k[0] for k in res))
+    times = list(dict.fromkeys(k[1] for k in res))
+    fig = _figure(len(times) + 1, len(layers), extra_w=0.6)
+    gs = fig.add_gridspec(len(layers), len(times) + 1)
+    ax_a = fig.add_subplot(gs[:, 0])
+    _show(ax_a, a, f"{title_a}: query {tuple(int(v) for v in point)}")
+    ax_a.plot([point[0]], [point[1]], marker="o", mfc="none", mec="red", ms=10, mew=2)
+    im = None
+    for r, layer in enumerate(layers):
+        for c, t in enumerate(times):
+            ax = fig.add_subplot(gs[r, c + 1])
+            if (layer, t) not in res:
+                ax.axis("off")
+                continue
+            cr = res[(layer, t)]
+            im = _heat(ax, b, cr.similarity, "magma", -1.0, 1.0)
+            ax.plot([cr.match[0]], [cr.match[1]], marker="x", color="cyan", ms=9, mew=2)
+            ax.set_title(f"{title_b} {layer} t={t}\nbest {cr.score:.2f}", fontsize=7)
+    if im is not None:
+        fig.colorbar(im, ax=fig.axes[1:], shrink=0.7, label="cosine similarity")
+    return fig
+
+
+def plot_trace_correspondence(trace: Any, point: Point, layers: Sequence[str] | None = None,
+                              timesteps: Sequence[int] | None = None):
+    """The correspondence grid on a live edit: original-branch features at ``point`` vs the edited branch."""
+    ref, cur = trace_features(trace, "reference"), trace_features(trace, "current")
+    keys = [k for k in ref if (layers is None or k[0] in layers) and (timesteps is None or k[1] in timesteps)]
+    if not keys:
+        raise ValueError(f"no recorded features for layers={layers} timesteps={timesteps}")
+    return plot_correspondence(trace.original, trace.result, ref, cur, point, keys, "original", "edited")
+
+
+def plot_energies(trace_or_series: Any):
+    """Each energy term per guidance evaluation; time-travel rounds shaded, unguided steps ticked."""
+    s: EnergySeries = trace_or_series if isinstance(trace_or_series, EnergySeries) else energy_series(trace_or_series)
+    fig = _figure(3, 1, cell=2.6)
+    ax = fig.add_subplot()
+    x = np.arange(len(s.index))
+    for k, term in enumerate(s.terms):
+        y = s.values[k]
+        ok = ~np.isnan(y)
+        ax.plot(x[ok], y[ok], marker=".", color=term_color(term, k), label=term)
+    for a, b in s.time_travel_spans():
+        ax.axvspan(a - 0.5, b + 0.5, color="orange", alpha=0.15, lw=0)
+    ax.plot(x[s.guided], np.zeros(int(s.guided.sum())), "|", color="k", ms=6, transform=ax.get_xaxis_transform(),
+            label="guided step")
+    ticks = x[:: max(1, len(x) // 10)]
+    ax.set_xticks(ticks, [str(s.index[t]) for t in ticks])
+    ax.set_xlabel("sampler step i (execution order; shaded = time-travel rounds)")
+    ax.set_ylabel("w·E")
+    ax.legend(fontsize=7, ncols=2)
+    return fig
+
+
+def _masks_on(ax, trace: Any, extent=None) -> None:
+    for name, m in (trace.masks or {}).items():
+        _outline(ax, m, MASK_COLORS.get(name, (255, 255, 255)), extent)
+
+
+def _arrows(ax, trace: Any) -> None:
+    for (x0, y0), (x1, y1) in trace.points or []:
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="->", color="white", lw=1.5))
+        ax.plot([x0], [y0], "o", color="red", ms=4)
+        ax.plot([x1], [y1], "o", color="dodgerblue", ms=4)
+
+
+def plot_gradients(trace: Any, step: int, terms: Sequence[str] | None = None, direction: bool = False):
+    """|∂E/∂z_t| of each term at one step over x̂₀, edit masks outlined.
+
+    With ``direction=True`` a second row shows the signed push (:func:`gradient_direction`).
+    """
+    s = get_step(trace, step)
+    if not s.grads:
+        raise ValueError(f"step {step} ({step_label(s)}) has no recorded gradients; pick a guided step")
+    terms = [t for t in (terms or trace.terms) if t in s.grads]
+    img = step_image(trace, step)
+    size = (img.shape[1], img.shape[0])
+    rows = 2 if direction else 1
+    fig = _figure(len(terms), rows)
+    for c, term in enumerate(terms):
+        ax = fig.add_subplot(rows, len(terms), c + 1)
+        g = gradient_map(s, term)
+        im = _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0)
+        _masks_on(ax, trace, (0, size[0], size[1], 0))
+        ax.set_title(f"|∂E_{term}/∂z| {step_label(s)}\nmax {g.max():.2e}", fontsize=7)
+        fig.colorbar(im, ax=ax, shrink=0.7)
+        if direction and s.grad_latents and term in s.grad_latents:
+            ax2 = fig.add_subplot(rows, len(terms), len(terms) + c + 1)
+            d = gradient_direction(s, term)
+            lim = float(np.abs(d).max()) or 1.0
+            im2 = _heat(ax2, img, np.where(d != 0, d, np.nan), "coolwarm", -lim, lim, alpha=0.75)
+            _masks_on(ax2, trace, (0, size[0], size[1], 0))
+            _arrows(ax2, trace)
+            ax2.set_title(f"push of −∂E_{term}/∂z", fontsize=7)
+            fig.colorbar(im2, ax=ax2, shrink=0.7)
+    if direction:
+        fig.suptitle("bottom: signed push along the dominant latent direction (red adds, blue removes)", fontsize=8)
+    return fig
+
+
+def plot_attention(trace: Any, step: int, layer: str, point: Point):
+    """Memory-bank attention of the query pixel ``point`` at one bank layer and step, one map per token group."""
+    s = get_step(trace, step)
+    if not s.attention or layer not in s.attention:
+        raise ValueError(f"no attention recorded for layer {layer!r} at step {step}; "
+                         f"recorded: {list(s.attention or {})}")
+    am = query_attention(s.attention[layer], point, tuple(trace.size))
+    groups = am.maps.shape[0]
+    names = ["bank"] if groups == 1 else ["own", "bank"] if groups == 2 else [f"group {g}" for g in range(groups)]
+    img = step_image(trace, step)
+    fig = _figure(groups + 1, 1, extra_w=0.6)
+    ax = fig.add_subplot(1, groups + 1, 1)
+    _show(ax, img, f"query {tuple(int(v) for v in point)} {step_label(s)}")
+    ax.plot([point[0]], [point[1]], marker="o", mfc="none", mec="red", ms=10, mew=2)
+    vmax = float(am.maps.max())
+    for g in range(groups):
+        ax = fig.add_subplot(1, groups + 1, g + 2)
+        under = trace.original if names[g] == "bank" else img
+        im = _heat(ax, np.asarray(under), am.maps[g], "viridis", 0.0, vmax)
+        ax.set_title(f"{names[g]} tokens ({am.maps[g].sum():.0%})\n{layer}", fontsize=6)
+    fig.colorbar(im, ax=fig.axes[1:], shrink=0.7, label="attention weight")
+    return fig
+
+
+def plot_step(trace: Any, step: int, show_tracks: bool = True):
+    """x̂₀ at one step with the masks outlined, drag arrows, and (if recorded) each handle's track so far."""
+    s = get_step(trace, step)
+    img = step_image(trace, step)
+    fig = _figure(1, 1, cell=3.2)
+    ax = fig.add_subplot()
+    _show(ax, img, f"x̂₀ {step_label(s)}" + (" guided" if s.guided else ""))
+    _masks_on(ax, trace)
+    _arrows(ax, trace)
+    if show_tracks and trace.points and any(st.features for st in trace.steps):
+        ks, tr = handle_tracks(trace)
+        upto = [n for n, k in enumerate(ks) if k <= int(step) % len(trace.steps)]
+        if upto:
+            for p in range(tr.shape[1]):
+                ax.plot(tr[upto, p, 0], tr[upto, p, 1], "-", color="lime", lw=1)
+                ax.plot(tr[upto[-1], p, 0], tr[upto[-1], p, 1], "s", mfc="none", mec="lime", ms=7)
+    ax.set_xlim(0, img.shape[1])
+    ax.set_ylim(img.shape[0], 0)
+    return fig
+
+
+def edit_mask_on_grid(trace: Any, grid: tuple[int, int]) -> np.ndarray | None:
+    """The trace's edit mask as latent cells (for checking gradient regions); None without one."""
+    m = (trace.masks or {}).get("edit")
+    return None if m is None else downsample_mask(m, grid)

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from dragon_widgets.inspect import (plot_attention, plot_correspondence, plot_energies, plot_gradients, plot_step,
+                                    plot_trace_correspondence, trace_features)
+from inspect_synthetic import BANK_LAYER
+
+
+def _png(fig):
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def test_correspondence_grid_figure_has_one_heatmap_per_layer_and_timestep(trace):
+    ref, cur = trace_features(trace, "reference"), trace_features(trace, "current")
+    keys = [k for k in ref if k[1] in (981, 941)]
+    fig = plot_correspondence(trace.original, trace.result, ref, cur, (20, 20), keys)
+    assert isinstance(fig, Figure)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert sum("up_blocks.1" in t for t in titles) == 2 and sum("up_blocks.2" in t for t in titles) == 2
+    assert _png(fig)[:4] == b"\x89PNG"
+
+
+def test_trace_correspondence_filters(trace):
+    fig = plot_trace_correspondence(trace, (30, 30), layers=["up_blocks.2"], timesteps=[981])
+    assert sum("up_blocks.2 t=981" in ax.get_title() for ax in fig.axes) == 1
+    with pytest.raises(ValueError, match="no recorded features"):
+        plot_trace_correspondence(trace, (30, 30), layers=["up_blocks.9"])
+
+
+def test_energy_figure_plots_the_recorded_values(trace):
+    fig = plot_energies(trace)
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    y = lines["edit"].get_ydata()
+    want = [s.energies["edit"] for s in trace.steps if "edit" in s.energies]
+    np.testing.assert_allclose(y, want)
+    _png(fig)
+
+
+def test_gradient_figure_with_direction_row(trace):
+    fig = plot_gradients(trace, 0, direction=True)
+    assert sum("push" in ax.get_title() for ax in fig.axes) == 4
+    _png(fig)
+    with pytest.raises(ValueError, match="no recorded gradients"):
+        plot_gradients(trace, 1)
+
+
+def test_attention_and_step_figures(trace):
+    fig = plot_attention(trace, 0, BANK_LAYER, (30, 30))
+    assert any("bank tokens" in ax.get_title() for ax in fig.axes)
+    _png(fig)
+    fig = plot_step(trace, 6)
+    assert "x̂₀" in fig.axes[0].get_title()
+    _png(fig)
+    with pytest.raises(ValueError, match="step"):
+        plot_step(trace, 99)
