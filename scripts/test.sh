@@ -9,13 +9,26 @@ KEY=$(cat pyproject.toml scripts/test.sh | sha256sum | cut -c1-16)
 VENV=$CACHE/venv-$KEY
 PY=${PYTHON:-python3}
 
+# Front end: the pinned esbuild from the lockfile bundles src_js/*.js into dragon_widgets/static/.
+if ! cmp -s package-lock.json node_modules/.dw-installed-lock 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.dw-installed-lock
+fi
+npm run --silent build
+# Browser tests drive Debian's chromium (never a downloaded browser build).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium (apt)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "!! could not install chromium: the browser tests will fail"
+fi
+
 if [ ! -f "$VENV/.complete" ]; then
   echo "== creating test venv $VENV"
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
   # The CPU wheel of torch lies on this machine's disk; a bare 'torch' could pull a multi-GB CUDA build.
   "$VENV/bin/pip" install -q torch==2.13.0 || "$VENV/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu
-  "$VENV/bin/pip" install -q -e ".[test]"
+  "$VENV/bin/pip" install -q -e ".[test,browser]"
   touch "$VENV/.complete"
 fi
 source "$VENV/bin/activate"
@@ -23,3 +36,20 @@ pip install -q --no-deps -e . >/dev/null
 
 export PYTHONUNBUFFERED=1
 python -m pytest -q "$@"
+
+if [ $# -eq 0 ]; then
+  # Colab still ships ipywidgets 7: run the Python-side widget tests there too, at the traitlets floor.
+  # The ipywidgets-7 venv holds only the widget stack; a .pth file lends it the main venv's packages.
+  VENV7=$CACHE/venv-ipyw7-$KEY
+  if [ ! -f "$VENV7/.complete" ]; then
+    echo "== creating ipywidgets-7 venv $VENV7"
+    rm -rf "$VENV7"
+    "$PY" -m venv "$VENV7"
+    "$VENV7/bin/pip" install -q "ipywidgets>=7.7,<8" "traitlets==5.7.1" anywidget pytest
+    SITE7=$("$VENV7/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$SITE7/zz_main_venv.pth"
+    touch "$VENV7/.complete"
+  fi
+  echo "== widget tests under ipywidgets 7"
+  PYTHONPATH=$ROOT "$VENV7/bin/python" -m pytest -q -p no:cacheprovider tests/widgets
+fi
