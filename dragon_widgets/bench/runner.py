@@ -1,0 +1,293 @@
+"""Run ShapesBench: the method (the engine's ``DragonEditor``) against the naive baseline.
+
+    from dragon_widgets.bench import runner
+    pipe = runner.load_pipe()                        # embedded model (dw.load_pipeline)
+    report = runner.benchmark(pipe, split="test", n=20)
+    print(runner.format_report(report))
+
+Conventions the method side relies on (the engine's public API, ``docs/engine_api.md``):
+
+* The edit mask handed to the editor is the task's object mask dilated by ``edit_dilate`` px (1)
+  so the anti-aliased rim moves with the object.
+* ``dw.Move`` scales about the mask's bounding-box centre while tasks scale about the shape's
+  centroid, so the offset passed is corrected by ``(1 - s)·(centroid - bbox centre)`` —
+  the same target either way.
+* Drags get an editable region: the object mask dilated by the drag length + 2 px.
+* Time per edit includes the inversion (``editor.invert`` + ``editor.edit``), as for the baseline.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .metrics import EditScore, psnr, score, summarize
+from .scenes import caption, render, to_uint8
+from .segment import detect, dilate
+from .tasks import KINDS, Task, caption_scenes, inversion_scenes, make_tasks
+
+Progress = Callable[[str], None]
+
+
+def _dw():
+    """The public API: ``dragon_widgets`` once it exports the engine, else the engine package."""
+    import dragon_widgets as dw
+
+    if hasattr(dw, "DragonEditor"):
+        return dw
+    from dragon_widgets import engine
+
+    return engine
+
+
+def embedded_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "models" / "embedded"
+
+
+def embedded_available() -> bool:
+    return (embedded_dir() / "model_index.json").exists()
+
+
+def load_pipe(path: str | None = None, random_weights: bool = False, seed: int = 0):
+    """The embedded pipeline (``dw.load_pipeline``), a pipeline folder, or random weights (smoke tests)."""
+    import torch
+
+    if random_weights:
+        from diffusers import StableDiffusionPipeline
+
+        from ..models.build import build_components
+
+        torch.manual_seed(seed)
+        pipe = StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
+                                       requires_safety_checker=False)
+    elif path is None:
+        dw = _dw()
+        pipe = dw.load_pipeline()
+    else:
+        dw = _dw()
+        pipe = dw.load_pipeline(path)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+# ---------------------------------------------------------------------------------------------
+# the method: task → dw edit
+
+
+def _bbox_center(mask: np.ndarray) -> tuple[float, float]:
+    """The engine's mask centre (bounding-box centre, exclusive upper bound)."""
+    ys, xs = np.nonzero(mask)
+    return (xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2
+
+
+def make_edit(task: Task, dw=None, edit_dilate: int = 1):
+    """The ``dw`` edit object that asks for ``task``."""
+    dw = dw or _dw()
+    if task.kind in ("move", "resize"):
+        mask = dilate(task.mask, edit_dilate)
+        s = task.scale
+        (mx, my), (bx, by) = task.center, _bbox_center(mask)
+        # engine centre is in pixel-edge units: pixel i spans [i, i+1), so its centre is i + 0.5
+        dx = task.offset[0] + (1 - s) * ((mx + 0.5) - bx)
+        dy = task.offset[1] + (1 - s) * ((my + 0.5) - by)
+        return dw.Move(mask=mask, offset=(float(dx), float(dy)), scale=float(s))
+    if task.kind == "drag":
+        (h, t), = task.points[:1]
+        r = int(math.ceil(math.hypot(t[0] - h[0], t[1] - h[1]))) + 2
+        return dw.Drag(points=[tuple(map(tuple, p)) for p in task.points], mask=dilate(task.mask, r))
+    if task.kind == "paste":
+        return dw.Paste(reference=task.reference_image, reference_mask=dilate(task.reference_mask, edit_dilate),
+                        offset=tuple(float(v) for v in task.offset), scale=float(task.scale))
+    if task.kind == "appearance":
+        return dw.ReplaceAppearance(mask=dilate(task.mask, edit_dilate), reference=task.reference_image,
+                                    reference_mask=dilate(task.reference_mask, edit_dilate))
+    raise ValueError(f"unknown task kind {task.kind!r}")
+
+
+def _as_uint8(img, res: int) -> np.ndarray:
+    from PIL import Image
+
+    if not isinstance(img, Image.Image):
+        img = Image.fromarray(np.asarray(img))
+    img = img.convert("RGB")
+    if img.size != (res, res):
+        img = img.resize((res, res), Image.BICUBIC)
+    return np.asarray(img, dtype=np.uint8)
+
+
+class EngineMethod:
+    """The engine (``dw.DragonEditor``) on ShapesBench tasks."""
+
+    name = "method"
+
+    def __init__(self, pipe=None, preset=None, editor=None, seed: int = 0, edit_dilate: int = 1):
+        self.dw = _dw()
+        self.editor = editor if editor is not None else self.dw.DragonEditor(pipe, preset=preset)
+        self.seed = seed
+        self.edit_dilate = edit_dilate
+
+    def run(self, task: Task) -> tuple[np.ndarray, float]:
+        t0 = time.perf_counter()
+        src = self.editor.invert(task.source_image)
+        res = self.editor.edit(src, make_edit(task, self.dw, self.edit_dilate), seed=self.seed)
+        return _as_uint8(res.image, task.res), time.perf_counter() - t0
+
+    def generate(self, text: str, seed: int) -> np.ndarray:
+        return _as_uint8(self.editor.generate(text, seed=seed).image, 64)
+
+
+class BaselineMethod:
+    name = "baseline"
+
+    def __init__(self, pipe, steps: int = 50):
+        from .baseline import NaiveBaseline
+
+        self.impl = NaiveBaseline(pipe, steps=steps)
+
+    def run(self, task: Task) -> tuple[np.ndarray, float]:
+        return self.impl.run(task)
+
+
+# ---------------------------------------------------------------------------------------------
+# runs
+
+
+@dataclass
+class Run:
+    name: str
+    scores: list[EditScore] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    images: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        return summarize(self.scores)
+
+
+def run_tasks(method, tasks: list[Task], progress: Progress | None = None, keep_images: bool = False) -> Run:
+    """Score ``method.run(task)`` on every task. An exception counts as a failed edit and is recorded."""
+    run = Run(getattr(method, "name", type(method).__name__))
+    for t in tasks:
+        try:
+            img, sec = method.run(t)
+            s = score(img, t, sec)
+            if keep_images:
+                run.images[t.id] = img
+        except Exception as e:  # a crashing edit is a failed edit, not a crashed benchmark
+            s = EditScore(t.id, t.kind, 0.0, float("nan"), float("nan"), success=False)
+            run.errors.append(dict(task=t.id, error=f"{type(e).__name__}: {e}"))
+        run.scores.append(s)
+        if progress:
+            progress(f"{run.name:8s} {t.id}: success={s.success} iou={s.iou:.2f} ghost={s.ghost:.2f} "
+                     f"bg={s.bg_psnr:.1f}dB md={s.md_start:.1f}->{s.md_end:.1f} {s.seconds:.1f}s")
+    return run
+
+
+def inversion_psnr(pipe, n: int = 50, steps: int = 50, split: str = "test") -> dict:
+    """DDIM inversion → DDIM reconstruction PSNR (empty prompt, plain diffusers schedulers) on ``n`` scenes."""
+    from .baseline import NaiveBaseline
+
+    b = NaiveBaseline(pipe, steps=steps)
+    vals, t0 = [], time.perf_counter()
+    for sc in inversion_scenes(n, split):
+        img = to_uint8(render(sc, 64)[0])
+        vals.append(psnr(b.reconstruct(img), img))
+    v = np.minimum(np.array(vals), 60.0)
+    return dict(n=n, steps=steps, mean=float(v.mean()), min=float(v.min()), median=float(np.median(v)),
+                seconds=time.perf_counter() - t0)
+
+
+def caption_check(generate: Callable[[str, int], np.ndarray], n: int = 64, split: str = "test",
+                  progress: Progress | None = None) -> dict:
+    """Sample ``n`` captions; the share of samples with every asked (colour, shape) present and clean edges."""
+    rows = []
+    for i, sc in enumerate(caption_scenes(n, split)):
+        text = caption(sc)
+        r = detect(generate(text, i), text)
+        rows.append(dict(caption=text, all=r["all"], clean=r["clean"], edge_px=r["edge_px"],
+                         items=[(it["color"], it["kind"], it["found"]) for it in r["items"]]))
+        if progress:
+            progress(f"caption {i}: {text!r} all={r['all']} edge={r['edge_px']:.2f}px")
+    items = [f for r in rows for (_, _, f) in r["items"]]
+    edges = [r["edge_px"] for r in rows if not math.isnan(r["edge_px"])]
+    return dict(n=n, all_present=float(np.mean([r["all"] for r in rows])), items_present=float(np.mean(items)),
+                clean=float(np.mean([r["clean"] for r in rows if r["all"]])) if any(r["all"] for r in rows) else 0.0,
+                edge_px=float(np.mean(edges)) if edges else float("nan"), rows=rows)
+
+
+def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, baseline: bool = True,
+              method: bool = True, inversion: int = 50, captions: int = 64, steps: int | None = None,
+              progress: Progress | None = None, editor=None) -> dict:
+    """The full ShapesBench report as a JSON-serialisable dict (see :func:`format_report`)."""
+    tasks = make_tasks(split, n, tuple(kinds))
+    report: dict[str, Any] = dict(split=split, n=n, kinds=list(kinds), runs={})
+    m = None
+    if method:
+        m = EngineMethod(pipe, preset=preset, editor=editor)
+        steps = steps or m.editor.preset.num_steps
+        report["preset"] = m.editor.preset.name
+    steps = steps or 50
+    report["steps"] = steps
+    runs = []
+    if m is not None:
+        runs.append(run_tasks(m, tasks, progress))
+    if baseline:
+        runs.append(run_tasks(BaselineMethod(pipe, steps), tasks, progress))
+    for r in runs:
+        report["runs"][r.name] = dict(summary=r.summary(), scores=[s.to_dict() for s in r.scores], errors=r.errors)
+    if inversion:
+        report["inversion"] = inversion_psnr(pipe, inversion, steps, split)
+    if captions and m is not None:
+        report["captions"] = caption_check(m.generate, captions, split, progress)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# tables
+
+
+def _f(x: float, fmt: str = "{:.2f}") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, float) and math.isinf(x):
+        return "∞"
+    return fmt.format(x)
+
+
+def format_table(report: dict) -> str:
+    """Markdown table: one row per (kind, method)."""
+    lines = ["| kind | method | n | success | IoU | ghost % | bg PSNR (dB) | drag MD start→end (px) | s/edit |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind in report["kinds"]:
+        for name, run in report["runs"].items():
+            s = run["summary"].get(kind)
+            if s is None:
+                continue
+            md = f"{_f(s['md_start'], '{:.1f}')}→{_f(s['md_end'], '{:.1f}')}" if kind == "drag" else "–"
+            lines.append(f"| {kind} | {name} | {s['n']} | {_f(s['success'], '{:.2f}')} | {_f(s['iou'])} | "
+                         f"{_f(s['ghost'] * 100 if not math.isnan(s['ghost']) else s['ghost'], '{:.0f}')} | "
+                         f"{_f(s['bg_psnr'], '{:.1f}')} | {md} | {_f(s['seconds'], '{:.1f}')} |")
+    return "\n".join(lines)
+
+
+def format_report(report: dict) -> str:
+    out = [f"ShapesBench — split {report['split']}, {report['n']} tasks per kind, {report['steps']} DDIM steps"
+           + (f", preset {report['preset']}" if "preset" in report else ""), "", format_table(report)]
+    errs = {k: len(v["errors"]) for k, v in report["runs"].items() if v["errors"]}
+    if errs:
+        out += ["", "edits that raised: " + ", ".join(f"{k}: {v}" for k, v in errs.items())]
+    if "inversion" in report:
+        inv = report["inversion"]
+        out += ["", f"DDIM inversion → reconstruction PSNR on {inv['n']} {report['split']} scenes: "
+                    f"mean {inv['mean']:.2f} dB (min {inv['min']:.2f}, median {inv['median']:.2f})"]
+    if "captions" in report:
+        c = report["captions"]
+        out += ["", f"Caption samples ({c['n']}): all asked shapes/colours present in {c['all_present'] * 100:.0f}%, "
+                    f"items present {c['items_present'] * 100:.0f}%, clean edges in {c['clean'] * 100:.0f}% of the "
+                    f"complete ones (mean edge width {_f(c['edge_px'])} px)"]
+    return "\n".join(out)
