@@ -23,6 +23,7 @@ _LAZY = {
     "get_step": "_steps", "step_image": "_steps", "step_label": "_steps",
     "plot_correspondence": "plots", "plot_trace_correspondence": "plots", "plot_energies": "plots",
     "plot_gradients": "plots", "plot_attention": "plots", "plot_step": "plots",
+    "plot_overview": "plots",
 }
 __all__ = sorted(_LAZY)
 

@@ -99,11 +99,14 @@ def plot_trace_correspondence(trace: Any, point: Point, layers: Sequence[str] | 
     return plot_correspondence(trace.original, trace.result, ref, cur, point, keys, "original", "edited")
 
 
-def plot_energies(trace_or_series: Any):
-    """Each energy term per guidance evaluation; time-travel rounds shaded, unguided steps ticked."""
+def plot_energies(trace_or_series: Any, step: int | None = None, ax=None):
+    """Each energy term per guidance evaluation; time-travel rounds shaded, guided steps ticked.
+
+    ``step`` (index into ``trace.steps``) draws a cursor; ``ax`` draws into an existing Axes.
+    """
     s: EnergySeries = trace_or_series if isinstance(trace_or_series, EnergySeries) else energy_series(trace_or_series)
-    fig = _figure(3, 1, cell=2.6)
-    ax = fig.add_subplot()
+    fig = _figure(3, 1, cell=2.6) if ax is None else ax.figure
+    ax = fig.add_subplot() if ax is None else ax
     x = np.arange(len(s.index))
     for k, term in enumerate(s.terms):
         y = s.values[k]
@@ -116,6 +119,8 @@ def plot_energies(trace_or_series: Any):
     ticks = x[:: max(1, len(x) // 10)]
     ax.set_xticks(ticks, [str(s.index[t]) for t in ticks])
     ax.set_xlabel("sampler step i (execution order; shaded = time-travel rounds)")
+    if step is not None:
+        ax.axvline(int(step) % len(x), color="k", ls="--", lw=1)
     ax.set_ylabel("w·E")
     ax.legend(fontsize=7, ncols=2)
     return fig
@@ -191,12 +196,12 @@ def plot_attention(trace: Any, step: int, layer: str, point: Point):
     return fig
 
 
-def plot_step(trace: Any, step: int, show_tracks: bool = True):
+def plot_step(trace: Any, step: int, show_tracks: bool = True, ax=None):
     """x̂₀ at one step with the masks outlined, drag arrows, and (if recorded) each handle's track so far."""
     s = get_step(trace, step)
     img = step_image(trace, step)
-    fig = _figure(1, 1, cell=3.2)
-    ax = fig.add_subplot()
+    fig = _figure(1, 1, cell=3.2) if ax is None else ax.figure
+    ax = fig.add_subplot() if ax is None else ax
     _show(ax, img, f"x̂₀ {step_label(s)}" + (" guided" if s.guided else ""))
     _masks_on(ax, trace)
     _arrows(ax, trace)
@@ -209,6 +214,33 @@ def plot_step(trace: Any, step: int, show_tracks: bool = True):
                 ax.plot(tr[upto[-1], p, 0], tr[upto[-1], p, 1], "s", mfc="none", mec="lime", ms=7)
     ax.set_xlim(0, img.shape[1])
     ax.set_ylim(img.shape[0], 0)
+    return fig
+
+
+def plot_overview(trace: Any, step: int = -1):
+    """One figure of the inspector at a step: x̂₀ with masks and tracks, energy curves, |∂E_edit/∂z|.
+
+    This is what the inspector app shows where a front end cannot display widgets.
+    """
+    k = int(step) % len(trace.steps)
+    fig = _figure(3, 1, cell=3.0, extra_w=1.5)
+    gs = fig.add_gridspec(1, 4)
+    plot_step(trace, k, ax=fig.add_subplot(gs[0, 0]))
+    has_energy = any(st.energies for st in trace.steps)
+    if has_energy:
+        plot_energies(trace, step=k, ax=fig.add_subplot(gs[0, 1:3]))
+    guided = [j for j, st in enumerate(trace.steps) if st.grads and j <= k] or \
+             [j for j, st in enumerate(trace.steps) if st.grads]
+    if guided:
+        j = guided[-1]
+        st = trace.steps[j]
+        term = "edit" if "edit" in st.grads else next(iter(st.grads))
+        ax = fig.add_subplot(gs[0, 3])
+        img = step_image(trace, j)
+        g = gradient_map(st, term)
+        _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0)
+        _masks_on(ax, trace, (0, img.shape[1], img.shape[0], 0))
+        ax.set_title(f"|∂E_{term}/∂z| {step_label(st)}", fontsize=8)
     return fig
 
 

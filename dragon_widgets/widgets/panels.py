@@ -1,0 +1,139 @@
+"""Inspection panels for an edit trace, composed under one timestep scrubber.
+
+>>> from dragon_widgets.widgets.panels import InspectorApp
+>>> InspectorApp(res.trace)             # res = editor.edit(src, edit, record=True)
+
+Every panel is an ordinary ipywidgets widget (``.widget`` for the Python-drawn ones), so it can sit in
+any HBox/VBox next to the editor app. Where a front end cannot show widgets, the app's display data
+also carries the static figure of :func:`dragon_widgets.inspect.plot_overview`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import ipywidgets
+
+from ..inspect._steps import get_step, step_label
+from .panels_correspondence import CorrespondenceExplorer
+from .panels_energy import EnergyPanel
+from .panels_trace import AttentionPanel, GradientPanel, StepView
+
+__all__ = ["AttentionPanel", "CorrespondenceExplorer", "EnergyPanel", "GradientPanel", "InspectorApp", "StepView"]
+
+
+def _header(text: str) -> ipywidgets.HTML:
+    return ipywidgets.HTML(f"<b style='font:13px sans-serif'>{text}</b>")
+
+
+class InspectorApp(ipywidgets.VBox):
+    """All panels of one trace; the scrubber (``.scrubber``, an IntSlider over ``trace.steps``) drives them.
+
+    Panels whose data the trace did not record are left out (``.panels`` names those present). The
+    energy panel follows the scrubber in the browser (``jslink``) and clicking a step there moves it.
+    """
+
+    def __init__(self, trace: Any, point: tuple[float, float] | None = None, **kwargs: Any) -> None:
+        if trace is None or not getattr(trace, "steps", None):
+            raise ValueError("trace must be an EditTrace with steps; edit with record=True")
+        self.trace = trace
+        n = len(trace.steps)
+        self.scrubber = ipywidgets.IntSlider(value=0, min=0, max=n - 1, description="step",
+                                             continuous_update=False, layout=ipywidgets.Layout(width="420px"))
+        self.play = ipywidgets.Play(value=0, min=0, max=n - 1, interval=400, description="play")
+        ipywidgets.jslink((self.play, "value"), (self.scrubber, "value"))
+        self.step_label = ipywidgets.HTML()
+        self.panels: dict[str, Any] = {}
+        self.step_view = StepView(trace)
+        self.panels["step"] = self.step_view
+        rows: list[ipywidgets.Widget] = []
+        top = [self.step_view.widget]
+        self.energy: EnergyPanel | None = None
+        if any(s.energies for s in trace.steps):
+            self.energy = EnergyPanel(trace)
+            ipywidgets.jslink((self.scrubber, "value"), (self.energy, "step"))
+            self.energy.observe(self._energy_clicked, names="step")
+            self.panels["energy"] = self.energy
+            top.append(ipywidgets.VBox([_header("Energies (hover for values, click to jump)"), self.energy]))
+        rows.append(ipywidgets.HBox(top))
+        self.explorer: CorrespondenceExplorer | None = None
+        if any(s.features for s in trace.steps):
+            self.explorer = CorrespondenceExplorer.from_trace(trace, point=point)
+            self.grid_view = ipywidgets.ToggleButtons(options=["this step", "grid over steps"], value="this step",
+                                                      style={"button_width": "120px"})
+            self.grid_view.observe(lambda _: self._sync_explorer(), names="value")
+            self.panels["correspondence"] = self.explorer
+            rows += [_header("Correspondence: original → edited (click the original)"), self.grid_view,
+                     self.explorer.widget]
+        self.gradients: GradientPanel | None = None
+        if any(s.grads for s in trace.steps):
+            self.gradients = GradientPanel(trace)
+            self.panels["gradients"] = self.gradients
+            rows += [_header("Gradients |∂E/∂z_t| after regional masking"), self.gradients.widget]
+        self.attention: AttentionPanel | None = None
+        if any(s.attention for s in trace.steps):
+            self.attention = AttentionPanel(trace, point=point)
+            self.panels["attention"] = self.attention
+            rows += [_header("Memory-bank attention (click a query pixel)"), self.attention.widget]
+        self.scrubber.observe(self._on_scrub, names="value")
+        controls = ipywidgets.HBox([self.play, self.scrubber, self.step_label])
+        super().__init__([controls, *rows], **kwargs)
+        self.set_step(0)
+
+    @property
+    def step(self) -> int:
+        return int(self.scrubber.value)
+
+    def set_step(self, k: int) -> None:
+        """Move the scrubber (and with it every panel) to ``trace.steps[k]``."""
+        get_step(self.trace, k)
+        if self.scrubber.value != k:
+            self.scrubber.value = int(k)  # observer updates the panels
+        else:
+            self._update(int(k))
+
+    def _on_scrub(self, change: dict) -> None:
+        self._update(int(change["new"]))
+
+    def _energy_clicked(self, change: dict) -> None:
+        if int(change["new"]) != self.scrubber.value:
+            self.scrubber.value = int(change["new"])
+
+    def _update(self, k: int) -> None:
+        s = self.trace.steps[k]
+        self.step_label.value = (f"<span style='font:12px sans-serif'>{step_label(s)} "
+                                 f"{'guided' if s.guided else 'not guided'} ({k + 1}/{len(self.trace.steps)})</span>")
+        self.step_view.set_step(k)
+        if self.energy is not None and self.energy.step != k:
+            self.energy.step = k
+        self._sync_explorer()
+        if self.gradients is not None:
+            self.gradients.set_step(k)
+        if self.attention is not None:
+            self.attention.set_step(k)
+
+    def _sync_explorer(self) -> None:
+        if self.explorer is None:
+            return
+        if self.grid_view.value == "grid over steps":
+            self.explorer.show_all_timesteps()
+            return
+        t = int(self.trace.steps[self.step].timestep)
+        recorded = self.explorer.all_timesteps
+        nearest = min(recorded, key=lambda r: abs(r - t))
+        self.explorer.set_timesteps([nearest])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        data = super()._repr_mimebundle_(**kwargs) or {}
+        try:
+            from ..inspect.plots import plot_overview
+
+            buf = io.BytesIO()
+            plot_overview(self.trace, self.step).savefig(buf, format="png", dpi=80)
+            data["image/png"] = base64.b64encode(buf.getvalue()).decode("ascii")
+        except Exception as err:  # the static fallback must never break the widget display
+            data.setdefault("text/plain", repr(self))
+            data["text/plain"] += f"\n(static figure unavailable: {err})"
+        return data

@@ -1,0 +1,153 @@
+"""Correspondence explorer: click a point in image A, see where each layer and timestep matches it in B."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..inspect._arrays import Point
+from ..inspect.colors import blend, colorize
+from ..inspect.correspondence import Correspondence, correspondence_grid
+from ..inspect._steps import step_image
+from ..inspect.recorded import trace_features
+from .panels_draw import DISPLAY, ImageCanvas
+
+
+class CorrespondenceExplorer:
+    """Cosine-similarity heatmaps over image B for the clicked point of image A, as a layer × timestep grid.
+
+    ``features_*`` map ``(layer, timestep)`` to (C, h, w) maps. Use :meth:`from_trace` for a live edit
+    (original vs edited branch, on the guidance's own features) or :meth:`from_images` for any two images.
+    ``set_timesteps`` picks the grid's columns (the scrubber calls it); ``point`` is the query.
+    ``images_b`` optionally gives B's background per timestep (x̂₀ of that step on a live edit).
+    """
+
+    def __init__(self, image_a: np.ndarray, image_b: np.ndarray, features_a: Mapping[Hashable, Any],
+                 features_b: Mapping[Hashable, Any], point: Point | None = None, timesteps: Sequence[int] | None = None,
+                 titles: tuple[str, str] = ("A", "B"), display: int = DISPLAY, cell: int = 128,
+                 max_columns: int = 4, images_b: Mapping[int, np.ndarray] | None = None) -> None:
+        from ipywidgets import HTML, GridBox, HBox, Layout, SelectMultiple, VBox
+
+        self.image_a = np.asarray(image_a, dtype=np.uint8)
+        self.image_b = np.asarray(image_b, dtype=np.uint8)
+        self.images_b = {int(t): np.asarray(im, dtype=np.uint8) for t, im in (images_b or {}).items()}
+        self.features_a, self.features_b = dict(features_a), dict(features_b)
+        keys = [k for k in self.features_a if k in self.features_b]
+        if not keys:
+            raise ValueError("features_a and features_b share no (layer, timestep) key")
+        self.layers = list(dict.fromkeys(k[0] for k in keys))
+        self.all_timesteps = sorted({k[1] for k in keys}, reverse=True)
+        self.titles = titles
+        self.size_a = (self.image_a.shape[1], self.image_a.shape[0])
+        self.size_b = (self.image_b.shape[1], self.image_b.shape[0])
+        self.point: Point = point or (self.size_a[0] / 2, self.size_a[1] / 2)
+        self.cell, self.max_columns = cell, max_columns
+        self.results: dict[Hashable, Correspondence] = {}
+
+        self.canvas_a = ImageCanvas(self.size_a, display, f"{titles[0]}: click a point")
+        self.canvas_a.on_click(self.set_point)
+        self.canvas_a.canvas.on_client_ready(self.refresh)
+        self.layer_select = SelectMultiple(options=self.layers, value=tuple(self.layers), description="layers",
+                                           rows=min(6, len(self.layers)), layout=Layout(width="230px"))
+        self.layer_select.observe(lambda _: self._rebuild(), names="value")
+        self.info = HTML()
+        self.grid = GridBox(layout=Layout(grid_gap="2px"))
+        self.cells: dict[Hashable, ImageCanvas] = {}
+        self.timesteps = list(timesteps) if timesteps else self._spread(self.all_timesteps)
+        self.widget = VBox([HBox([self.canvas_a.widget, VBox([self.layer_select, self.info])]), self.grid])
+        self._rebuild()
+
+    # construction ---------------------------------------------------------------------------------
+    @classmethod
+    def from_trace(cls, trace: Any, point: Point | None = None, **kwargs: Any) -> CorrespondenceExplorer:
+        """Original (reference branch) vs edited (current branch) features recorded in an edit trace."""
+        x0s = {int(s.timestep): step_image(trace, k) for k, s in enumerate(trace.steps) if s.round == 0}
+        return cls(trace.original, trace.result, trace_features(trace, "reference"),
+                   trace_features(trace, "current"), point=point or _first_handle(trace),
+                   titles=("original", "edited x̂₀"), images_b=x0s, **kwargs)
+
+    @classmethod
+    def from_images(cls, pipe: Any, image_a: Any, image_b: Any, layers: Sequence[str] = ("up_blocks.1", "up_blocks.2"),
+                    timesteps: Sequence[int] = (261,), prompt: str = "", seed: int = 0,
+                    **kwargs: Any) -> CorrespondenceExplorer:
+        """Any two images through a diffusers pipeline's UNet (DIFT-style, see :class:`FeatureExtractor`)."""
+        from ..inspect.features import FeatureExtractor
+
+        fx = FeatureExtractor(pipe, layers=layers, timesteps=timesteps, prompt=prompt, seed=seed)
+        a, b = (np.asarray(_resize(im, fx.size)) for im in (image_a, image_b))
+        return cls(a, b, fx(a), fx(b), timesteps=list(timesteps), **kwargs)
+
+    # interaction ----------------------------------------------------------------------------------
+    def set_point(self, x: float, y: float) -> None:
+        """Query pixel (x, y) of image A; recomputes and redraws every heatmap."""
+        W, H = self.size_a
+        if not (0 <= x < W and 0 <= y < H):
+            raise ValueError(f"point ({x}, {y}) lies outside image A of size {W}x{H}")
+        self.point = (float(x), float(y))
+        self.refresh()
+
+    def set_timesteps(self, timesteps: Sequence[int]) -> None:
+        """Columns of the grid (timesteps without features are ignored)."""
+        ts = [int(t) for t in timesteps if int(t) in self.all_timesteps]
+        if ts and ts != self.timesteps:
+            self.timesteps = ts
+            self._rebuild()
+
+    def show_all_timesteps(self) -> None:
+        """Grid over an even spread of every recorded timestep."""
+        self.timesteps = self._spread(self.all_timesteps)
+        self._rebuild()
+
+    # drawing --------------------------------------------------------------------------------------
+    def _spread(self, ts: list[int]) -> list[int]:
+        if len(ts) <= self.max_columns:
+            return list(ts)
+        idx = np.linspace(0, len(ts) - 1, self.max_columns).round().astype(int)
+        return [ts[i] for i in idx]
+
+    def _keys(self) -> list[tuple[str, int]]:
+        return [(layer, t) for layer in self.layer_select.value for t in self.timesteps
+                if (layer, t) in self.features_a and (layer, t) in self.features_b]
+
+    def _rebuild(self) -> None:
+        from ipywidgets import Layout
+
+        keys = self._keys()
+        self.cells = {k: self.cells.get(k) or ImageCanvas(self.size_b, self.cell) for k in keys}
+        self.grid.children = [self.cells[k].widget for k in keys]
+        self.grid.layout = Layout(grid_template_columns=f"repeat({max(1, len(self.timesteps))}, auto)",
+                                  grid_gap="2px")
+        for c in self.cells.values():
+            c.canvas.on_client_ready(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the correspondences for the current point and redraw all canvases."""
+        from ipycanvas import hold_canvas
+
+        self.results = correspondence_grid(self.features_a, self.features_b, self.point, self.size_a, self.size_b,
+                                           self._keys())
+        with hold_canvas():
+            self.canvas_a.draw_image(self.image_a)
+            self.canvas_a.marker(*self.point, color="red")
+            for key, cr in self.results.items():
+                c = self.cells[key]
+                c.draw_image(blend(self.images_b.get(key[1], self.image_b), colorize(cr.similarity, "magma", -1.0, 1.0), 0.65))
+                c.marker(*cr.match, color="cyan", radius=5, cross=True)
+                c.set_title(f"{key[0]} t={key[1]} · best {cr.score:.2f}")
+        x, y = self.point
+        self.info.value = (f"<div style='font:12px sans-serif'>query ({x:.0f}, {y:.0f}) in {self.titles[0]}; "
+                           f"heatmaps over {self.titles[1]}: cosine similarity −1…1, × = best match</div>")
+
+
+def _first_handle(trace: Any) -> Point | None:
+    return tuple(trace.points[0][0]) if trace.points else None
+
+
+def _resize(image: Any, size: tuple[int, int]):
+    from PIL import Image
+
+    img = Image.fromarray(image) if isinstance(image, np.ndarray) else image
+    return img.convert("RGB").resize(size, Image.Resampling.BICUBIC)

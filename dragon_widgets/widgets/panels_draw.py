@@ -1,0 +1,97 @@
+"""Drawing helpers for the inspection panels: an ipycanvas canvas showing an image at a display zoom.
+
+Python draws here (heatmaps, overlays, match lines, handle tracks); callers batch the commands of one
+update with ``ipycanvas.hold_canvas()`` so each update travels as one binary message. The last image
+drawn is kept in ``.pixels`` (uint8 (h, w, 3), display resolution) so tests can see what was drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..inspect._arrays import mask_outline, upsample_nearest
+
+DISPLAY = 192  # default on-screen side of one panel image, in CSS pixels
+
+
+class ImageCanvas:
+    """An ipycanvas ``Canvas`` holding one image of ``image_size`` (W, H), drawn ``display`` px wide."""
+
+    def __init__(self, image_size: tuple[int, int], display: int = DISPLAY, title: str = "") -> None:
+        from ipycanvas import Canvas
+        from ipywidgets import HTML, Layout, VBox
+
+        W, H = image_size
+        self.image_size = (int(W), int(H))
+        self.zoom = display / W
+        self.canvas = Canvas(width=display, height=max(1, round(H * self.zoom)), layout=Layout(margin="0"))
+        self.label = HTML(f"<span style='font:11px sans-serif'>{title}</span>")
+        self.widget = VBox([self.label, self.canvas], layout=Layout(margin="2px", align_items="center"))
+        self.pixels: np.ndarray | None = None
+
+    def set_title(self, title: str) -> None:
+        self.label.value = f"<span style='font:11px sans-serif'>{title}</span>"
+
+    def to_image(self, x: float, y: float) -> tuple[float, float]:
+        """Canvas pixel → image pixel (clamped inside the image)."""
+        W, H = self.image_size
+        return min(max(x / self.zoom, 0.0), W - 1e-3), min(max(y / self.zoom, 0.0), H - 1e-3)
+
+    def on_click(self, callback: Callable[[float, float], None]) -> None:
+        """Call ``callback(x, y)`` with image pixel coordinates on every mouse press."""
+        self.canvas.on_mouse_down(lambda x, y: callback(*self.to_image(x, y)))
+
+    def draw_image(self, rgb: np.ndarray) -> None:
+        """Show a uint8 (H, W, 3) image (any size: resized to the canvas with nearest neighbours)."""
+        pix = upsample_nearest(np.asarray(rgb, dtype=np.uint8), (self.canvas.width, self.canvas.height))
+        self.pixels = pix
+        self.canvas.clear()
+        self.canvas.put_image_data(pix, 0, 0)
+
+    def draw_outline(self, mask: np.ndarray, color: Sequence[int]) -> None:
+        """Outline a bool (H, W) mask (drawn as cell rectangles of its boundary)."""
+        m = np.asarray(mask, dtype=bool)
+        edge = mask_outline(m)
+        if not edge.any():
+            return
+        sx, sy = self.canvas.width / m.shape[1], self.canvas.height / m.shape[0]
+        rows, cols = np.nonzero(edge)
+        self.canvas.fill_style = _css(color, 0.9)
+        self.canvas.fill_rects(cols * sx, rows * sy, max(sx, 1.0), max(sy, 1.0))
+
+    def marker(self, x: float, y: float, color: str = "red", radius: float = 6, cross: bool = False) -> None:
+        """A ring (or a cross) at image pixel (x, y)."""
+        cx, cy, radius = float(x * self.zoom), float(y * self.zoom), float(radius)
+        self.canvas.stroke_style = color
+        self.canvas.line_width = 2
+        if cross:
+            self.canvas.stroke_line(cx - radius, cy - radius, cx + radius, cy + radius)
+            self.canvas.stroke_line(cx - radius, cy + radius, cx + radius, cy - radius)
+        else:
+            self.canvas.stroke_circle(cx, cy, radius)
+
+    def arrow(self, start: Sequence[float], end: Sequence[float], color: str = "white") -> None:
+        """A line with a head from ``start`` to ``end`` (image pixels)."""
+        (x0, y0), (x1, y1) = [(float(p[0] * self.zoom), float(p[1] * self.zoom)) for p in (start, end)]
+        c = self.canvas
+        c.stroke_style = color
+        c.line_width = 2
+        c.stroke_line(x0, y0, x1, y1)
+        ang = np.arctan2(y1 - y0, x1 - x0)
+        for da in (2.6, -2.6):
+            c.stroke_line(x1, y1, x1 + 8 * float(np.cos(ang + da)), y1 + 8 * float(np.sin(ang + da)))
+
+    def polyline(self, points: np.ndarray, color: str = "lime") -> None:
+        """A polyline through image-pixel points (n, 2)."""
+        pts = np.asarray(points, dtype=float) * self.zoom
+        if len(pts) > 1:
+            self.canvas.stroke_style = color
+            self.canvas.line_width = 2
+            self.canvas.stroke_lines(pts)
+
+
+def _css(color: Sequence[int], alpha: float = 1.0) -> str:
+    r, g, b = (int(v) for v in color[:3])
+    return f"rgba({r},{g},{b},{alpha})"

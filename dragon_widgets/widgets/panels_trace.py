@@ -1,0 +1,200 @@
+"""Trace panels drawn from Python with ipycanvas: x̂₀ step view, gradient maps, memory-bank attention.
+
+Each panel has ``set_step(k)`` (k indexes ``trace.steps``), which the inspector's scrubber calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..inspect._arrays import Point
+from ..inspect._steps import get_step, step_image, step_label
+from ..inspect.attention import AttentionMap, query_attention
+from ..inspect.colors import MASK_COLORS, blend, colorize
+from ..inspect.gradients import gradient_direction, gradient_map
+from ..inspect.tracks import handle_tracks
+from .panels_draw import DISPLAY, ImageCanvas
+
+
+def _draw_masks(canvas: ImageCanvas, trace: Any, names: tuple[str, ...] | None = None) -> None:
+    for name, m in (trace.masks or {}).items():
+        if names is None or name in names:
+            canvas.draw_outline(m, MASK_COLORS.get(name, (255, 255, 255)))
+
+
+def _draw_points(canvas: ImageCanvas, trace: Any) -> None:
+    for handle, target in trace.points or []:
+        canvas.arrow(handle, target, "white")
+        canvas.marker(*handle, color="red", radius=4)
+        canvas.marker(*target, color="dodgerblue", radius=4)
+
+
+def _nearest_with(trace: Any, k: int, field: str) -> int | None:
+    """The step at or before k (else after) whose ``field`` is recorded."""
+    n = len(trace.steps)
+    have = [j for j in range(n) if getattr(trace.steps[j], field, None)]
+    if not have:
+        return None
+    before = [j for j in have if j <= k]
+    return before[-1] if before else have[0]
+
+
+class StepView:
+    """x̂₀ at the scrubbed step with the masks outlined, drag arrows and each handle's track so far."""
+
+    def __init__(self, trace: Any, display: int = DISPLAY + 64) -> None:
+        self.trace = trace
+        self.step = 0
+        self.canvas = ImageCanvas(tuple(trace.size), display, "x̂₀")
+        self.canvas.canvas.on_client_ready(lambda: self.set_step(self.step))
+        self.tracks = handle_tracks(trace) if trace.points and any(s.features for s in trace.steps) else None
+        self.widget = self.canvas.widget
+        self.set_step(0)
+
+    def set_step(self, k: int) -> None:
+        from ipycanvas import hold_canvas
+
+        s = get_step(self.trace, k)
+        self.step = int(k)
+        with hold_canvas():
+            self.canvas.draw_image(step_image(self.trace, k))
+            _draw_masks(self.canvas, self.trace)
+            _draw_points(self.canvas, self.trace)
+            if self.tracks is not None:
+                ks, tr = self.tracks
+                upto = [n for n, j in enumerate(ks) if j <= self.step]
+                for p in range(tr.shape[1]):
+                    if upto:
+                        self.canvas.polyline(tr[upto, p], "lime")
+                        self.canvas.marker(*tr[upto[-1], p], color="lime", radius=5)
+        self.canvas.set_title(f"x̂₀ {step_label(s)}{' · guided' if s.guided else ''} (lime: handle track)")
+
+
+class GradientPanel:
+    """|∂E/∂z_t| per term at the scrubbed step over x̂₀, masks outlined; "direction" shows the signed push.
+
+    Unguided steps show the nearest earlier guided step (named in the title).
+    """
+
+    def __init__(self, trace: Any, display: int = 160) -> None:
+        from ipywidgets import HBox, Layout, ToggleButtons, VBox
+
+        self.trace = trace
+        terms = []
+        for s in trace.steps:
+            terms += [t for t in (s.grads or {}) if t not in terms]
+        if not terms:
+            raise ValueError("trace has no recorded gradients; edit with record=True or record={'gradients', ...}")
+        self.terms = [t for t in trace.terms if t in terms] + [t for t in terms if t not in trace.terms]
+        self.step = 0
+        self.shown_step: int | None = None
+        self.maps: dict[str, np.ndarray] = {}
+        self.mode = ToggleButtons(options=["magnitude", "direction"], value="magnitude",
+                                  style={"button_width": "90px"})
+        self.mode.observe(lambda _: self.set_step(self.step), names="value")
+        self.canvases = {t: ImageCanvas(tuple(trace.size), display, t) for t in self.terms}
+        for c in self.canvases.values():
+            c.canvas.on_client_ready(lambda: self.set_step(self.step))
+        self.widget = VBox([self.mode, HBox([c.widget for c in self.canvases.values()],
+                                            layout=Layout(flex_flow="row wrap"))])
+        self.set_step(0)
+
+    def set_step(self, k: int) -> None:
+        from ipycanvas import hold_canvas
+
+        get_step(self.trace, k)
+        self.step = int(k)
+        j = _nearest_with(self.trace, self.step, "grads")
+        self.shown_step = j
+        s = self.trace.steps[j]
+        img = step_image(self.trace, j)
+        direction = self.mode.value == "direction"
+        with hold_canvas():
+            for term, c in self.canvases.items():
+                if term not in (s.grads or {}):
+                    c.draw_image(img // 3)
+                    c.set_title(f"{term}: not evaluated")
+                    continue
+                if direction and s.grad_latents and term in s.grad_latents:
+                    d = gradient_direction(s, term)
+                    lim = float(np.abs(d).max()) or 1.0
+                    self.maps[term] = d
+                    heat = colorize(d, "coolwarm", -lim, lim)
+                    title = f"{term}: push (red adds, blue removes)"
+                else:
+                    g = gradient_map(s, term)
+                    self.maps[term] = g
+                    heat = colorize(g, "inferno", 0.0, float(g.max()) or 1.0)
+                    title = f"|∂E_{term}/∂z| max {g.max():.2e}"
+                c.draw_image(blend(img, heat, 0.7))
+                _draw_masks(c, self.trace, ("edit",))
+                if direction:
+                    _draw_points(c, self.trace)
+                c.set_title(f"{title} · {step_label(s)}{'' if j == self.step else ' (last guided)'}")
+
+
+class AttentionPanel:
+    """Memory-bank attention: click a query pixel on x̂₀; maps of its attention weights over the key tokens."""
+
+    def __init__(self, trace: Any, layer: str | None = None, point: Point | None = None,
+                 display: int = 160) -> None:
+        from ipywidgets import Dropdown, HBox, Layout, VBox
+
+        self.trace = trace
+        layers = []
+        for s in trace.steps:
+            layers += [name for name in (s.attention or {}) if name not in layers]
+        if not layers:
+            raise ValueError("trace has no recorded attention; edit with record=True or record={'attention', ...}")
+        self.step = 0
+        self.shown_step: int | None = None
+        self.result: AttentionMap | None = None
+        W, H = trace.size
+        self.point: Point = point or (tuple(trace.points[0][1]) if trace.points else (W / 2, H / 2))
+        self.layer = Dropdown(options=layers, value=layer or layers[0], description="layer",
+                              layout=Layout(width="420px"))
+        self.layer.observe(lambda _: self.set_step(self.step), names="value")
+        self.query = ImageCanvas((W, H), display, "x̂₀: click a query pixel")
+        self.query.on_click(self.set_point)
+        self.query.canvas.on_client_ready(lambda: self.set_step(self.step))
+        self.groups: list[ImageCanvas] = []
+        self.row = HBox([self.query.widget], layout=Layout(flex_flow="row wrap"))
+        self.display = display
+        self.widget = VBox([self.layer, self.row])
+        self.set_step(0)
+
+    def set_point(self, x: float, y: float) -> None:
+        self.point = (float(x), float(y))
+        self.set_step(self.step)
+
+    def set_step(self, k: int) -> None:
+        from ipycanvas import hold_canvas
+
+        get_step(self.trace, k)
+        self.step = int(k)
+        ks = [j for j, s in enumerate(self.trace.steps) if s.attention and self.layer.value in s.attention]
+        before = [j for j in ks if j <= self.step]
+        j = before[-1] if before else ks[0]
+        self.shown_step = j
+        s = self.trace.steps[j]
+        am = query_attention(s.attention[self.layer.value], self.point, tuple(self.trace.size))
+        self.result = am
+        n = am.maps.shape[0]
+        names = ["bank"] if n == 1 else ["own", "bank"] if n == 2 else [f"group {g}" for g in range(n)]
+        while len(self.groups) < n:
+            c = ImageCanvas(tuple(self.trace.size), self.display)
+            c.canvas.on_client_ready(lambda: self.set_step(self.step))
+            self.groups.append(c)
+        self.row.children = [self.query.widget] + [c.widget for c in self.groups[:n]]
+        img = step_image(self.trace, j)
+        vmax = float(am.maps.max()) or 1.0
+        with hold_canvas():
+            self.query.draw_image(img)
+            self.query.marker(*self.point, color="red")
+            for g in range(n):
+                under = np.asarray(self.trace.original) if names[g] == "bank" else img
+                self.groups[g].draw_image(blend(under, colorize(am.maps[g], "viridis", 0.0, vmax), 0.7))
+                self.groups[g].set_title(f"{names[g]} tokens: {am.maps[g].sum():.0%} of the weight")
+        self.query.set_title(f"query ({self.point[0]:.0f}, {self.point[1]:.0f}) · {step_label(s)}")

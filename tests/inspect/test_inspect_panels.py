@@ -1,0 +1,123 @@
+import dataclasses
+
+import numpy as np
+import pytest
+from ipywidgets.widgets.widget import _remove_buffers
+
+from dragon_widgets.inspect import energy_series, trace_features
+from dragon_widgets.widgets.panels import (AttentionPanel, CorrespondenceExplorer, EnergyPanel, GradientPanel,
+                                           InspectorApp, StepView)
+
+
+def click(image_canvas, x, y):
+    """A front-end mouse-down at canvas pixel (x, y), delivered the way ipycanvas receives it."""
+    image_canvas.canvas._handle_frontend_event(None, {"event": "mouse_down", "x": x, "y": y}, [])
+
+
+def test_clicking_a_point_updates_every_heatmap(trace):
+    ex = CorrespondenceExplorer.from_trace(trace)
+    assert ex.point == tuple(trace.points[0][0])
+    before = {k: c.pixels.copy() for k, c in ex.cells.items()}
+    zoom = ex.canvas_a.zoom
+    click(ex.canvas_a, 50 * zoom, 10 * zoom)
+    assert ex.point == pytest.approx((50, 10))
+    assert set(ex.results) == set(before)
+    for k, c in ex.cells.items():
+        assert not np.array_equal(c.pixels, before[k])
+        # current branch = reference rolled by (1, 2) cells on the finest layer: best match follows the roll
+    cr = ex.results[("up_blocks.2", ex.timesteps[0])]
+    assert cr.match_cell == ((25 + 2) % 32, (5 + 1) % 32)
+
+
+def test_identical_features_show_full_similarity_at_the_query(trace):
+    ref = trace_features(trace, "reference")
+    ex = CorrespondenceExplorer(trace.original, trace.original, ref, ref, point=(33, 47))
+    for cr in ex.results.values():
+        col, row = cr.query_cell
+        assert cr.similarity[row, col] == pytest.approx(1.0, abs=1e-3)
+        assert cr.match_cell == cr.query_cell
+
+
+def test_explorer_grid_and_layer_selection(trace):
+    ex = CorrespondenceExplorer.from_trace(trace, max_columns=2)
+    assert len(ex.timesteps) == 2 and len(ex.grid.children) == 4  # 2 layers x 2 timesteps
+    ex.layer_select.value = ("up_blocks.1",)
+    assert len(ex.grid.children) == 2 and all(k[0] == "up_blocks.1" for k in ex.results)
+    ex.set_timesteps([941])
+    assert ex.timesteps == [941] and list(ex.results) == [("up_blocks.1", 941)]
+    with pytest.raises(ValueError, match="point"):
+        ex.set_point(64, 3)
+
+
+def test_energy_panel_sends_arrays_as_binary(trace):
+    p = EnergyPanel(trace)
+    state, paths, buffers = _remove_buffers(p.get_state())
+    assert ["values"] in paths and ["guided"] in paths
+    vals = np.frombuffer(bytes(buffers[paths.index(["values"])]), np.float32).reshape(len(p.terms), p.n_steps)
+    np.testing.assert_allclose(vals, energy_series(trace).values.astype(np.float32))
+    assert isinstance(state.get("terms"), list)
+
+
+def test_energy_panel_accepts_a_front_end_step_with_a_memoryview(trace):
+    p = EnergyPanel(trace)
+    p._handle_msg({"content": {"data": {"method": "update", "state": {"step": 3}, "buffer_paths": []}}, "buffers": []})
+    assert p.step == 3
+    raw = np.zeros(p.n_steps, np.uint8).tobytes()
+    p._handle_msg({"content": {"data": {"method": "update", "state": {"step": 2, "guided": None},
+                                        "buffer_paths": [["guided"]]}}, "buffers": [memoryview(raw)]})
+    assert p.step == 2 and p.guided == raw
+
+
+def test_scrubber_updates_every_panel(trace):
+    app = InspectorApp(trace)
+    assert set(app.panels) == {"step", "energy", "correspondence", "gradients", "attention"}
+    before = app.step_view.canvas.pixels.copy()
+    app.scrubber.value = 4
+    assert app.energy.step == 4
+    assert not np.array_equal(app.step_view.canvas.pixels, before)
+    assert app.gradients.shown_step == 4 and app.attention.shown_step == 4
+    assert app.explorer.timesteps == [trace.steps[4].timestep]
+    app.scrubber.value = 5  # an unguided time-travel round: panels fall back to the last guided step
+    assert app.gradients.shown_step == 5 or trace.steps[5].grads == {}
+    app.energy.step = 2  # a click on the energy curve moves the scrubber
+    assert app.scrubber.value == 2 and app.gradients.shown_step == 2
+    app.grid_view.value = "grid over steps"
+    assert len(app.explorer.timesteps) > 1
+
+
+def test_gradient_panel_modes_and_masks(trace):
+    gp = GradientPanel(trace)
+    gp.set_step(1)  # unguided: shows step 0
+    assert gp.shown_step == 0
+    region = ~trace.masks["edit"].reshape(32, 2, 32, 2).any(axis=(1, 3))
+    assert np.all(gp.maps["edit"][region] == 0)
+    gp.mode.value = "direction"
+    assert gp.maps["edit"].min() < 0 < gp.maps["edit"].max()
+
+
+def test_attention_panel_click_picks_the_query(trace):
+    ap = AttentionPanel(trace)
+    click(ap.query, 5 * ap.query.zoom, 60 * ap.query.zoom)
+    assert ap.result.query_cell == (1, 15)
+    assert ap.result.maps.shape == (2, 16, 16)
+    assert ap.groups[1].label.value.count("bank tokens") == 1
+
+
+def test_panels_for_missing_recordings_are_left_out(trace):
+    bare = dataclasses.replace(trace, steps=[dataclasses.replace(s, attention={}, features={}) for s in trace.steps])
+    app = InspectorApp(bare)
+    assert set(app.panels) == {"step", "energy", "gradients"}
+    with pytest.raises(ValueError, match="attention"):
+        AttentionPanel(bare)
+    with pytest.raises(ValueError, match="trace"):
+        InspectorApp(None)
+    StepView(bare).set_step(3)
+
+
+def test_display_data_carries_the_static_figure(trace):
+    app = InspectorApp(trace)
+    bundle = app._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    import base64
+
+    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
