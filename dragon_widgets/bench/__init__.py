@@ -1,0 +1,35 @@
+"""ShapesBench: procedural scenes with ground truth, edit tasks, metrics, a naive baseline and a runner.
+
+    from dragon_widgets import bench
+    tasks = bench.make_tasks("test", n=20)          # move / resize / drag / paste / appearance
+    score = bench.score(result_uint8, tasks[0])     # IoU, ghost, background PSNR, drag distances, success
+
+Submodules: ``scenes`` (generator), ``tasks``, ``segment``, ``metrics``, ``baseline``, ``runner``;
+``benchmarks/shapesbench.py`` prints the full table. Everything here but ``baseline``/``runner`` is numpy only.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "Scene": "scenes", "Shape": "scenes", "Background": "scenes", "render": "scenes", "sample_scene": "scenes",
+    "caption": "scenes",
+    "Task": "tasks", "KINDS": "tasks", "make_task": "tasks", "make_tasks": "tasks", "load_tasks": "tasks",
+    "save_tasks": "tasks",
+    "segment_color": "segment", "detect": "segment", "classify_shape": "segment",
+    "EditScore": "metrics", "score": "metrics", "summarize": "metrics", "psnr": "metrics",
+    "NaiveBaseline": "baseline",
+    "benchmark": "runner", "format_report": "runner", "EngineMethod": "runner", "run_tasks": "runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

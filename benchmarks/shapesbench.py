@@ -1,0 +1,102 @@
+"""ShapesBench: the method (engine, ``embedded`` preset) vs the naive copy-paste + DDIM baseline.
+
+    python benchmarks/shapesbench.py                       # test split, 20 tasks per kind, everything
+    python benchmarks/shapesbench.py --split tuning --n 10 --kinds move drag
+    python benchmarks/shapesbench.py --set move.guidance_scale=2 --set drag.w_edit=6   # preset variants (tuning)
+    python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md
+
+Prints a Markdown table (per task kind: success rate, mean IoU, ghost %, background PSNR, drag point
+distance start→end, seconds per edit), the DDIM inversion PSNR on test scenes and the caption-sample
+check. See ``dragon_widgets/bench/metrics.py`` for the definitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _parse_set(items: list[str]):
+    """['move.guidance_scale=2', 'num_steps=30'] → [(mode | None, key, value)]."""
+    out = []
+    for it in items:
+        key, _, val = it.partition("=")
+        try:
+            v = json.loads(val)
+        except json.JSONDecodeError:
+            v = val
+        if isinstance(v, list):
+            v = tuple(v)
+        mode, _, k = key.rpartition(".")
+        out.append((mode or None, k, v))
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--split", choices=["tuning", "test"], default="test")
+    p.add_argument("--n", type=int, default=20, help="tasks per kind")
+    p.add_argument("--kinds", nargs="+", default=None, help="subset of move resize drag paste appearance")
+    p.add_argument("--json", default=None, help="write the full report (per-task scores) here")
+    p.add_argument("--markdown", default=None, help="write the tables to this Markdown file")
+    p.add_argument("--model", default=None, help="pipeline folder / hub id (default: the embedded model)")
+    p.add_argument("--random-weights", action="store_true", help="untrained components (smoke test only)")
+    p.add_argument("--preset", default="embedded")
+    p.add_argument("--set", action="append", default=[], metavar="[MODE.]KEY=VALUE",
+                   help="override a preset value, e.g. move.w_edit=6 or num_steps=30 (repeatable)")
+    p.add_argument("--steps", type=int, default=None, help="DDIM steps for baseline/inversion (default: preset's)")
+    p.add_argument("--no-method", action="store_true", help="baseline only (no engine needed)")
+    p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--inversion", type=int, default=50, help="scenes for the inversion PSNR (0 = skip)")
+    p.add_argument("--captions", type=int, default=64, help="caption samples (0 = skip)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+
+    import torch
+
+    from dragon_widgets.bench import runner
+    from dragon_widgets.bench.tasks import KINDS
+
+    torch.set_num_threads(a.threads)
+    kinds = tuple(a.kinds) if a.kinds else KINDS
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        p.error(f"unknown kinds {bad}; choose from {KINDS}")
+    t0 = time.perf_counter()
+    pipe = runner.load_pipe(a.model, random_weights=a.random_weights)
+    preset = None
+    if not a.no_method:
+        dw = runner._dw()
+        preset = dw.get_preset(a.preset)
+        for mode, key, val in _parse_set(a.set):
+            preset = preset.with_mode(mode, **{key: val}) if mode else preset.replace(**{key: val})
+    log = None if a.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    report = runner.benchmark(pipe, split=a.split, n=a.n, kinds=kinds, preset=preset, baseline=not a.no_baseline,
+                              method=not a.no_method, inversion=a.inversion, captions=a.captions, steps=a.steps,
+                              progress=log)
+    report["config"] = dict(argv=sys.argv[1:] if argv is None else argv, model=a.model or "embedded",
+                            random_weights=a.random_weights, threads=a.threads, overrides=a.set,
+                            machine=f"{platform.machine()} {platform.processor() or ''}".strip(),
+                            torch=torch.__version__, wall_s=round(time.perf_counter() - t0, 1))
+    text = runner.format_report(report)
+    print(text)
+    if a.json:
+        Path(a.json).write_text(json.dumps(report, indent=1, default=float))
+    if a.markdown:
+        Path(a.markdown).write_text(f"# ShapesBench results\n\nCommand: `python benchmarks/shapesbench.py "
+                                    f"{' '.join(report['config']['argv'])}` ({a.threads} CPU threads, "
+                                    f"{report['config']['wall_s']} s)\n\n{text}\n")
+    return report
+
+
+if __name__ == "__main__":
+    main()
