@@ -6,8 +6,8 @@ model is enough to find them in rendered, edited or generated 64×64 images:
 * :func:`segment_color` finds the pixels of an object of a known RGB. Every pixel is *unmixed*
   against the local background colour (renders blend shape and background linearly in RGB, so the
   projection onto the background→object segment recovers the anti-aliased coverage ``α``); a pixel
-  is object when ``α ≥ 0.5`` and the colour it implies for the object (``bg + (p - bg) / α``) is
-  within ``max_de`` CIELAB ΔE of the object colour and nearer to it than to any distractor colour.
+  is object when ``α ≥ 0.5`` and it lies within ``max_de`` CIELAB ΔE of the blend that ``α``
+  predicts (``bg + α·(rgb − bg)``), and no distractor colour explains it better.
   On clean renders this reproduces the ground-truth ``alpha ≥ 0.5`` masks.
 * :func:`detect` checks a caption's ``(colour, kind)`` list against an image: pixels with high
   HSV saturation/value are labelled with the nearest named hue, opened (drops 1-px anti-aliasing
@@ -28,7 +28,7 @@ import numpy as np
 
 from .scenes import SHAPE_HUES, SHAPE_KINDS, Shape, shape_alpha
 
-#: Largest CIELAB ΔE between an object's implied colour and the colour searched for.
+#: Largest CIELAB ΔE between a pixel and the object/background blend its coverage predicts.
 MAX_DE = 30.0
 #: HSV saturation / value above which a pixel counts as shape-coloured for caption detection.
 SHAPE_SAT, SHAPE_VAL = 0.5, 0.5
@@ -164,15 +164,15 @@ def estimate_background(img, exclude: np.ndarray | None = None) -> np.ndarray:
 
 
 def unmix(img, rgb, background) -> tuple[np.ndarray, np.ndarray]:
-    """Coverage ``α`` of colour ``rgb`` over ``background`` per pixel, and the implied object colour."""
+    """Coverage ``α`` of colour ``rgb`` over ``background`` per pixel, and the pixel that coverage
+    predicts (``bg + clip(α, 0, 1)·(rgb − bg)``, the anti-aliased blend)."""
     p = as_float(img)
     bg = np.broadcast_to(np.asarray(background, np.float32), p.shape)
     obj = np.asarray(rgb, np.float32)
     d = obj - bg
     alpha = ((p - bg) * d).sum(-1) / np.maximum((d * d).sum(-1), 1e-4)
-    a = np.clip(alpha, 1e-3, 1.0)[..., None]
-    implied = np.clip(bg + (p - bg) / a, 0.0, 1.0)
-    return alpha.astype(np.float32), implied.astype(np.float32)
+    blend = bg + np.clip(alpha, 0.0, 1.0)[..., None] * d
+    return alpha.astype(np.float32), blend.astype(np.float32)
 
 
 def segment_color(img, rgb, background=None, others=(), max_de: float = MAX_DE) -> np.ndarray:
@@ -187,13 +187,13 @@ def segment_color(img, rgb, background=None, others=(), max_de: float = MAX_DE) 
         background = estimate_background(p)
     elif np.asarray(background).dtype == np.uint8:
         background = as_float(background)
-    alpha, implied = unmix(p, rgb, background)
-    lab = rgb_to_lab(implied)
-    d_obj = np.linalg.norm(lab - rgb_to_lab(rgb), axis=-1)
+    lab = rgb_to_lab(p)
+    alpha, blend = unmix(p, rgb, background)
+    d_obj = np.linalg.norm(lab - rgb_to_lab(blend), axis=-1)
     keep = (alpha >= 0.5) & (d_obj < max_de)
     for o in others:
-        a_o, imp_o = unmix(p, o, background)
-        d_o = np.linalg.norm(rgb_to_lab(imp_o) - rgb_to_lab(o), axis=-1)
+        a_o, blend_o = unmix(p, o, background)
+        d_o = np.linalg.norm(lab - rgb_to_lab(blend_o), axis=-1)
         keep &= ~((a_o >= 0.5) & (d_o < d_obj))
     return keep
 

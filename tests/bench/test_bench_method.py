@@ -1,0 +1,35 @@
+"""The method beats the naive baseline on a handful of ShapesBench scenes (trained embedded model).
+
+Marked ``embedded`` + ``slow``: see tests/bench/conftest.py for what happens when the weights are missing.
+"""
+
+import numpy as np
+import pytest
+
+from dragon_widgets.bench import runner
+from dragon_widgets.bench.tasks import make_tasks
+
+pytestmark = [pytest.mark.embedded, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def pipe(embedded_path):
+    import torch
+
+    torch.set_num_threads(2)
+    return runner.load_pipe(embedded_path)
+
+
+def test_method_beats_baseline_on_moves(pipe):
+    tasks = make_tasks("test", 3, kinds=("move",))
+    method = runner.run_tasks(runner.EngineMethod(pipe, preset="embedded"), tasks)
+    base = runner.run_tasks(runner.BaselineMethod(pipe, steps=method_steps(pipe)), tasks)
+    assert not method.errors, method.errors
+    m, b = method.summary()["move"], base.summary()["move"]
+    assert m["success"] > b["success"] or (m["success"] == b["success"] == 1.0), (m, b)
+    assert m["iou"] > b["iou"] - 0.05, (m, b)
+    assert np.nan_to_num(m["ghost"]) < np.nan_to_num(b["ghost"]) + 0.05, (m, b)
+
+
+def method_steps(pipe) -> int:
+    return runner.EngineMethod(pipe, preset="embedded").editor.preset.num_steps
