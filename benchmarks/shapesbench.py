@@ -4,6 +4,7 @@
     python benchmarks/shapesbench.py --split tuning --n 10 --kinds move drag
     python benchmarks/shapesbench.py --set move.guidance_scale=2 --set drag.w_edit=6   # preset variants (tuning)
     python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md
+    python benchmarks/shapesbench.py --split tuning --n 10 --sweep move.w_edit=2,4,8   # tune one value at a time
 
 Prints a Markdown table (per task kind: success rate, mean IoU, ghost %, background PSNR, drag point
 distance start→end, seconds per edit), the DDIM inversion PSNR on test scenes and the caption-sample
@@ -47,11 +48,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--kinds", nargs="+", default=None, help="subset of move resize drag paste appearance")
     p.add_argument("--json", default=None, help="write the full report (per-task scores) here")
     p.add_argument("--markdown", default=None, help="write the tables to this Markdown file")
+    p.add_argument("--images", default=None, help="folder for PNG grids per kind (source | truth | method | baseline)")
     p.add_argument("--model", default=None, help="pipeline folder / hub id (default: the embedded model)")
     p.add_argument("--random-weights", action="store_true", help="untrained components (smoke test only)")
     p.add_argument("--preset", default="embedded")
     p.add_argument("--set", action="append", default=[], metavar="[MODE.]KEY=VALUE",
                    help="override a preset value, e.g. move.w_edit=6 or num_steps=30 (repeatable)")
+    p.add_argument("--sweep", action="append", default=[], metavar="[MODE.]KEY=V1,V2,...",
+                   help="method only: run each value (one key at a time, on top of --set) and print a comparison; "
+                        "MODE restricts the tasks to that mode's kinds")
     p.add_argument("--steps", type=int, default=None, help="DDIM steps for baseline/inversion (default: preset's)")
     p.add_argument("--no-method", action="store_true", help="baseline only (no engine needed)")
     p.add_argument("--no-baseline", action="store_true")
@@ -80,9 +85,26 @@ def main(argv: list[str] | None = None) -> dict:
         for mode, key, val in _parse_set(a.set):
             preset = preset.with_mode(mode, **{key: val}) if mode else preset.replace(**{key: val})
     log = None if a.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    if a.sweep:
+        if a.no_method:
+            p.error("--sweep varies the method's preset; drop --no-method")
+        variants, sweep_kinds = {"base": preset}, set()
+        for spec in a.sweep:
+            key, _, vals = spec.partition("=")
+            for v in vals.split(","):
+                (mode, k, val), = _parse_set([f"{key}={v}"])
+                variants[f"{key}={v}"] = preset.with_mode(mode, **{k: val}) if mode else preset.replace(**{k: val})
+                sweep_kinds.update(runner.MODE_KINDS.get(mode, kinds) if mode else kinds)
+        skinds = tuple(k for k in kinds if k in sweep_kinds)
+        result = runner.sweep(pipe, variants, split=a.split, n=a.n, kinds=skinds, progress=log)
+        text = f"ShapesBench sweep — split {a.split}, {a.n} tasks per kind\n\n" + runner.format_sweep(result, skinds)
+        print(text)
+        if a.json:
+            Path(a.json).write_text(json.dumps(dict(sweep=a.sweep, set=a.set, results=result), indent=1, default=float))
+        return result
     report = runner.benchmark(pipe, split=a.split, n=a.n, kinds=kinds, preset=preset, baseline=not a.no_baseline,
                               method=not a.no_method, inversion=a.inversion, captions=a.captions, steps=a.steps,
-                              progress=log)
+                              progress=log, images=a.images)
     report["config"] = dict(argv=sys.argv[1:] if argv is None else argv, model=a.model or "embedded",
                             random_weights=a.random_weights, threads=a.threads, overrides=a.set,
                             machine=f"{platform.machine()} {platform.processor() or ''}".strip(),

@@ -220,10 +220,36 @@ def caption_check(generate: Callable[[str, int], np.ndarray], n: int = 64, split
                 edge_px=float(np.mean(edges)) if edges else float("nan"), rows=rows)
 
 
+def save_grids(folder, tasks: list[Task], runs: list[Run], zoom: int = 3) -> list:
+    """One PNG per task kind: rows = tasks; columns = source, ground truth, then each run's result."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for kind in dict.fromkeys(t.kind for t in tasks):
+        rows = []
+        for t in (t for t in tasks if t.kind == kind):
+            cols = [t.source_image, t.target_image] + [r.images.get(t.id, np.zeros_like(t.source_image)) for r in runs]
+            rows.append(np.concatenate([np.pad(c, ((1, 1), (1, 1), (0, 0)), constant_values=255) for c in cols], 1))
+        grid = Image.fromarray(np.concatenate(rows, 0))
+        grid = grid.resize((grid.width * zoom, grid.height * zoom), Image.NEAREST)
+        p = folder / f"{kind}.png"
+        grid.save(p)
+        paths.append(p)
+    (folder / "README.txt").write_text("columns: source | ground truth | " + " | ".join(r.name for r in runs) + "\n")
+    return paths
+
+
 def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, baseline: bool = True,
               method: bool = True, inversion: int = 50, captions: int = 64, steps: int | None = None,
-              progress: Progress | None = None, editor=None) -> dict:
-    """The full ShapesBench report as a JSON-serialisable dict (see :func:`format_report`)."""
+              progress: Progress | None = None, editor=None, images: str | None = None) -> dict:
+    """The full ShapesBench report as a JSON-serialisable dict (see :func:`format_report`).
+
+    ``images``: a folder for per-kind PNG grids (source | ground truth | method | baseline).
+    """
     tasks = make_tasks(split, n, tuple(kinds))
     report: dict[str, Any] = dict(split=split, n=n, kinds=list(kinds), runs={})
     m = None
@@ -235,9 +261,11 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
     report["steps"] = steps
     runs = []
     if m is not None:
-        runs.append(run_tasks(m, tasks, progress))
+        runs.append(run_tasks(m, tasks, progress, keep_images=images is not None))
     if baseline:
-        runs.append(run_tasks(BaselineMethod(pipe, steps), tasks, progress))
+        runs.append(run_tasks(BaselineMethod(pipe, steps), tasks, progress, keep_images=images is not None))
+    if images is not None:
+        save_grids(images, tasks, runs)
     for r in runs:
         report["runs"][r.name] = dict(summary=r.summary(), scores=[s.to_dict() for s in r.scores], errors=r.errors)
     if inversion:
@@ -245,6 +273,39 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
     if captions and m is not None:
         report["captions"] = caption_check(m.generate, captions, split, progress)
     return report
+
+
+#: Which task kinds each engine mode serves (resize is a Move with scale != 1).
+MODE_KINDS = {"move": ("move", "resize"), "drag": ("drag",), "paste": ("paste",), "appearance": ("appearance",)}
+
+
+def sweep(pipe, variants: dict, split: str = "tuning", n: int = 10, kinds=KINDS,
+          progress: Progress | None = None) -> dict:
+    """Run the method with each preset in ``variants`` (label → ``dw.Preset``) on the same tasks.
+
+    Used to tune the ``embedded`` preset on the tuning split; returns ``{label: summary}``.
+    """
+    tasks = make_tasks(split, n, tuple(kinds))
+    out = {}
+    for label, preset in variants.items():
+        run = run_tasks(EngineMethod(pipe, preset=preset), tasks, progress)
+        run.name = label
+        out[label] = dict(summary=run.summary(), errors=run.errors)
+    return out
+
+
+def format_sweep(result: dict, kinds=KINDS) -> str:
+    lines = ["| variant | kind | n | success | IoU | ghost % | bg PSNR (dB) | drag MD end (px) | s/edit |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, r in result.items():
+        for kind in kinds:
+            s = r["summary"].get(kind)
+            if s is None:
+                continue
+            g = s["ghost"] * 100 if not math.isnan(s["ghost"]) else s["ghost"]
+            lines.append(f"| {label} | {kind} | {s['n']} | {_f(s['success'])} | {_f(s['iou'])} | {_f(g, '{:.0f}')} | "
+                         f"{_f(s['bg_psnr'], '{:.1f}')} | {_f(s['md_end'], '{:.1f}')} | {_f(s['seconds'], '{:.1f}')} |")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
