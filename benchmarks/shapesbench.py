@@ -3,7 +3,7 @@
     python benchmarks/shapesbench.py                       # test split, 20 tasks per kind, everything
     python benchmarks/shapesbench.py --split tuning --n 10 --kinds move drag
     python benchmarks/shapesbench.py --set move.guidance_scale=2 --set drag.w_edit=6   # preset variants (tuning)
-    python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md
+    python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md --markdown README.md
     python benchmarks/shapesbench.py --split tuning --n 10 --sweep move.w_edit=2,4,8   # tune one value at a time
 
 Prints a Markdown table (per task kind: success rate, mean IoU, ghost %, background PSNR, drag point
@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--n", type=int, default=20, help="tasks per kind")
     p.add_argument("--kinds", nargs="+", default=None, help="subset of move resize drag paste appearance")
     p.add_argument("--json", default=None, help="write the full report (per-task scores) here")
-    p.add_argument("--markdown", default=None, help="write the tables to this Markdown file")
+    p.add_argument("--markdown", action="append", default=[],
+                   help="put the tables between the <!-- shapesbench:begin/end --> markers of this Markdown file "
+                        "(repeatable; the rest of the file is kept)")
     p.add_argument("--images", default=None, help="folder for PNG grids per kind (source | truth | method | baseline)")
     p.add_argument("--model", default=None, help="pipeline folder / hub id (default: the embedded model)")
     p.add_argument("--random-weights", action="store_true", help="untrained components (smoke test only)")
@@ -114,10 +116,33 @@ def main(argv: list[str] | None = None) -> dict:
     if a.json:
         Path(a.json).write_text(json.dumps(report, indent=1, default=float))
     if a.markdown:
-        Path(a.markdown).write_text(f"# ShapesBench results\n\nCommand: `python benchmarks/shapesbench.py "
-                                    f"{' '.join(report['config']['argv'])}` ({a.threads} CPU threads, "
-                                    f"{report['config']['wall_s']} s)\n\n{text}\n")
+        block = (f"Command: `python benchmarks/shapesbench.py {' '.join(report['config']['argv'])}` "
+                 f"({a.threads} CPU threads, {report['config']['machine']}, torch {torch.__version__}, "
+                 f"{report['config']['wall_s']} s in all)\n\n{text}\n")
+        for md in a.markdown:
+            write_block(Path(md), block)
     return report
+
+
+BEGIN, END = "<!-- shapesbench:begin -->", "<!-- shapesbench:end -->"
+
+
+def write_block(path: Path, block: str) -> None:
+    """Put ``block`` between the shapesbench markers of ``path`` (README.md, RESULTS.md, ...).
+
+    The rest of the file is kept; a file without markers gets the block appended, a new file gets a title.
+    """
+    new = f"{BEGIN}\n{block.rstrip()}\n{END}"
+    if path.exists():
+        text = path.read_text()
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            text = head + new + rest.split(END, 1)[1]
+        else:
+            text = text.rstrip() + "\n\n" + new + "\n"
+    else:
+        text = f"# ShapesBench results\n\n{new}\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":
