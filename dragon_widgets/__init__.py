@@ -9,6 +9,30 @@ __version__ = "0.1.0"
 
 # Public names, imported lazily so `import dragon_widgets` stays fast and widget-only use needs no torch.
 _LAZY = {
+    "DragCanvas": "dragon_widgets.widgets",
+    "EditorApp": "dragon_widgets.widgets",
+    "DragonEditor": "dragon_widgets.engine",
+    "EditResult": "dragon_widgets.engine",
+    "Source": "dragon_widgets.engine",
+    "EDIT_TYPES": "dragon_widgets.engine",
+    "Drag": "dragon_widgets.engine",
+    "Edit": "dragon_widgets.engine",
+    "Move": "dragon_widgets.engine",
+    "Paste": "dragon_widgets.engine",
+    "ReplaceAppearance": "dragon_widgets.engine",
+    "edit_from_dict": "dragon_widgets.engine",
+    "replay": "dragon_widgets.engine",
+    "MemoryBank": "dragon_widgets.engine",
+    "ModelNotAvailableError": "dragon_widgets.engine",
+    "load_pipeline": "dragon_widgets.engine",
+    "PRESETS": "dragon_widgets.engine",
+    "ModeParams": "dragon_widgets.engine",
+    "Preset": "dragon_widgets.engine",
+    "get_preset": "dragon_widgets.engine",
+    "EditCancelled": "dragon_widgets.engine",
+    "GuidanceError": "dragon_widgets.engine",
+    "EditTrace": "dragon_widgets.engine",
+    "StepRecord": "dragon_widgets.engine",
     "PixelUnshuffleAutoencoder": "dragon_widgets.models.codec",
 }
 

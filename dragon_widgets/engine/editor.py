@@ -1,0 +1,339 @@
+"""DragonEditor: invert / generate / edit / cancel on any Stable-Diffusion-style diffusers pipeline."""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .attention import BankControl, bank_layer_names, installed
+from .edits import Edit, EditContext
+from .images import resize_rgb, to_rgb_array, warn_if_huge, working_size
+from .memory import MemoryBank
+from .presets import Preset, get_preset
+from .sampler import EditCancelled, GuidedSampler, ModelAdapter, inversion_step
+from .trace import EditTrace, record_flags
+
+OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
+
+
+@dataclass
+class Source:
+    """An image the editor can edit: the input, its prompt and its memory bank (inversion or generation)."""
+
+    image: Image.Image  # at the input's original size
+    prompt: str
+    bank: MemoryBank
+    work_image: np.ndarray  # uint8 at the working resolution
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.size
+
+    @property
+    def work_size(self) -> tuple[int, int]:
+        return self.work_image.shape[1], self.work_image.shape[0]
+
+    @property
+    def latents(self) -> list[torch.Tensor]:
+        return self.bank.latents
+
+
+@dataclass
+class EditResult:
+    image: Image.Image  # same size as the input
+    source: Source
+    edit: Edit
+    seed: int
+    prompt: str
+    preset: Preset
+    model: str
+    trace: EditTrace | None
+    timings: dict
+    work_image: np.ndarray
+
+    def save(self, folder) -> "Path":  # noqa: F821
+        """Write the edit log (JSON + PNG masks/images) to ``folder``; ``dw.replay(folder)`` redoes it."""
+        from .log import save_result
+
+        return save_result(self, folder)
+
+
+def _is_embedded_codec(pipe) -> bool:
+    return type(pipe.vae).__name__ == "PixelUnshuffleAutoencoder"
+
+
+class DragonEditor:
+    """DragonDiffusion/DiffEditor editing with a diffusers pipeline.
+
+    ``preset``: a name ("sd15", "embedded") or a :class:`Preset`; by default the one that fits the model.
+    """
+
+    def __init__(self, pipe, preset: str | Preset | None = None):
+        if not hasattr(pipe, "unet") or not hasattr(pipe, "vae") or not hasattr(pipe, "scheduler"):
+            raise TypeError(f"pipe must be a Stable-Diffusion-style diffusers pipeline (unet, vae, scheduler), "
+                            f"got {type(pipe).__name__}")
+        self.pipe = pipe
+        self.preset = get_preset(preset if preset is not None else ("embedded" if _is_embedded_codec(pipe) else "sd15"))
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._embeds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.bank_layers = bank_layer_names(pipe.unet, self.preset.bank_blocks)
+        self.layers = [f"up_blocks.{b}" for b in self.preset.feature_blocks]
+        self.resolution: tuple[int, int] | None = None
+
+    # ----- basics ------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.pipe.unet.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.pipe.unet.dtype
+
+    @property
+    def vae_factor(self) -> int:
+        return int(getattr(self.pipe, "vae_scale_factor", 8))
+
+    def cancel(self) -> None:
+        """Stop the running invert/generate/edit at the next step (it raises EditCancelled). Thread-safe."""
+        self._cancel.set()
+
+    def _model(self, num_steps: int | None = None) -> ModelAdapter:
+        sched = copy.deepcopy(self.pipe.scheduler)
+        sched.set_timesteps(num_steps or self.preset.num_steps)
+        final = getattr(sched, "final_alpha_cumprod", None)
+        final = float(final) if final is not None else 1.0
+        return ModelAdapter(unet=self.pipe.unet, alphas_cumprod=sched.alphas_cumprod.float().cpu(), final_alpha=final,
+                            prediction_type=sched.config.prediction_type,
+                            timesteps=[int(t) for t in sched.timesteps])
+
+    def embed(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(conditional, unconditional) text embeddings, cached per prompt."""
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
+        if prompt not in self._embeds:
+            with torch.no_grad():
+                cond, uncond = self.pipe.encode_prompt(prompt, self.device, 1, True, negative_prompt="")
+            self._embeds[prompt] = (cond, uncond)
+        return self._embeds[prompt]
+
+    def working_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        return working_size(size, self.preset.resolution, self.preset.multiple)
+
+    def encode(self, image: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(image).to(self.device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
+        with torch.no_grad():
+            z = self.pipe.vae.encode(x.to(self.pipe.vae.dtype)).latent_dist.mean
+        return (z * self.pipe.vae.config.scaling_factor).to(self.dtype)
+
+    def decode(self, z: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            x = self.pipe.vae.decode((z / self.pipe.vae.config.scaling_factor).to(self.pipe.vae.dtype)).sample
+        return ((x[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+
+    def _bank(self, timesteps: list[int]) -> MemoryBank:
+        dt = {"float16": torch.float16, "bfloat16": torch.bfloat16, None: None}[self.preset.bank_dtype]
+        return MemoryBank(timesteps=timesteps, device=self.preset.bank_device, dtype=dt)
+
+    def _control(self, **kw) -> BankControl:
+        return BankControl(**kw)
+
+    def _start(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("the editor is already running an edit; wait for it or call editor.cancel()")
+        self._cancel.clear()
+
+    def _progress(self, on_step: OnStep | None, step: int, total: int, preview=None) -> None:
+        if self._cancel.is_set():
+            raise EditCancelled("cancelled")
+        if on_step is not None and on_step(step, total, preview) is False:
+            raise EditCancelled("cancelled by on_step")
+
+    # ----- inversion / generation ---------------------------------------------------------------
+    def invert(self, image, prompt: str = "", on_step: OnStep | None = None) -> Source:
+        """DDIM-invert ``image`` (PIL or array, any size) into a :class:`Source` with its memory bank."""
+        arr = to_rgb_array(image, "image")
+        pil = Image.fromarray(arr)
+        work = self.working_size(pil.size)
+        warn_if_huge(pil.size, work)
+        self._start()
+        try:
+            src = self._invert(resize_rgb(arr, work), prompt, on_step)
+        finally:
+            self._lock.release()
+        src.image = pil
+        self.resolution = work
+        return src
+
+    def _invert(self, work_img: np.ndarray, prompt: str, on_step: OnStep | None = None) -> Source:
+        t0 = time.perf_counter()
+        model = self._model()
+        cond, _ = self.embed(prompt)
+        z = self.encode(work_img)
+        bank = self._bank(model.timesteps)
+        bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
+        control = self._control(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
+        a_cur = model.final_alpha
+        asc = model.timesteps[::-1]
+        with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
+            for j, t in enumerate(asc):
+                control.t = t
+                z = inversion_step(model, z, a_cur, t, cond)
+                a_cur = model.alpha(t)
+                bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
+                self._progress(on_step, j + 1, len(asc))
+        return Source(image=Image.fromarray(work_img), prompt=prompt, bank=bank, work_image=work_img,
+                      timings={"invert": time.perf_counter() - t0})
+
+    def generate(self, prompt: str, seed: int = 0, guidance_scale: float | None = None,
+                 size: tuple[int, int] | None = None, on_step: OnStep | None = None) -> Source:
+        """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded)."""
+        gs = float(guidance_scale if guidance_scale is not None else getattr(self.preset, "generate_guidance_scale", 5.0))
+        r = self.preset.resolution
+        w, h = self.working_size(size or (r, r))
+        self._start()
+        try:
+            t0 = time.perf_counter()
+            model = self._model()
+            cond, uncond = self.embed(prompt)
+            gen = torch.Generator().manual_seed(int(seed))
+            ch = self.pipe.unet.config.in_channels
+            z = torch.randn((1, ch, h // self.vae_factor, w // self.vae_factor), generator=gen).to(self.device, self.dtype)
+            bank = self._bank(model.timesteps)
+            control = self._control(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
+            zs = [z]
+            with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
+                for i, t in enumerate(model.timesteps):
+                    control.t = t
+                    a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
+                    u, c = model(torch.cat([z, z]), t, torch.cat([uncond, cond])).chunk(2)
+                    eps = model.eps(u + gs * (c - u), z, a_t)
+                    x0 = (z - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
+                    z = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+                    zs.append(z)
+                    self._progress(on_step, i + 1, len(model.timesteps))
+            bank.latents = [x.detach().to(bank.device or x.device, bank.dtype or x.dtype) for x in reversed(zs)]
+            img = self.decode(z)
+        finally:
+            self._lock.release()
+        self.resolution = (w, h)
+        return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
+                      timings={"generate": time.perf_counter() - t0})
+
+    # ----- editing ------------------------------------------------------------------------------
+    def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,
+             on_step: OnStep | None = None, record: Any = None) -> EditResult:
+        """Run one edit on an inverted/generated ``source``; returns an :class:`EditResult`."""
+        if not isinstance(source, Source):
+            raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
+                            f"got {type(source).__name__}")
+        if not isinstance(edit, Edit):
+            raise TypeError(f"edit must be dw.Move, dw.Drag, dw.ReplaceAppearance or dw.Paste, got {type(edit).__name__}")
+        if source.bank.num_steps != self.preset.num_steps:
+            raise ValueError(f"source was inverted with {source.bank.num_steps} steps but the preset uses "
+                             f"{self.preset.num_steps}; invert it again with this editor")
+        flags = record_flags(record)
+        edit = copy.copy(edit).validate(source.size)
+        params = self.preset.mode(edit.mode)
+        prompt = source.prompt if prompt is None else prompt
+        self._start()
+        try:
+            return self._edit(source, edit, params, int(seed), prompt, on_step, flags)
+        finally:
+            self._lock.release()
+
+    def _edit(self, source, edit, params, seed, prompt, on_step, flags) -> EditResult:
+        t0 = time.perf_counter()
+        size = source.work_size
+        z_T = source.bank.z_T.to(self.device, self.dtype)
+        latent = (z_T.shape[-1], z_T.shape[-2])
+        grid = (latent[0] * self.preset.feature_upscale, latent[1] * self.preset.feature_upscale)
+        extra_invert = 0.0
+
+        def invert_ref(img: np.ndarray, ref_prompt: str) -> Source:
+            nonlocal extra_invert
+            s = self._invert(img, ref_prompt)
+            extra_invert += s.timings["invert"]
+            return s
+
+        ctx = EditContext(input_size=source.size, size=size, latent=latent, grid=grid, params=params, z_T=z_T,
+                          invert=invert_ref, drag_window=self.preset.drag_window, device=self.device)
+        plan = edit.plan(ctx)
+        banks = {"base": source.bank, **{k: s.bank for k, s in plan.references.items()}}
+        ref_bank = plan.references["reference"].bank if "reference" in plan.references else None
+        if plan.bank_rule == "bgfg" and ref_bank is None:
+            raise ValueError(f"mode {edit.mode!r} uses the bg+fg bank rule but has no reference image")
+        control = self._control(bank=source.bank, ref_bank=ref_bank, rule=plan.bank_rule, base_keep=plan.base_keep,
+                                ref_keep=plan.ref_keep, latent_hw=(latent[1], latent[0]),
+                                capture=_RenamingDict() if "attention" in flags else None)
+        cond, uncond = self.embed(prompt)
+        trace = None
+        if flags:
+            trace = EditTrace(size=size, latent_size=latent, layers=list(self.layers),
+                              bank_layers=[n.removesuffix(".processor") for n in self.bank_layers],
+                              terms=[t.name for t in plan.terms], masks=plan.masks, points=plan.points, mode=edit.mode,
+                              record=flags, original=source.work_image)
+        model = self._model()
+        model.unet_kwargs = self._ip_kwargs(plan, model)
+
+        def preview(z0: torch.Tensor) -> Image.Image:
+            return Image.fromarray(self.decode(z0)).resize(source.size, Image.BICUBIC)
+
+        sampler = GuidedSampler(model=model, preset=self.preset, params=params, plan=plan, control=control,
+                                cond=cond, uncond=uncond, banks=banks, grid=grid,
+                                generator=torch.Generator().manual_seed(seed), cancel_event=self._cancel,
+                                on_step=on_step, decode=(self.decode if trace is not None else None), trace=trace,
+                                preview=preview if on_step is not None else None)
+        t_edit = time.perf_counter()
+        with installed(self.pipe.unet, self.bank_layers, control):
+            z0 = sampler.run(plan.z_T)
+        work = self.decode(z0)
+        if trace is not None:
+            trace.result = work
+        image = Image.fromarray(work).resize(source.size, Image.LANCZOS) if source.size != size else Image.fromarray(work)
+        from .pipeline import model_id
+
+        now = time.perf_counter()
+        timings = {"invert": source.timings.get("invert", source.timings.get("generate", 0.0)) + extra_invert,
+                   "edit": now - t_edit, "prepare": t_edit - t0}
+        timings["total"] = timings["invert"] + now - t0
+        return EditResult(image=image, source=source, edit=edit, seed=seed, prompt=prompt, preset=self.preset,
+                          model=model_id(self.pipe), trace=trace, timings=timings, work_image=work)
+
+    # ----- image prompt (IP-Adapter loaded by the user through diffusers) -----------------------
+    def _ip_kwargs(self, plan, model: ModelAdapter):
+        unet = self.pipe.unet
+        if getattr(unet, "encoder_hid_proj", None) is None or getattr(self.pipe, "image_encoder", None) is None:
+            return lambda batch, i: {}
+        params = self.preset.mode(plan.mode)
+        image = Image.fromarray(plan.ip_image if plan.ip_image is not None else self.decode(plan.z_T * 0))
+        embeds = self.pipe.prepare_ip_adapter_image_embeds(image, None, self.device, 1, True)
+        lo, hi = self.preset.ip_window
+        state = {"scale": None}
+
+        def kwargs(batch: int, i: int) -> dict:
+            scale = params.ip_scale if lo <= i < hi else 0.0
+            if scale != state["scale"]:
+                self.pipe.set_ip_adapter_scale(scale)
+                state["scale"] = scale
+            embs = [e if batch == e.shape[0] else e[-batch:] for e in embeds]
+            return {"added_cond_kwargs": {"image_embeds": embs}}
+
+        return kwargs
+
+
+class _RenamingDict(dict):
+    """Capture dict that stores bank layers under their names without the '.processor' suffix."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key.removesuffix(".processor"), value)

@@ -1,0 +1,115 @@
+"""Loading pipelines: the embedded model, a hub id, a local diffusers folder or a single .safetensors file.
+
+Every model — ours included — goes through diffusers' ``from_pretrained`` (or ``from_single_file``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+import torch
+
+EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "models" / "embedded"
+EMBEDDED_ID = "embedded"
+
+
+class ModelNotAvailableError(ValueError):
+    """The model cannot be found locally and cannot be downloaded."""
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence the loaders' chatter (progress bars, 'expected types' for our codec)."""
+    names = ("diffusers", "transformers")
+    levels = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.ERROR)
+    try:
+        from diffusers.utils import logging as dlog
+
+        dlog.disable_progress_bar()
+    except Exception:  # pragma: no cover - older diffusers
+        pass
+    try:
+        yield
+    finally:
+        for n, lv in levels.items():
+            logging.getLogger(n).setLevel(lv)
+        with contextlib.suppress(Exception):
+            from diffusers.utils import logging as dlog
+
+            dlog.enable_progress_bar()
+
+
+def _offline_message(model: str, err: Exception) -> str:
+    return (f"cannot load model {model!r}: it is not a local folder or file, it is not in the Hugging Face cache, "
+            f"and downloading it failed ({type(err).__name__}: {str(err).splitlines()[0][:200]}). If this machine "
+            f"is offline, download it where you have internet (e.g. `huggingface-cli download {model} "
+            f"--local-dir sd15`) and pass the local path: dw.load_pipeline('sd15/') or "
+            f"dw.load_pipeline('model.safetensors'). dw.load_pipeline() with no argument loads the embedded model.")
+
+
+def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.device = "cpu",
+                  dtype: torch.dtype = torch.float32, **kwargs):
+    """Load a Stable-Diffusion-style diffusers pipeline.
+
+    ``model``: None / "embedded" (the package's small model), a hub id, a local diffusers folder, or a
+    single ``.safetensors``/``.ckpt`` file (extra ``kwargs`` go to diffusers, e.g. ``config=`` for
+    single files offline). Returns the pipeline on ``device`` in ``dtype`` with progress bars off.
+    """
+    from diffusers import DiffusionPipeline, StableDiffusionPipeline
+
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype such as torch.float16, got {dtype!r}")
+    name = EMBEDDED_ID if model is None else str(model)
+    with _quiet():
+        if name == EMBEDDED_ID:
+            if not (EMBEDDED_DIR / "model_index.json").exists():
+                raise ModelNotAvailableError(f"the embedded model's weights are missing from {EMBEDDED_DIR}; "
+                                             f"reinstall dragon_widgets or train them (python -m dragon_widgets.models.train)")
+            pipe = DiffusionPipeline.from_pretrained(str(EMBEDDED_DIR), torch_dtype=dtype, use_safetensors=True,
+                                                     local_files_only=True, **kwargs)
+        elif Path(name).is_dir():
+            pipe = DiffusionPipeline.from_pretrained(name, torch_dtype=dtype, local_files_only=True, **kwargs)
+        elif Path(name).is_file():
+            if Path(name).suffix not in (".safetensors", ".ckpt"):
+                raise ValueError(f"model file must be a .safetensors or .ckpt checkpoint, got {name!r}")
+            try:
+                pipe = StableDiffusionPipeline.from_single_file(name, torch_dtype=dtype, **kwargs)
+            except Exception as err:  # diffusers fetches the model's config from the hub for single files
+                raise ModelNotAvailableError(
+                    f"could not load the single-file checkpoint {name!r} ({type(err).__name__}: {err}). Offline, "
+                    f"pass the matching diffusers config folder: dw.load_pipeline({name!r}, config='path/to/sd15-folder')"
+                ) from err
+        elif name.startswith((".", "/", "~")) or name.endswith((".safetensors", ".ckpt")):
+            raise ModelNotAvailableError(f"model path {name!r} does not exist")
+        else:
+            try:
+                pipe = DiffusionPipeline.from_pretrained(name, torch_dtype=dtype, local_files_only=True, **kwargs)
+            except Exception as local_err:
+                if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+                    raise ModelNotAvailableError(_offline_message(name, local_err)) from local_err
+                try:
+                    pipe = DiffusionPipeline.from_pretrained(name, torch_dtype=dtype, **kwargs)
+                except Exception as err:
+                    raise ModelNotAvailableError(_offline_message(name, err)) from err
+    if not hasattr(pipe, "unet") or not hasattr(pipe, "vae"):
+        raise ValueError(f"model {name!r} is a {type(pipe).__name__}; a Stable-Diffusion-style pipeline with a "
+                         f"UNet and a VAE is needed")
+    pipe = pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def model_id(pipe) -> str:
+    """How to load this pipeline again: "embedded", a hub id or a path."""
+    path = str(getattr(pipe.config, "_name_or_path", "") or "")
+    try:
+        if path and Path(path).resolve() == EMBEDDED_DIR:
+            return EMBEDDED_ID
+    except OSError:
+        pass
+    return path

@@ -1,0 +1,246 @@
+"""One guided DDIM loop for every mode (DiffEditor "D+" schedule, or DragonDiffusion "D").
+
+Per step i (timestep t):
+1. ε from the UNet with classifier-free guidance, with memory-bank attention inside the mode's step range;
+2. on guided steps, the regional energy gradient g = c·Σ_regions ∇E_region ⊙ mask_region;
+3. x̂₀ = (z_t − √(1−ᾱ_t)(ε+g)) / √ᾱ_t and z_{t−1} = √ᾱ_prev·x̂₀ + √(1−ᾱ_prev−σ²)·ε + σ·n, with η
+   set per region during the regional-SDE window;
+4. at time-travel steps, repeat: re-noise z_{t−1} back to t by one inversion step and redo step i.
+All numbers come from the preset and the mode's parameters; the plan holds the mode's geometry.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .attention import BankControl
+from .edits import EditPlan
+from .features import guidance_features
+from .presets import ModeParams, Preset
+from .trace import EditTrace, StepRecord
+
+
+class EditCancelled(Exception):
+    """Raised when an edit/inversion is cancelled (``editor.cancel()`` or ``on_step`` returned False)."""
+
+
+class GuidanceError(FloatingPointError):
+    """The guidance produced NaN/inf; the run stops instead of returning a black image."""
+
+
+def schedule_is_guided(preset: Preset, i: int) -> bool:
+    if i >= preset.guided_until:
+        return False
+    return preset.schedule == "dragondiffusion" or i < preset.dense_until or i % 2 == 0
+
+
+def schedule_rounds(preset: Preset, i: int) -> int:
+    return preset.time_travel_rounds if preset.schedule == "diffeditor" and i in preset.time_travel_steps else 1
+
+
+def schedule_sde(preset: Preset, i: int) -> bool:
+    lo, hi = preset.sde_window
+    return preset.schedule == "diffeditor" and lo < i < hi
+
+
+@dataclass
+class ModelAdapter:
+    """Small wrapper over the pipeline's UNet and scheduler numbers: ε from any prediction type."""
+
+    unet: torch.nn.Module
+    alphas_cumprod: torch.Tensor  # from the scheduler
+    final_alpha: float
+    prediction_type: str
+    timesteps: list[int]  # denoising order
+    unet_kwargs: Callable[[int, int], dict] = field(default=lambda batch, i: {})
+
+    def alpha(self, t: int) -> float:
+        return float(self.alphas_cumprod[t]) if t >= 0 else self.final_alpha
+
+    def prev_t(self, i: int) -> int:
+        return self.timesteps[i + 1] if i + 1 < len(self.timesteps) else -1
+
+    def eps(self, out: torch.Tensor, z: torch.Tensor, a: float) -> torch.Tensor:
+        """ε for latent ``z`` at level ᾱ=a from the model output."""
+        if self.prediction_type == "epsilon":
+            return out
+        if self.prediction_type == "v_prediction":
+            return math.sqrt(a) * out + math.sqrt(1 - a) * z
+        if self.prediction_type == "sample":
+            return (z - math.sqrt(a) * out) / math.sqrt(max(1 - a, 1e-12))
+        raise ValueError(f"unsupported prediction_type {self.prediction_type!r}")
+
+    def __call__(self, z, t, emb, i: int = -1, **kw) -> torch.Tensor:
+        return self.unet(z, t, encoder_hidden_states=emb, **self.unet_kwargs(z.shape[0], i), **kw).sample
+
+
+def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: torch.Tensor) -> torch.Tensor:
+    """Deterministic DDIM inversion: from level ``a_cur`` to timestep ``t_next`` (model evaluated at t_next)."""
+    a_next = model.alpha(t_next)
+    eps = model.eps(model(z, t_next, emb), z, a_cur)
+    x0 = (z - math.sqrt(1 - a_cur) * eps) / math.sqrt(a_cur)
+    return math.sqrt(a_next) * x0 + math.sqrt(1 - a_next) * eps
+
+
+def ddim_update(x0, eps, a_t: float, a_prev: float, eta, noise) -> torch.Tensor:
+    """z_{t−1} from x̂₀ and ε with stochasticity η (a float or a per-pixel tensor)."""
+    sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t)) * math.sqrt(max(1 - a_t / a_prev, 0.0))
+    dir_coef = (1 - a_prev - sigma ** 2).clamp_min(0).sqrt() if torch.is_tensor(sigma) else math.sqrt(max(1 - a_prev - sigma ** 2, 0.0))
+    return math.sqrt(a_prev) * x0 + dir_coef * eps + sigma * noise
+
+
+@dataclass
+class GuidedSampler:
+    """Runs an :class:`EditPlan` (see module docstring)."""
+
+    model: ModelAdapter
+    preset: Preset
+    params: ModeParams
+    plan: EditPlan
+    control: BankControl
+    cond: torch.Tensor  # (1, L, D) text embedding
+    uncond: torch.Tensor
+    banks: dict  # feature source name → MemoryBank ("base" always)
+    grid: tuple[int, int]
+    generator: torch.Generator
+    cancel_event: threading.Event
+    on_step: Callable | None = None
+    decode: Callable[[torch.Tensor], np.ndarray] | None = None  # latent x̂₀ → uint8 working image (trace)
+    preview: Callable[[torch.Tensor], object] | None = None  # latent x̂₀ → preview image for on_step
+    trace: EditTrace | None = None
+    _ref_cache: dict = field(default_factory=dict)
+
+    # ----- pieces ---------------------------------------------------------------------------
+    def _features(self, z, t, i) -> list[torch.Tensor]:
+        prev = self.control.mode
+        self.control.mode = "off"
+        try:
+            feats = guidance_features(self.model.unet, z, t, self.cond, self.preset.feature_blocks, self.grid,
+                                      **self.model.unet_kwargs(1, -1))
+        finally:
+            self.control.mode = prev
+        return [f[0] for f in feats]
+
+    def _reference_features(self, i: int, t: int) -> dict[str, list[torch.Tensor]]:
+        if i not in self._ref_cache:
+            with torch.no_grad():
+                self._ref_cache = {i: {name: self._features(bank.guidance_latent(i).to(self.cond.device, self.cond.dtype), t, i)
+                                       for name, bank in self.banks.items()}}
+        return self._ref_cache[i]
+
+    def _eps(self, z: torch.Tensor, t: int, i: int, a_t: float) -> torch.Tensor:
+        lo, hi = self.params.bank_steps
+        self.control.mode = "apply" if lo <= i < hi else "off"
+        self.control.t = t
+        self.control.capturing = True
+        gs = self.params.guidance_scale
+        try:
+            with torch.no_grad():
+                if gs == 1.0:
+                    out = self.model(z, t, self.cond, i)
+                else:
+                    both = self.model(torch.cat([z, z]), t, torch.cat([self.uncond, self.cond]), i)
+                    u, c = both.chunk(2)
+                    out = u + gs * (c - u)
+        finally:
+            self.control.mode = "off"
+            self.control.capturing = False
+        return self.model.eps(out, z, a_t)
+
+    def _guidance(self, z: torch.Tensor, t: int, i: int, rec: StepRecord | None) -> torch.Tensor:
+        p, preset = self.params, self.preset
+        refs = self._reference_features(i, t)
+        zc = z.detach().requires_grad_(True)
+        with torch.enable_grad():
+            cur = self._features(zc, t, i)
+            energies = {term.name: term.energy(cur, refs, preset.attract_beta) for term in self.plan.terms}
+            masks = {"edit": self.plan.edit_region, "rest": 1 - self.plan.edit_region, "all": torch.ones_like(self.plan.edit_region)}
+            per_term = rec is not None and "gradients" in self.trace.record
+            groups: dict[str, list[str]] = {}
+            for term in self.plan.terms:
+                groups.setdefault(term.name if per_term else term.region, []).append(term.name)
+            region_of = {term.name: term.region for term in self.plan.terms}
+            keys = list(groups)
+            g = torch.zeros_like(z)
+            for n, key in enumerate(keys):
+                e = sum(energies[name] for name in groups[key]) * p.energy_scale
+                if not e.requires_grad:
+                    continue
+                (grad,) = torch.autograd.grad(e, zc, retain_graph=n < len(keys) - 1, allow_unused=True)
+                if grad is None:
+                    continue
+                masked = p.grad_scale * grad * masks[region_of[groups[key][0]]]
+                g = g + masked
+                if per_term:
+                    gl = masked[0].detach().float().cpu()
+                    rec.grad_latents[key] = gl.numpy()
+                    rec.grads[key] = gl.abs().mean(0).numpy()
+        if not torch.isfinite(g).all():
+            raise GuidanceError(f"the energy gradient became NaN/inf at step {i} (t={t}); lower the mode's "
+                                f"energy_scale ({p.energy_scale}) or grad_scale ({p.grad_scale})")
+        if rec is not None:
+            if "energies" in self.trace.record:
+                rec.energies = {k: float(v.detach()) for k, v in energies.items()}
+            if "features" in self.trace.record:
+                refname = {t.ref for t in self.plan.terms if t.name == "edit"} or {"base"}
+                ref = refs[next(iter(refname))]
+                rec.features = {layer: {"current": c.detach().to("cpu", torch.float16).numpy(),
+                                        "reference": r.to("cpu", torch.float16).numpy()}
+                                for layer, c, r in zip(self.trace.layers, cur, ref)}
+        return g
+
+    def _check_cancel(self, step: int, total: int, preview_z: torch.Tensor | None) -> None:
+        if self.cancel_event.is_set():
+            raise EditCancelled("the edit was cancelled")
+        if self.on_step is not None:
+            preview = self.preview(preview_z) if (preview_z is not None and self.preview is not None) else None
+            if self.on_step(step, total, preview) is False:
+                raise EditCancelled("the edit was cancelled by on_step")
+            if self.cancel_event.is_set():
+                raise EditCancelled("the edit was cancelled")
+
+    # ----- loop -------------------------------------------------------------------------------
+    def run(self, z: torch.Tensor) -> torch.Tensor:
+        preset, p, model = self.preset, self.params, self.model
+        record = self.trace.record if self.trace is not None else frozenset()
+        total = len(model.timesteps)
+        sde_in = self.plan.sde_region
+        for i, t in enumerate(model.timesteps):
+            a_t, t_prev = model.alpha(t), model.prev_t(i)
+            a_prev = model.alpha(t_prev)
+            rounds = schedule_rounds(preset, i)
+            guided = schedule_is_guided(preset, i) and p.energy_scale != 0 and bool(self.plan.terms)
+            for r in range(rounds):
+                rec = StepRecord(index=i, timestep=int(t), round=r, guided=guided) if record else None
+                eps = self._eps(z, t, i, a_t)
+                g = self._guidance(z, t, i, rec) if guided else 0
+                x0 = (z - math.sqrt(1 - a_t) * (eps + g)) / math.sqrt(a_t)
+                if schedule_sde(preset, i):
+                    noise = torch.randn(z.shape, generator=self.generator, dtype=torch.float32).to(z)
+                    eta = sde_in * p.sde_strength + (1 - sde_in) * p.sde_strength_outside
+                    z_prev = ddim_update(x0, eps, a_t, a_prev, eta, noise)
+                else:
+                    z_prev = ddim_update(x0, eps, a_t, a_prev, 0.0, 0.0)
+                if not torch.isfinite(z_prev).all():
+                    raise GuidanceError(f"the latent became NaN/inf at step {i} (t={t}); lower the energy scale")
+                if rec is not None:
+                    if "previews" in record and self.decode is not None:
+                        rec.x0 = self.decode(x0)
+                    if "attention" in record and self.control.capture:
+                        rec.attention = dict(self.control.capture)
+                    self.trace.steps.append(rec)
+                if self.control.capture is not None:
+                    self.control.capture.clear()
+                if r < rounds - 1:  # time travel: back to t, then redo this step
+                    with torch.no_grad():
+                        z = inversion_step(model, z_prev, a_prev, t, self.cond)
+            z = z_prev
+            every = max(1, preset.preview_every)
+            self._check_cancel(i + 1, total, x0 if ((i + 1) % every == 0 or i + 1 == total) else None)
+        return z
