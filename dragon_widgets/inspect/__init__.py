@@ -19,6 +19,7 @@ _LAZY = {
     "gradient_map": "gradients", "gradient_direction": "gradients", "term_region": "gradients",
     "region_on_grid": "gradients",
     "AttentionMap": "attention", "attention_weights": "attention", "query_attention": "attention",
+    "group_names": "attention", "TERM_REGIONS": "gradients",
     "handle_tracks": "tracks",
     "get_step": "_steps", "step_image": "_steps", "step_label": "_steps",
     "plot_correspondence": "plots", "plot_trace_correspondence": "plots", "plot_energies": "plots",

@@ -1,5 +1,7 @@
 """Memory-bank attention: for a query pixel, the softmax weights over the tokens its self-attention reads.
 
+The weights are softmax(q·kᵀ/√d) per head (the scaled-dot-product attention the layer runs).
+
 The engine records, per bank layer and step, the projected queries ``q`` (N, C) of the edited latent and
 the keys ``k`` (M, C) it attended to (the bank's tokens, or [own ‖ bank] when the mode concatenates).
 """
@@ -20,7 +22,8 @@ class AttentionMap:
 
     weights: np.ndarray  # float32 (M,) mean over heads; sums to 1
     per_head: np.ndarray  # float32 (heads, M)
-    maps: np.ndarray  # float32 (groups, h, w): weights laid out on the token grid, one map per token group
+    maps: np.ndarray  # float32 (groups, h, w): weights on the token grid, one map per token group
+    # (groups = 0 when the keys are a masked selection that does not tile the grid, as with the bg+fg bank)
     query_cell: tuple[int, int]  # (col, row)
 
 
@@ -49,6 +52,15 @@ def query_attention(record: dict, point: Point, image_size: tuple[int, int]) -> 
     per_head = attention_weights(record["q"], record["k"], int(record["heads"]), cell[1] * w + cell[0])
     weights = per_head.mean(axis=0)
     M = weights.shape[0]
-    if M % (h * w):
-        raise ValueError(f"{M} key tokens do not tile the {h}x{w} token grid")
-    return AttentionMap(weights, per_head, weights.reshape(M // (h * w), h, w), cell)
+    maps = weights.reshape(M // (h * w), h, w) if M % (h * w) == 0 else np.zeros((0, h, w), np.float32)
+    return AttentionMap(weights, per_head, maps, cell)
+
+
+def group_names(n_groups: int) -> list[str]:
+    """Names of the key-token groups: one group = the layer's keys (own tokens, or the bank's where the
+    mode replaces K/V), two = [own ‖ bank] (concatenation, drag)."""
+    if n_groups == 1:
+        return ["key"]
+    if n_groups == 2:
+        return ["own", "bank"]
+    return [f"group {g}" for g in range(n_groups)]

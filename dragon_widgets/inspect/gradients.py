@@ -47,17 +47,32 @@ def gradient_direction(step: Any, term: str, size: tuple[int, int] | None = None
     return out if size is None else upsample_nearest(out, size)
 
 
+# Which regional mask each term's gradient is applied under, per mode (DiffEditor: g = c·(∇E_M ⊙ M +
+# ∇E_rest ⊙ (1−M))). In drag the contrast term belongs to E_edit, so it acts inside the editable region.
+TERM_REGIONS = {
+    "move": {"edit": "edit", "content": "rest", "contrast": "rest", "inpaint": "rest"},
+    "drag": {"edit": "edit", "contrast": "edit", "content": "rest"},
+    "landmark": {"edit": "edit"},
+    "appearance": {"edit": "edit", "content": "rest"},
+    "paste": {"edit": "edit", "content": "rest"},
+}
+
+
 def term_region(trace: Any, term: str) -> np.ndarray | None:
     """The bool (H, W) region a term's gradient is confined to by regional masking.
 
-    DiffEditor applies ∇E_edit inside the edit mask M and the other terms' gradients outside it
-    (g = c·(∇E_edit ⊙ M + ∇E_rest ⊙ (1−M))). Returns None when the trace has no edit mask.
+    Uses ``trace.regions`` (term → "edit" | "rest" | "all") when the trace has it, else the mode's
+    table :data:`TERM_REGIONS`. Returns None when the trace has no edit mask.
     """
     m = trace.masks.get("edit") if trace.masks else None
     if m is None:
         return None
     m = np.asarray(m, dtype=bool)
-    return m if term == "edit" else ~m
+    table = getattr(trace, "regions", None) or TERM_REGIONS.get(getattr(trace, "mode", ""), {})
+    region = table.get(term, "edit" if term == "edit" else "rest")
+    if region not in ("edit", "rest", "all"):
+        raise ValueError(f"region of term {term!r} must be 'edit', 'rest' or 'all', got {region!r}")
+    return m if region == "edit" else ~m if region == "rest" else np.ones_like(m)
 
 
 def region_on_grid(region: np.ndarray, grid: tuple[int, int]) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._arrays import Point, downsample_mask, mask_outline
 from ._steps import get_step, step_image, step_label
-from .attention import query_attention
+from .attention import group_names, query_attention
 from .colors import MASK_COLORS, term_color
 from .correspondence import correspondence_grid
 from .energy import EnergySeries, energy_series
@@ -90,9 +90,16 @@ def plot_correspondence(image_a: np.ndarray, image_b: np.ndarray, features_a: Ma
 
 
 def plot_trace_correspondence(trace: Any, point: Point, layers: Sequence[str] | None = None,
-                              timesteps: Sequence[int] | None = None):
-    """The correspondence grid on a live edit: original-branch features at ``point`` vs the edited branch."""
+                              timesteps: Sequence[int] | None = None, max_columns: int = 4):
+    """The correspondence grid on a live edit: original-branch features at ``point`` vs the edited branch.
+
+    Without ``timesteps``, an even spread of ``max_columns`` recorded timesteps is shown.
+    """
     ref, cur = trace_features(trace, "reference"), trace_features(trace, "current")
+    if timesteps is None:
+        recorded = sorted({k[1] for k in ref}, reverse=True)
+        pick = np.linspace(0, len(recorded) - 1, min(max_columns, len(recorded))).round().astype(int)
+        timesteps = [recorded[i] for i in pick]
     keys = [k for k in ref if (layers is None or k[0] in layers) and (timesteps is None or k[1] in timesteps)]
     if not keys:
         raise ValueError(f"no recorded features for layers={layers} timesteps={timesteps}")
@@ -180,12 +187,18 @@ def plot_attention(trace: Any, step: int, layer: str, point: Point):
                          f"recorded: {list(s.attention or {})}")
     am = query_attention(s.attention[layer], point, tuple(trace.size))
     groups = am.maps.shape[0]
-    names = ["bank"] if groups == 1 else ["own", "bank"] if groups == 2 else [f"group {g}" for g in range(groups)]
+    names = group_names(groups)
     img = step_image(trace, step)
-    fig = _figure(groups + 1, 1, extra_w=0.6)
-    ax = fig.add_subplot(1, groups + 1, 1)
+    fig = _figure(max(groups, 1) + 1, 1, extra_w=0.6)
+    ax = fig.add_subplot(1, max(groups, 1) + 1, 1)
     _show(ax, img, f"query {tuple(int(v) for v in point)} {step_label(s)}")
     ax.plot([point[0]], [point[1]], marker="o", mfc="none", mec="red", ms=10, mew=2)
+    if groups == 0:  # masked bank selection (bg+fg): no grid to lay the weights on
+        ax = fig.add_subplot(1, 2, 2)
+        ax.plot(np.sort(am.weights)[::-1], color="k")
+        ax.set_title(f"{am.weights.size} bank tokens (masked selection), sorted\n{layer}", fontsize=6)
+        ax.set_ylabel("attention weight")
+        return fig
     vmax = float(am.maps.max())
     for g in range(groups):
         ax = fig.add_subplot(1, groups + 1, g + 2)

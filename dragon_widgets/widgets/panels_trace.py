@@ -11,7 +11,7 @@ import numpy as np
 
 from ..inspect._arrays import Point
 from ..inspect._steps import get_step, step_image, step_label
-from ..inspect.attention import AttentionMap, query_attention
+from ..inspect.attention import AttentionMap, group_names, query_attention
 from ..inspect.colors import MASK_COLORS, blend, colorize
 from ..inspect.gradients import gradient_direction, gradient_map
 from ..inspect.tracks import handle_tracks
@@ -182,7 +182,7 @@ class AttentionPanel:
         am = query_attention(s.attention[self.layer.value], self.point, tuple(self.trace.size))
         self.result = am
         n = am.maps.shape[0]
-        names = ["bank"] if n == 1 else ["own", "bank"] if n == 2 else [f"group {g}" for g in range(n)]
+        names = group_names(n)
         while len(self.groups) < n:
             c = ImageCanvas(tuple(self.trace.size), self.display)
             c.canvas.on_client_ready(lambda: self.set_step(self.step))
@@ -197,4 +197,5 @@ class AttentionPanel:
                 under = np.asarray(self.trace.original) if names[g] == "bank" else img
                 self.groups[g].draw_image(blend(under, colorize(am.maps[g], "viridis", 0.0, vmax), 0.7))
                 self.groups[g].set_title(f"{names[g]} tokens: {am.maps[g].sum():.0%} of the weight")
-        self.query.set_title(f"query ({self.point[0]:.0f}, {self.point[1]:.0f}) · {step_label(s)}")
+        note = "" if n else f" · {am.weights.size} masked bank tokens, top weight {am.weights.max():.0%}"
+        self.query.set_title(f"query ({self.point[0]:.0f}, {self.point[1]:.0f}) · {step_label(s)}{note}")

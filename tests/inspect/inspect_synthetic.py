@@ -1,45 +1,21 @@
-"""A small, fully known trace with the documented ``res.trace`` fields (for tests without the engine)."""
+"""A small, fully known trace built from the engine's own record classes (``dw.EditTrace``/``dw.StepRecord``).
+
+Its values are chosen so every test can compute the expected answer: features of the edited branch are
+the reference features rolled by (1 row, 2 columns); gradients are zero outside their regions.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
+
+from dragon_widgets import EditTrace as Trace
+from dragon_widgets import StepRecord as Step
 
 SIZE = (64, 64)
 LATENT = (32, 32)
 TERMS = ["edit", "content", "contrast", "inpaint"]
 LAYERS = ["up_blocks.1", "up_blocks.2"]
 BANK_LAYER = "up_blocks.1.attentions.0.transformer_blocks.0.attn1"
-
-
-@dataclass
-class Step:
-    index: int
-    timestep: int
-    round: int
-    guided: bool
-    energies: dict = field(default_factory=dict)
-    grads: dict = field(default_factory=dict)
-    grad_latents: dict = field(default_factory=dict)
-    x0: Any = None
-    features: dict = field(default_factory=dict)
-    attention: dict = field(default_factory=dict)
-
-
-@dataclass
-class Trace:
-    size: tuple
-    latent_size: tuple
-    layers: list
-    bank_layers: list
-    masks: dict
-    points: list
-    terms: list
-    steps: list
-    original: np.ndarray
-    result: np.ndarray
 
 
 def edit_mask() -> np.ndarray:
@@ -79,4 +55,5 @@ def make_trace(n_steps: int = 8, seed: int = 0) -> Trace:
         steps.append(s)
     return Trace(size=SIZE, latent_size=LATENT, layers=list(LAYERS), bank_layers=[BANK_LAYER],
                  masks={"edit": mask, "content": ~mask}, points=[((24, 28), (40, 28))], terms=list(TERMS),
+                 mode="move", record=frozenset({"energies", "gradients", "previews", "features", "attention"}),
                  steps=steps, original=original, result=(rng.random((64, 64, 3)) * 255).astype(np.uint8))

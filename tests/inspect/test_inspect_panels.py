@@ -100,7 +100,7 @@ def test_attention_panel_click_picks_the_query(trace):
     click(ap.query, 5 * ap.query.zoom, 60 * ap.query.zoom)
     assert ap.result.query_cell == (1, 15)
     assert ap.result.maps.shape == (2, 16, 16)
-    assert ap.groups[1].label.value.count("bank tokens") == 1
+    assert ap.groups[1].label.value.count("bank tokens") == 1 and "own tokens" in ap.groups[0].label.value
 
 
 def test_panels_for_missing_recordings_are_left_out(trace):
