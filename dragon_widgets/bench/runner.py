@@ -67,9 +67,13 @@ def load_pipe(path: str | None = None, random_weights: bool = False, seed: int =
         pipe = StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
                                        requires_safety_checker=False)
     elif path is None:
+        import dragon_widgets.models.codec  # noqa: F401  (diffusers only loads the codec class once imported)
+
         dw = _dw()
         pipe = dw.load_pipeline()
     else:
+        import dragon_widgets.models.codec  # noqa: F401
+
         dw = _dw()
         pipe = dw.load_pipeline(path)
     pipe.set_progress_bar_config(disable=True)
@@ -339,6 +343,13 @@ def format_table(report: dict) -> str:
 def format_report(report: dict) -> str:
     out = [f"ShapesBench — split {report['split']}, {report['n']} tasks per kind, {report['steps']} DDIM steps"
            + (f", preset {report['preset']}" if "preset" in report else ""), "", format_table(report)]
+    cuts = []
+    for name, run in report["runs"].items():
+        d = run["summary"].get("drag")
+        if d and d["md_start"] and not math.isnan(d["md_end"]):
+            cuts.append(f"{name} {100 * (1 - d['md_end'] / d['md_start']):.0f}%")
+    if cuts:
+        out += ["", "Drag: mean handle→target distance cut by " + ", ".join(cuts) + " (target ≥ 70%)"]
     errs = {k: len(v["errors"]) for k, v in report["runs"].items() if v["errors"]}
     if errs:
         out += ["", "edits that raised: " + ", ".join(f"{k}: {v}" for k, v in errs.items())]
