@@ -131,7 +131,7 @@ class DragonEditor:
         return working_size(size, self.preset.resolution, self.preset.multiple)
 
     def encode(self, image: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(image).to(self.device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
+        x = torch.from_numpy(np.ascontiguousarray(image).copy()).to(self.device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
         with torch.no_grad():
             z = self.pipe.vae.encode(x.to(self.pipe.vae.dtype)).latent_dist.mean
         return (z * self.pipe.vae.config.scaling_factor).to(self.dtype)

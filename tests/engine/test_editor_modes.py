@@ -1,0 +1,167 @@
+"""End to end: every mode on a randomly initialised tiny model with SD's classes and block layout,
+loaded from disk through dw.load_pipeline, on a non-square image."""
+
+import numpy as np
+import pytest
+import torch
+
+import dragon_widgets as dw
+
+
+def test_inversion_fills_the_memory_bank(tiny_editor, tiny_source, sd_preset):
+    bank = tiny_source.bank
+    assert bank.num_steps == sd_preset.num_steps
+    assert len(bank.latents) == sd_preset.num_steps + 1
+    assert len(bank.layers) == 6  # up_blocks 1–3 × 2 self-attention layers (SD has 3 per block)
+    assert all(n.startswith(("up_blocks.1.", "up_blocks.2.", "up_blocks.3.")) for n in bank.layers)
+    assert tiny_source.work_size == (192, 64)  # 200×100 at area 128², multiples of 64
+    z = bank.latents[0]
+    assert z.shape == (1, 4, 8, 24)
+    for layer in bank.layers:
+        per_t = bank.kv[layer]
+        assert sorted(per_t) == sorted(bank.timesteps)
+        h, w = bank.token_grids[layer]
+        k, v = next(iter(per_t.values()))
+        assert k.shape[1] == h * w and k.shape == v.shape and h * 3 == w
+    assert bank.nbytes > 0 and "MiB" in repr(bank)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, img: dw.Move(mask=m, offset=(40, 10)),
+    lambda m, img: dw.Move(mask=m, offset=(10, 0), scale=1.3),
+    lambda m, img: dw.Drag(points=[((60, 45), (90, 50)), ((150, 20), (140, 30))], mask=np.pad(np.ones((60, 150), bool), ((20, 20), (25, 25)))),
+    lambda m, img: dw.Drag(points=[((60, 45), (90, 50))], content=False),
+    lambda m, img: dw.ReplaceAppearance(mask=m, reference=img[:, ::-1].copy(), reference_mask=m[:, ::-1].copy()),
+    lambda m, img: dw.Paste(reference=img, reference_mask=m, offset=(80, 5), scale=0.8),
+], ids=["move", "resize", "drag", "landmark", "appearance", "paste"])
+def test_every_mode_runs_and_returns_an_image_of_the_input_size(tiny_editor, tiny_source, scene_image, make):
+    img, m = scene_image
+    edit = make(m, img)
+    res = tiny_editor.edit(tiny_source, edit, seed=0)
+    assert res.image.size == (200, 100)
+    out = np.asarray(res.image)
+    assert np.isfinite(out).all() and out.std() > 0
+    assert set(res.timings) >= {"invert", "edit", "total"}
+    # processors restored
+    assert not any(type(p).__name__ == "BankAttnProcessor" for p in tiny_editor.pipe.unet.attn_processors.values())
+
+
+def test_same_seed_same_result_and_seed_matters(tiny_editor, tiny_source, scene_image):
+    img, m = scene_image
+    edit = dw.Move(mask=m, offset=(40, 10))
+    a = np.asarray(tiny_editor.edit(tiny_source, edit, seed=3).image)
+    b = np.asarray(tiny_editor.edit(tiny_source, edit, seed=3).image)
+    c = np.asarray(tiny_editor.edit(tiny_source, edit, seed=4).image)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)  # the regional SDE draws noise from the seed
+
+
+def test_user_edit_objects_are_not_mutated(tiny_editor, tiny_source, scene_image):
+    img, m = scene_image
+    edit = dw.Move(mask=m.astype(np.uint8) * 255, offset=[40, 10])
+    tiny_editor.edit(tiny_source, edit, seed=0)
+    assert edit.mask.dtype == np.uint8 and edit.offset == [40, 10]
+
+
+def test_generate_is_editable_without_inversion(tiny_editor):
+    gen = tiny_editor.generate("a red circle on a gray background", seed=1, size=(128, 128))
+    assert gen.image.size == (128, 128) and len(gen.bank.latents) == tiny_editor.preset.num_steps + 1
+    again = tiny_editor.generate("a red circle on a gray background", seed=1, size=(128, 128))
+    assert np.array_equal(np.asarray(gen.image), np.asarray(again.image))
+    m = np.zeros((128, 128), bool)
+    m[40:70, 40:70] = True
+    res = tiny_editor.edit(gen, dw.Move(mask=m, offset=(20, 0)), seed=0)
+    assert res.image.size == (128, 128)
+
+
+def test_on_step_reports_progress_with_previews_and_can_cancel(tiny_editor, tiny_source, scene_image):
+    img, m = scene_image
+    calls = []
+
+    def on_step(step, total, preview):
+        calls.append((step, total, preview))
+
+    tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), on_step=on_step)
+    n = tiny_editor.preset.num_steps
+    assert [c[0] for c in calls] == list(range(1, n + 1)) and all(c[1] == n for c in calls)
+    previews = [c[2] for c in calls if c[2] is not None]
+    assert previews and previews[0].size == (200, 100)
+
+    with pytest.raises(dw.EditCancelled):
+        tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), on_step=lambda s, t, p: s < 3)
+    # the editor is reusable, processors restored
+    assert not any(type(p).__name__ == "BankAttnProcessor" for p in tiny_editor.pipe.unet.attn_processors.values())
+    tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))
+
+
+def test_cancel_from_another_thread_stops_the_run(tiny_editor, tiny_source, scene_image):
+    img, m = scene_image
+
+    def on_step(step, total, preview):
+        if step == 2:
+            tiny_editor.cancel()
+
+    with pytest.raises(dw.EditCancelled):
+        tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), on_step=on_step)
+    tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))  # next run is not cancelled
+
+
+def test_recording_off_costs_nothing_and_on_records_everything(tiny_editor, tiny_source, scene_image):
+    img, m = scene_image
+    edit = dw.Move(mask=m, offset=(40, 10))
+    assert tiny_editor.edit(tiny_source, edit).trace is None
+    res = tiny_editor.edit(tiny_source, edit, record=True)
+    tr = res.trace
+    p = tiny_editor.preset
+    assert tr.terms == ["edit", "content", "contrast", "inpaint"]
+    guided = tr.guided_steps()
+    expected = [i for i in range(p.num_steps) if i < p.guided_until and (i < p.dense_until or i % 2 == 0)]
+    rounds = {i: (p.time_travel_rounds if i in p.time_travel_steps else 1) for i in expected}
+    assert [s.index for s in guided] == [i for i in expected for _ in range(rounds[i])]
+    s = guided[0]
+    assert set(s.energies) == set(tr.terms) and all(np.isfinite(v) for v in s.energies.values())
+    lat = tr.latent_size
+    m_edit = tr.masks["edit"]
+    from dragon_widgets.engine.geometry import to_grid
+
+    region = to_grid(m_edit, lat)
+    for term, g in s.grads.items():
+        assert g.shape == (lat[1], lat[0])
+        if term == "edit":
+            assert g[~region].max() == 0 and g[region].max() > 0
+        else:
+            assert g[region].max() == 0
+    assert s.x0.shape == (64, 192, 3)
+    assert set(s.features) == {"up_blocks.1", "up_blocks.2"}
+    assert s.features["up_blocks.2"]["current"].shape[1:] == (16, 48)  # 2 × latent grid
+    att = [st for st in tr.steps if st.attention]
+    assert att and all(a["q"].ndim == 2 for a in att[-1].attention.values())
+    assert tr.original.shape == tr.result.shape == (64, 192, 3)
+
+
+def test_record_subset_and_bad_record_values(tiny_editor, tiny_source, scene_image):
+    img, m = scene_image
+    res = tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), record={"energies"})
+    s = res.trace.guided_steps()[0]
+    assert s.energies and not s.grads and s.x0 is None and not s.features
+    with pytest.raises(ValueError, match="record has unknown entries"):
+        tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), record={"everything"})
+
+
+def test_nan_guidance_stops_with_an_error_not_a_black_image(tiny_editor, tiny_source, scene_image, monkeypatch):
+    img, m = scene_image
+    from dragon_widgets.engine import energy
+
+    monkeypatch.setattr(energy.SimilarityTerm, "energy", lambda self, cur, refs, beta: cur[0].sum() * float("nan"))
+    with pytest.raises(dw.GuidanceError, match="NaN"):
+        tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))
+    monkeypatch.undo()
+    tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))
+
+
+def test_dragondiffusion_schedule_is_an_option(tiny_sd, tiny_source, scene_image, sd_preset):
+    ed = dw.DragonEditor(tiny_sd, preset=sd_preset.replace(schedule="dragondiffusion"))
+    img, m = scene_image
+    res = ed.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), record={"energies"})
+    idx = [s.index for s in res.trace.guided_steps()]
+    assert idx == list(range(sd_preset.guided_until))  # every step, no time travel

@@ -1,0 +1,55 @@
+import pytest
+import torch
+
+import dragon_widgets as dw
+from dragon_widgets.engine.pipeline import model_id
+
+
+def test_local_folder_loads_through_from_pretrained(tiny_sd_dir):
+    pipe = dw.load_pipeline(str(tiny_sd_dir))
+    assert type(pipe).__name__ == "StableDiffusionPipeline" and pipe.unet.dtype == torch.float32
+    assert model_id(pipe) == str(tiny_sd_dir)
+    ed = dw.DragonEditor(pipe)
+    assert ed.preset.name == "sd15"  # an SD-style VAE selects the official values
+
+
+def test_unknown_model_id_offline_says_it_cannot_download_and_how_to_pass_a_path(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(dw.ModelNotAvailableError, match="cannot load model 'someone/no-such-model'.*local path"):
+        dw.load_pipeline("someone/no-such-model")
+
+
+def test_missing_paths_and_bad_arguments():
+    with pytest.raises(dw.ModelNotAvailableError, match="does not exist"):
+        dw.load_pipeline("./nowhere/model.safetensors")
+    with pytest.raises(TypeError, match="dtype must be a torch.dtype"):
+        dw.load_pipeline(None, dtype="float16")
+
+
+def test_single_file_without_config_offline_gives_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    f = tmp_path / "model.safetensors"
+    from safetensors.torch import save_file
+
+    save_file({"x": torch.zeros(1)}, str(f))
+    with pytest.raises(dw.ModelNotAvailableError, match="single-file checkpoint"):
+        dw.load_pipeline(str(f))
+
+
+def test_editor_rejects_non_pipelines():
+    with pytest.raises(TypeError, match="pipe must be a Stable-Diffusion-style"):
+        dw.DragonEditor(object())
+
+
+def test_presets_are_named_and_complete():
+    sd = dw.get_preset("sd15")
+    assert sd.resolution == 768 and sd.num_steps == 50
+    assert sd.mode("move").grad_scale == 0.08 and sd.mode("drag").grad_scale == 0.04
+    assert sd.mode("move").energy_scale * sd.mode("move").grad_scale == 40
+    assert set(sd.modes) == {"move", "drag", "landmark", "appearance", "paste"}
+    assert dw.Preset.from_dict(sd.to_dict()) == sd
+    with pytest.raises(ValueError, match="preset must be a Preset or one of"):
+        dw.get_preset("sdxl-turbo")
+    with pytest.raises(ValueError, match="no parameters for mode"):
+        sd.mode("warp")
+    assert sd.with_mode("move", w_edit=9).mode("move").w_edit == 9 and sd.mode("move").w_edit == 4
