@@ -198,7 +198,7 @@ class DragonEditor:
     def generate(self, prompt: str, seed: int = 0, guidance_scale: float | None = None,
                  size: tuple[int, int] | None = None, on_step: OnStep | None = None) -> Source:
         """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded)."""
-        gs = float(guidance_scale if guidance_scale is not None else getattr(self.preset, "generate_guidance_scale", 5.0))
+        gs = float(guidance_scale if guidance_scale is not None else self.preset.generate_guidance_scale)
         r = self.preset.resolution
         w, h = self.working_size(size or (r, r))
         self._start()

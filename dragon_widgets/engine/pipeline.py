@@ -62,6 +62,9 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
     """
     from diffusers import DiffusionPipeline, StableDiffusionPipeline
 
+    # diffusers only loads components from modules already imported: make our codec class known.
+    from ..models import codec  # noqa: F401
+
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"dtype must be a torch.dtype such as torch.float16, got {dtype!r}")
     name = EMBEDDED_ID if model is None else str(model)

@@ -51,6 +51,7 @@ class Preset:
     attract_beta: float = 4.0  # attract energies are w / (1 + β·sim)
     drag_window: int = 1  # drag windows are (2·drag_window+1)² cells of the guidance grid
     preview_every: int = 5
+    generate_guidance_scale: float = 7.5  # classifier-free guidance for editor.generate()
     bank_dtype: str | None = None  # "float16" to halve the bank; None = the model's dtype
     bank_device: str | None = "cpu"  # where the bank lives between steps (None = model device)
     modes: dict[str, ModeParams] = field(default_factory=dict)
@@ -102,7 +103,7 @@ SD15 = Preset(name="sd15", resolution=768, multiple=64, modes=_SD15_MODES)
 
 #: Tuned for the embedded 64×64 model (ShapesBench tuning split; see benchmarks/RESULTS.md).
 EMBEDDED = Preset(
-    name="embedded", resolution=64, multiple=16, preview_every=5, bank_device=None,
+    name="embedded", resolution=64, multiple=16, preview_every=5, bank_device=None, generate_guidance_scale=3.0,
     modes={
         "move": replace(_SD15_MODES["move"], guidance_scale=1.5),
         "drag": replace(_SD15_MODES["drag"], guidance_scale=1.5),

@@ -1,0 +1,165 @@
+"""Speed benchmark: inversion time, edit time, peak memory, and the cost of an edit relative to plain
+DDIM inversion + plain DDIM sampling of the same model, measured in one run.
+
+    python benchmarks/speed.py                          # embedded model, CPU
+    python benchmarks/speed.py --model sd15-random --device cuda --dtype float16   # SD-1.5-sized random weights, 512²
+
+Prints one JSON line per measurement and a summary table (copy it to benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import resource
+import statistics
+import sys
+import time
+from datetime import date
+
+import numpy as np
+import torch
+
+
+def sd15_sized_random_pipeline(dtype, device):
+    """Stable Diffusion 1.5's architecture (configs typed by hand) with random weights."""
+    import tempfile
+
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    from dragon_widgets.models.vocab import save_tokenizer
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8,
+                                block_out_channels=(320, 640, 1280, 1280), layers_per_block=2,
+                                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3)
+    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                        sample_size=512, scaling_factor=0.18215)
+    te = CLIPTextModel(CLIPTextConfig(vocab_size=49408, hidden_size=768, intermediate_size=3072,
+                                      num_hidden_layers=12, num_attention_heads=12, max_position_embeddings=77))
+    with tempfile.TemporaryDirectory() as d:
+        tok = save_tokenizer(d)
+    tok.model_max_length = 77
+    sched = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                          set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=te, tokenizer=tok, scheduler=sched,
+                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device, dtype)
+
+
+def peak_memory_mb(device) -> float:
+    if str(device).startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sync(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+@torch.no_grad()
+def plain_ddim(editor, image: np.ndarray, prompt: str, guidance: float) -> tuple[float, float]:
+    """(seconds for plain DDIM inversion, seconds for plain CFG DDIM sampling) with diffusers' schedulers."""
+    from diffusers import DDIMInverseScheduler, DDIMScheduler
+
+    pipe, steps, dev = editor.pipe, editor.preset.num_steps, editor.device
+    inv = DDIMInverseScheduler.from_config(pipe.scheduler.config)
+    fwd = DDIMScheduler.from_config(pipe.scheduler.config)
+    inv.set_timesteps(steps)
+    fwd.set_timesteps(steps)
+    cond, uncond = editor.embed(prompt)
+    z = editor.encode(image)
+    sync(dev)
+    t0 = time.perf_counter()
+    for t in inv.timesteps:
+        z = inv.step(pipe.unet(z, t, encoder_hidden_states=cond).sample, t, z).prev_sample
+    sync(dev)
+    t1 = time.perf_counter()
+    for t in fwd.timesteps:
+        u, c = pipe.unet(torch.cat([z, z]), t, encoder_hidden_states=torch.cat([uncond, cond])).sample.chunk(2)
+        z = fwd.step(u + guidance * (c - u), t, z).prev_sample
+    editor.decode(z)
+    sync(dev)
+    return t1 - t0, time.perf_counter() - t1
+
+
+def main(argv=None) -> int:
+    import dragon_widgets as dw
+    from dragon_widgets.cli import demo_scene
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=None, help="None = embedded; 'sd15-random' = SD-1.5-sized random weights; or a path/id")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
+    p.add_argument("--resolution", type=int, default=None, help="working resolution (default: the preset's; 512 for sd15-random)")
+    p.add_argument("--modes", nargs="+", default=["move", "drag"])
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--threads", type=int, default=None)
+    a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    dtype = getattr(torch, a.dtype)
+    t0 = time.perf_counter()
+    if a.model == "sd15-random":
+        pipe = sd15_sized_random_pipeline(dtype, a.device)
+        preset = dw.get_preset("sd15").replace(resolution=a.resolution or 512, bank_dtype="float16" if dtype == torch.float16 else None)
+    else:
+        pipe = dw.load_pipeline(a.model, device=a.device, dtype=dtype)
+        preset = None
+    editor = dw.DragonEditor(pipe, preset=preset)
+    if a.resolution and preset is None:
+        editor.preset = editor.preset.replace(resolution=a.resolution)
+    load_s = time.perf_counter() - t0
+    img, mask, offset, _ = demo_scene(3)
+    side = editor.preset.resolution
+    if img.shape[0] != side:  # scale the demo scene up for big models
+        from PIL import Image
+
+        k = side / img.shape[0]
+        img = np.asarray(Image.fromarray(img).resize((side, side), Image.BICUBIC))
+        mask = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((side, side), Image.NEAREST)) > 127
+        offset = (offset[0] * k, offset[1] * k)
+    ys, xs = np.nonzero(mask)
+    cx, cy = float(xs.mean()), float(ys.mean())
+    edits = {"move": dw.Move(mask=mask, offset=offset),
+             "drag": dw.Drag(points=[((cx, cy), (cx + offset[0] / 2, cy + offset[1] / 2))], mask=None),
+             "appearance": dw.ReplaceAppearance(mask=mask, reference=img, reference_mask=mask),
+             "paste": dw.Paste(reference=img, reference_mask=mask, offset=offset)}
+    rows = []
+    for r in range(a.repeats):
+        src = editor.invert(img, prompt="")
+        inv_s = src.timings["invert"]
+        plain_inv, plain_gen = plain_ddim(editor, src.work_image, "", editor.preset.mode("move").guidance_scale)
+        for mode in a.modes:
+            sync(a.device)
+            res = editor.edit(src, edits[mode], seed=0)
+            sync(a.device)
+            row = dict(repeat=r, mode=mode, invert_s=round(inv_s, 3), edit_s=round(res.timings["edit"], 3),
+                       plain_invert_s=round(plain_inv, 3), plain_sample_s=round(plain_gen, 3),
+                       ratio=round((inv_s + res.timings["edit"]) / (plain_inv + plain_gen), 2),
+                       edit_ratio=round(res.timings["edit"] / plain_gen, 2),
+                       bank_mb=round(src.bank.nbytes / 2**20, 1), peak_mb=round(peak_memory_mb(a.device), 1))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    dev = torch.cuda.get_device_name() if str(a.device).startswith("cuda") else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    print(f"\n### {date.today()} — model {a.model or 'embedded'} ({editor.preset.name}, {editor.resolution[0]}×{editor.resolution[1]}, "
+          f"{a.dtype}) on {dev}; load {load_s:.1f} s")
+    print("| mode | inversion s | edit s | plain inversion s | plain sampling s | (inv+edit)/(plain inv+sample) | edit/plain sample | bank MiB | peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for mode in a.modes:
+        rs = [r for r in rows if r["mode"] == mode]
+        med = {k: statistics.median(r[k] for r in rs) for k in rs[0] if k not in ("mode", "repeat")}
+        print(f"| {mode} | {med['invert_s']:.2f} | {med['edit_s']:.2f} | {med['plain_invert_s']:.2f} | "
+              f"{med['plain_sample_s']:.2f} | {med['ratio']:.2f} | {med['edit_ratio']:.2f} | {med['bank_mb']:.0f} | {med['peak_mb']:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
