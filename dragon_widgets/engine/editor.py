@@ -16,6 +16,7 @@ from PIL import Image
 
 from .attention import BankControl, bank_layer_names, installed
 from .edits import Edit, EditContext
+from .image_prompt import ImagePrompt
 from .images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
 from .presets import Preset, get_preset
@@ -178,6 +179,8 @@ class DragonEditor:
     def _invert(self, work_img: np.ndarray, prompt: str, on_step: OnStep | None = None) -> Source:
         t0 = time.perf_counter()
         model = self._model()
+        ip = ImagePrompt(self.pipe, work_img)  # scale 0: inversion uses text only
+        model.unet_kwargs = ip
         cond, _ = self.embed(prompt)
         z = self.encode(work_img)
         bank = self._bank(model.timesteps)
@@ -192,6 +195,7 @@ class DragonEditor:
                 a_cur = model.alpha(t)
                 bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
                 self._progress(on_step, j + 1, len(asc))
+        ip.restore()
         return Source(image=Image.fromarray(work_img), prompt=prompt, bank=bank, work_image=work_img,
                       timings={"invert": time.perf_counter() - t0})
 
@@ -205,6 +209,8 @@ class DragonEditor:
         try:
             t0 = time.perf_counter()
             model = self._model()
+            ip = ImagePrompt(self.pipe, np.full((h, w, 3), 127, np.uint8))  # adapter (if any) at scale 0
+            model.unet_kwargs = ip
             cond, uncond = self.embed(prompt)
             gen = torch.Generator().manual_seed(int(seed))
             ch = self.pipe.unet.config.in_channels
@@ -222,6 +228,7 @@ class DragonEditor:
                     z = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
                     zs.append(z)
                     self._progress(on_step, i + 1, len(model.timesteps))
+            ip.restore()
             bank.latents = [x.detach().to(bank.device or x.device, bank.dtype or x.dtype) for x in reversed(zs)]
             img = self.decode(z)
         finally:
@@ -284,7 +291,9 @@ class DragonEditor:
                               terms=[t.name for t in plan.terms], masks=plan.masks, points=plan.points, mode=edit.mode,
                               record=flags, original=source.work_image)
         model = self._model()
-        model.unet_kwargs = self._ip_kwargs(plan, model)
+        ip = ImagePrompt(self.pipe, plan.ip_image if plan.ip_image is not None else source.work_image,
+                         params.ip_scale, self.preset.ip_window)
+        model.unet_kwargs = ip
 
         def preview(z0: torch.Tensor) -> Image.Image:
             return Image.fromarray(self.decode(z0)).resize(source.size, Image.BICUBIC)
@@ -295,8 +304,11 @@ class DragonEditor:
                                 on_step=on_step, decode=(self.decode if trace is not None else None), trace=trace,
                                 preview=preview if on_step is not None else None)
         t_edit = time.perf_counter()
-        with installed(self.pipe.unet, self.bank_layers, control):
-            z0 = sampler.run(plan.z_T)
+        try:
+            with installed(self.pipe.unet, self.bank_layers, control):
+                z0 = sampler.run(plan.z_T)
+        finally:
+            ip.restore()
         work = self.decode(z0)
         if trace is not None:
             trace.result = work
@@ -309,27 +321,6 @@ class DragonEditor:
         timings["total"] = timings["invert"] + now - t0
         return EditResult(image=image, source=source, edit=edit, seed=seed, prompt=prompt, preset=self.preset,
                           model=model_id(self.pipe), trace=trace, timings=timings, work_image=work)
-
-    # ----- image prompt (IP-Adapter loaded by the user through diffusers) -----------------------
-    def _ip_kwargs(self, plan, model: ModelAdapter):
-        unet = self.pipe.unet
-        if getattr(unet, "encoder_hid_proj", None) is None or getattr(self.pipe, "image_encoder", None) is None:
-            return lambda batch, i: {}
-        params = self.preset.mode(plan.mode)
-        image = Image.fromarray(plan.ip_image if plan.ip_image is not None else self.decode(plan.z_T * 0))
-        embeds = self.pipe.prepare_ip_adapter_image_embeds(image, None, self.device, 1, True)
-        lo, hi = self.preset.ip_window
-        state = {"scale": None}
-
-        def kwargs(batch: int, i: int) -> dict:
-            scale = params.ip_scale if lo <= i < hi else 0.0
-            if scale != state["scale"]:
-                self.pipe.set_ip_adapter_scale(scale)
-                state["scale"] = scale
-            embs = [e if batch == e.shape[0] else e[-batch:] for e in embeds]
-            return {"added_cond_kwargs": {"image_embeds": embs}}
-
-        return kwargs
 
 
 class _RenamingDict(dict):

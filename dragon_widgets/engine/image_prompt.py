@@ -1,0 +1,50 @@
+"""Image prompts through an IP-Adapter the user loaded with diffusers (``pipe.load_ip_adapter``).
+
+DiffEditor adds an image prompt of the edited content for steps 10 ≤ i < 20. With an adapter loaded,
+every UNet call must carry image embeddings, so inversion and the guidance passes carry them at scale 0.
+Without an adapter this is a no-op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+
+def has_ip_adapter(pipe) -> bool:
+    return getattr(pipe.unet, "encoder_hid_proj", None) is not None and getattr(pipe, "image_encoder", None) is not None
+
+
+def _scales(pipe) -> list:
+    return [list(p.scale) if isinstance(p.scale, (list, tuple)) else p.scale  # copies: diffusers edits in place
+            for p in pipe.unet.attn_processors.values() if hasattr(p, "scale")]
+
+
+class ImagePrompt:
+    """UNet keyword arguments for step ``i`` and batch size; the adapter scale is ``scale`` inside
+    ``window`` (lo ≤ i < hi) and 0 elsewhere. ``restore()`` puts the user's scales back."""
+
+    def __init__(self, pipe, image: np.ndarray | None, scale: float = 0.0, window: tuple[int, int] = (0, 0)):
+        self.pipe = pipe
+        self.active = has_ip_adapter(pipe) and image is not None
+        self.scale, self.window = scale, window
+        self._current = None
+        if self.active:
+            self._saved = _scales(pipe)
+            self.embeds = pipe.prepare_ip_adapter_image_embeds(Image.fromarray(image), None, pipe.unet.device, 1, True)
+
+    def __call__(self, batch: int, i: int) -> dict:
+        if not self.active:
+            return {}
+        lo, hi = self.window
+        scale = self.scale if lo <= i < hi else 0.0
+        if scale != self._current:
+            self.pipe.set_ip_adapter_scale(scale)
+            self._current = scale
+        return {"added_cond_kwargs": {"image_embeds": [e if e.shape[0] == batch else e[-batch:] for e in self.embeds]}}
+
+    def restore(self) -> None:
+        if self.active:
+            procs = [p for p in self.pipe.unet.attn_processors.values() if hasattr(p, "scale")]
+            for p, s in zip(procs, self._saved):
+                p.scale = s
