@@ -42,6 +42,7 @@ class InspectorApp(ipywidgets.VBox):
         n = len(trace.steps)
         self.scrubber = ipywidgets.IntSlider(value=0, min=0, max=n - 1, description="step",
                                              continuous_update=False, layout=ipywidgets.Layout(width="420px"))
+        self.scrubber.add_class("dw-scrubber")
         self.play = ipywidgets.Play(value=0, min=0, max=n - 1, interval=400, description="play")
         ipywidgets.jslink((self.play, "value"), (self.scrubber, "value"))
         self.step_label = ipywidgets.HTML()
@@ -80,6 +81,7 @@ class InspectorApp(ipywidgets.VBox):
         self.scrubber.observe(self._on_scrub, names="value")
         controls = ipywidgets.HBox([self.play, self.scrubber, self.step_label])
         super().__init__([controls, *rows], **kwargs)
+        self.add_class("dw-inspector")
         self.set_step(0)
 
     @property

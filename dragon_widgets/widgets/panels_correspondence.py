@@ -46,7 +46,7 @@ class CorrespondenceExplorer:
         self.cell, self.max_columns = cell, max_columns
         self.results: dict[Hashable, Correspondence] = {}
 
-        self.canvas_a = ImageCanvas(self.size_a, display, f"{titles[0]}: click a point")
+        self.canvas_a = ImageCanvas(self.size_a, display, f"{titles[0]}: click a point", "dw-explorer-query")
         self.canvas_a.on_click(self.set_point)
         self.canvas_a.canvas.on_client_ready(self.refresh)
         self.layer_select = SelectMultiple(options=self.layers, value=tuple(self.layers), description="layers",
@@ -57,6 +57,7 @@ class CorrespondenceExplorer:
         self.cells: dict[Hashable, ImageCanvas] = {}
         self.timesteps = list(timesteps) if timesteps else self._spread(self.all_timesteps)
         self.widget = VBox([HBox([self.canvas_a.widget, VBox([self.layer_select, self.info])]), self.grid])
+        self.widget.add_class("dw-correspondence-explorer")
         self._rebuild()
 
     # construction ---------------------------------------------------------------------------------
@@ -115,10 +116,12 @@ class CorrespondenceExplorer:
         from ipywidgets import Layout
 
         keys = self._keys()
-        self.cells = {k: self.cells.get(k) or ImageCanvas(self.size_b, self.cell) for k in keys}
+        self.cells = {k: self.cells.get(k) or ImageCanvas(self.size_b, self.cell, css_class="dw-explorer-cell")
+                      for k in keys}
         self.grid.children = [self.cells[k].widget for k in keys]
-        self.grid.layout = Layout(grid_template_columns=f"repeat({max(1, len(self.timesteps))}, auto)",
-                                  grid_gap="2px")
+        # rows = layers × columns = timesteps; a single timestep lays the layers out side by side
+        ncols = len(self.timesteps) if len(self.timesteps) > 1 else max(1, len(self.layer_select.value))
+        self.grid.layout = Layout(grid_template_columns=f"repeat({ncols}, auto)", grid_gap="2px")
         for c in self.cells.values():
             c.canvas.on_client_ready(self.refresh)
         self.refresh()

@@ -19,7 +19,8 @@ DISPLAY = 192  # default on-screen side of one panel image, in CSS pixels
 class ImageCanvas:
     """An ipycanvas ``Canvas`` holding one image of ``image_size`` (W, H), drawn ``display`` px wide."""
 
-    def __init__(self, image_size: tuple[int, int], display: int = DISPLAY, title: str = "") -> None:
+    def __init__(self, image_size: tuple[int, int], display: int = DISPLAY, title: str = "",
+                 css_class: str = "dw-image-canvas") -> None:
         from ipycanvas import Canvas
         from ipywidgets import HTML, Layout, VBox
 
@@ -29,6 +30,7 @@ class ImageCanvas:
         self.canvas = Canvas(width=display, height=max(1, round(H * self.zoom)), layout=Layout(margin="0"))
         self.label = HTML(f"<span style='font:11px sans-serif'>{title}</span>")
         self.widget = VBox([self.label, self.canvas], layout=Layout(margin="2px", align_items="center"))
+        self.widget.add_class(css_class)  # stable hooks for styling and browser tests
         self.pixels: np.ndarray | None = None
 
     def set_title(self, title: str) -> None:

@@ -47,7 +47,7 @@ class StepView:
     def __init__(self, trace: Any, display: int = DISPLAY + 64) -> None:
         self.trace = trace
         self.step = 0
-        self.canvas = ImageCanvas(tuple(trace.size), display, "x̂₀")
+        self.canvas = ImageCanvas(tuple(trace.size), display, "x̂₀", "dw-step-view")
         self.canvas.canvas.on_client_ready(lambda: self.set_step(self.step))
         self.tracks = handle_tracks(trace) if trace.points and any(s.features for s in trace.steps) else None
         self.widget = self.canvas.widget
@@ -92,9 +92,9 @@ class GradientPanel:
         self.shown_step: int | None = None
         self.maps: dict[str, np.ndarray] = {}
         self.mode = ToggleButtons(options=["magnitude", "direction"], value="magnitude",
-                                  style={"button_width": "90px"})
+                                  style={"button_width": "110px"})
         self.mode.observe(lambda _: self.set_step(self.step), names="value")
-        self.canvases = {t: ImageCanvas(tuple(trace.size), display, t) for t in self.terms}
+        self.canvases = {t: ImageCanvas(tuple(trace.size), display, t, "dw-gradient-map") for t in self.terms}
         for c in self.canvases.values():
             c.canvas.on_client_ready(lambda: self.set_step(self.step))
         self.widget = VBox([self.mode, HBox([c.widget for c in self.canvases.values()],
@@ -156,7 +156,7 @@ class AttentionPanel:
         self.layer = Dropdown(options=layers, value=layer or layers[0], description="layer",
                               layout=Layout(width="420px"))
         self.layer.observe(lambda _: self.set_step(self.step), names="value")
-        self.query = ImageCanvas((W, H), display, "x̂₀: click a query pixel")
+        self.query = ImageCanvas((W, H), display, "x̂₀: click a query pixel", "dw-attention-query")
         self.query.on_click(self.set_point)
         self.query.canvas.on_client_ready(lambda: self.set_step(self.step))
         self.groups: list[ImageCanvas] = []
@@ -184,7 +184,7 @@ class AttentionPanel:
         n = am.maps.shape[0]
         names = group_names(n)
         while len(self.groups) < n:
-            c = ImageCanvas(tuple(self.trace.size), self.display)
+            c = ImageCanvas(tuple(self.trace.size), self.display, css_class="dw-attention-map")
             c.canvas.on_client_ready(lambda: self.set_step(self.step))
             self.groups.append(c)
         self.row.children = [self.query.widget] + [c.widget for c in self.groups[:n]]

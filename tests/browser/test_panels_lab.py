@@ -1,0 +1,161 @@
+"""The inspection panels in a real JupyterLab (Debian chromium via Playwright).
+
+A notebook builds the inspector on the fully known synthetic trace (engine record classes), runs in a
+real kernel, and the test clicks the correspondence explorer and moves the scrubber like a lecturer would.
+Screenshots before/after land in test-artifacts/browser/<test>/.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TOKEN = "dw-panels-test"
+
+NOTEBOOK_CODE = f"""
+import sys
+sys.path.insert(0, {str(REPO / "tests" / "inspect")!r})
+from inspect_synthetic import make_trace
+from dragon_widgets.widgets.panels import InspectorApp
+app = InspectorApp(make_trace())
+app
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE.strip())])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "panels.ipynb")
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"))
+    log = open(root / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+         "--ServerApp.open_browser=False"],
+        stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"jupyter lab did not start; log: {(root / 'lab.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, lab):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1800})
+    pg = ctx.new_page()
+    pg.goto(f"{lab}/lab/tree/panels.ipynb?token={TOKEN}")
+    pg.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+    pg.wait_for_function("document.body.innerText.includes('Idle')", timeout=180_000)  # kernel started
+    pg.locator(".jp-Notebook .jp-Cell").first.click()
+    pg.keyboard.press("Shift+Enter")
+    pg.locator(".dw-inspector").wait_for(timeout=240_000)
+    _wait_drawn(pg.locator(".dw-step-view canvas").first)
+    yield pg
+    ctx.close()
+
+
+def _wait_drawn(canvas, timeout: float = 60.0) -> bytes:
+    """Screenshot of a canvas once it shows more than one colour."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    deadline = time.time() + timeout
+    while True:
+        png = canvas.screenshot()
+        if len(Image.open(BytesIO(png)).convert("RGB").getcolors(1 << 16) or []) > 8 or time.time() > deadline:
+            return png
+        time.sleep(0.5)
+
+
+def _wait_changed(locator, before: bytes, timeout: float = 60.0) -> bytes:
+    deadline = time.time() + timeout
+    while True:
+        now = locator.screenshot()
+        if now != before:
+            return now
+        if time.time() > deadline:
+            raise AssertionError(f"{locator} did not change within {timeout} s")
+        time.sleep(0.3)
+
+
+def test_clicking_a_point_in_the_explorer_updates_the_heatmaps(page, artifacts):
+    cells = page.locator(".dw-explorer-cell canvas")
+    assert cells.count() >= 2  # both guidance layers at the scrubbed timestep
+    query = page.locator(".dw-explorer-query canvas")
+    _wait_drawn(cells.first)
+    before = [cells.nth(k).screenshot() for k in range(cells.count())]
+    page.locator(".dw-correspondence-explorer").screenshot(path=str(artifacts / "explorer_before.png"))
+    box = query.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2)
+    for k in range(cells.count()):
+        _wait_changed(cells.nth(k), before[k])
+    page.get_by_text("query (51,").first.wait_for(timeout=30_000)
+    page.locator(".dw-correspondence-explorer").screenshot(path=str(artifacts / "explorer_after.png"))
+
+
+def test_moving_the_scrubber_updates_every_panel(page, artifacts):
+    panels = {
+        "step": page.locator(".dw-step-view canvas").first,
+        "gradient": page.locator(".dw-gradient-map canvas").first,
+        "attention": page.locator(".dw-attention-map canvas").last,
+        "correspondence": page.locator(".dw-explorer-cell canvas").first,
+    }
+    energy = page.locator(".dw-energy-panel")
+    assert energy.get_attribute("data-step") == "0"
+    before = {name: loc.screenshot() for name, loc in panels.items()}
+    energy_before = energy.locator("canvas").screenshot()
+    page.locator(".dw-inspector").screenshot(path=str(artifacts / "inspector_step0.png"))
+    handle = page.locator(".dw-scrubber .noUi-handle")
+    handle.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('.dw-energy-panel').dataset.step === '4'", timeout=60_000)
+    for name, loc in panels.items():
+        _wait_changed(loc, before[name])
+    assert energy.locator("canvas").screenshot() != energy_before  # the step cursor moved
+    page.locator(".dw-inspector").screenshot(path=str(artifacts / "inspector_step4.png"))
+
+
+def test_hovering_the_energy_panel_shows_values_without_the_kernel(page, artifacts):
+    canvas = page.locator(".dw-energy-panel canvas")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    tip = page.locator(".dw-energy-tip")
+    tip.wait_for(state="visible", timeout=10_000)
+    assert "edit:" in tip.inner_text() and "i=" in tip.inner_text()
+    page.locator(".dw-energy-panel").screenshot(path=str(artifacts / "energy_hover.png"))
