@@ -1,7 +1,9 @@
 """The embedded model's tokenizer: a CLIP BPE tokenizer whose vocabulary is exactly the caption words.
 
-Every caption word becomes one token (``red</w>``); any other text falls back to characters, so
-unknown words still tokenize instead of failing. Built from :data:`CAPTION_WORDS` so the tokenizer
+The merges spell out every caption word (most become one token, ``red</w>``; where an earlier merge
+of another word wins, a word takes a few sub-word tokens); any other text falls back to characters,
+so unknown words still tokenize instead of failing. Changing this changes what the shipped text
+encoder was trained on. Built from :data:`CAPTION_WORDS` so the tokenizer
 and the scene generator cannot drift apart.
 """
 

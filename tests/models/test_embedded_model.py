@@ -1,0 +1,93 @@
+"""The shipped embedded model: offline loading through from_pretrained, size budget, codec, tokenizer,
+fixed-seed generation and inversion quality."""
+
+import numpy as np
+import pytest
+import torch
+
+import dragon_widgets as dw
+from dragon_widgets.bench.scenes import CAPTION_WORDS, caption, render, sample_scene, to_uint8
+from dragon_widgets.engine.pipeline import EMBEDDED_DIR
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return dw.load_pipeline()
+
+
+def test_loads_offline_with_the_stable_diffusion_classes(pipe, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    p = dw.load_pipeline()
+    assert type(p).__name__ == "StableDiffusionPipeline"
+    assert type(p.unet).__name__ == "UNet2DConditionModel" and type(p.text_encoder).__name__ == "CLIPTextModel"
+    assert type(p.tokenizer).__name__.startswith("CLIPTokenizer") and type(p.vae).__name__ == "PixelUnshuffleAutoencoder"
+    ups = [type(b).__name__ for b in p.unet.up_blocks]
+    assert ups == ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]  # SD's decoder layout
+    assert p.scheduler.config.prediction_type == "v_prediction"
+    assert dw.DragonEditor(p).preset.name == "embedded"
+
+
+def test_weights_are_safetensors_within_budget():
+    files = list(EMBEDDED_DIR.rglob("*"))
+    assert not [f for f in files if f.suffix in (".bin", ".pt", ".ckpt")]
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    assert total <= 30 * 2**20, f"embedded model is {total / 2**20:.1f} MiB"
+    assert (EMBEDDED_DIR / "README.md").exists(), "the model card sits next to the weights"
+
+
+def test_codec_is_lossless(pipe):
+    x = torch.rand(1, 3, 64, 48) * 2 - 1
+    z = pipe.vae.encode(x).latent_dist.mode()
+    assert z.shape == (1, 12, 32, 24)
+    assert torch.equal(pipe.vae.decode(z).sample, x)
+
+
+def test_captions_tokenize_without_unknown_tokens_and_fit_the_context(pipe):
+    tok = pipe.tokenizer
+    words = set()
+    for w in CAPTION_WORDS:
+        ids = tok(w).input_ids
+        assert tok.unk_token_id not in ids[1:-1], w
+        assert tok.decode(ids[1:-1]).strip() == w
+        words.add(len(ids) == 3)
+    assert True in words  # most words are single tokens (BPE merges of the caption vocabulary)
+    for n in (1, 2, 3):
+        text = caption(sample_scene(np.random.default_rng(n), n))
+        ids = tok(text).input_ids
+        assert len(ids) <= tok.model_max_length, (text, len(ids))
+        assert tok.decode(ids[1:-1]).strip() == text
+
+
+def test_fixed_seed_generation_is_reproducible(pipe):
+    ed = dw.DragonEditor(pipe)
+    a = ed.generate("a red circle on a blue background", seed=7)
+    b = ed.generate("a red circle on a blue background", seed=7)
+    c = ed.generate("a red circle on a blue background", seed=8)
+    assert a.image.size == (64, 64)
+    assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    assert not np.array_equal(np.asarray(a.image), np.asarray(c.image))
+
+
+def test_inversion_reconstructs_scenes(pipe):
+    ed = dw.DragonEditor(pipe)
+    rng = np.random.default_rng(123)
+    psnrs = []
+    for _ in range(3):
+        img = to_uint8(render(sample_scene(rng), 64)[0])
+        src = ed.invert(img)
+        # denoise the inverted z_T back with plain DDIM (no edit): the same scheduler numbers as the sampler
+        from dragon_widgets.engine.sampler import ddim_update
+
+        model = ed._model()
+        cond, _ = ed.embed("")
+        z = src.bank.z_T
+        with torch.no_grad():
+            for i, t in enumerate(model.timesteps):
+                a_t, a_p = model.alpha(t), model.alpha(model.prev_t(i))
+                eps = model.eps(model(z, t, cond), z, a_t)
+                x0 = (z - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
+                z = ddim_update(x0, eps, a_t, a_p, 0.0, 0.0)
+        rec = ed.decode(z).astype(float)
+        mse = ((rec - img.astype(float)) ** 2).mean()
+        psnrs.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
+    assert min(psnrs) >= 28, psnrs

@@ -1,0 +1,41 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dragon_widgets import cli
+
+
+def test_demo_writes_before_after_and_a_replayable_log(tmp_path, capsys):
+    assert cli.main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "inversion" in out and "edit" in out and "total" in out
+    before, after = Image.open(tmp_path / "before.png"), Image.open(tmp_path / "after.png")
+    assert before.size == after.size == (256, 256)
+    assert not np.array_equal(np.asarray(before), np.asarray(after))
+    log = json.loads((tmp_path / "edit" / "edit.json").read_text())
+    assert log["model"] == "embedded" and log["edit"]["kind"] == "move"
+
+
+def test_edit_command_on_files(tmp_path, capsys):
+    img, mask, offset, _ = cli.demo_scene(3)
+    Image.fromarray(img).save(tmp_path / "in.png")
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    assert cli.main(["edit", "drag", str(tmp_path / "in.png"), "--points", "30,30:34,30",
+                     "--out", str(tmp_path / "out.png")]) == 0
+    assert Image.open(tmp_path / "out.png").size == (64, 64)
+    assert json.loads(capsys.readouterr().out)["output"].endswith("out.png")
+
+
+def test_edit_command_reports_bad_input_without_a_traceback(tmp_path):
+    img, mask, _, _ = cli.demo_scene(3)
+    Image.fromarray(img).save(tmp_path / "in.png")
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    with pytest.raises(SystemExit, match="needs --mask"):
+        cli.main(["edit", "move", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png")])
+    with pytest.raises(SystemExit, match="moves the object outside the image"):
+        cli.main(["edit", "move", str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"),
+                  "--offset", "500,0", "--out", str(tmp_path / "o.png")])
+    with pytest.raises(SystemExit):
+        cli.main(["edit", "drag", str(tmp_path / "in.png"), "--points", "30,30-34,30", "--out", "x.png"])
