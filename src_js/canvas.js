@@ -498,7 +498,11 @@ function render({ model, el }) {
 		if (e.button !== undefined && e.button !== 0) return;
 		if (!store.size[0]) return;
 		root.focus({ preventScroll: true });
-		stage.setPointerCapture(e.pointerId);
+		try {
+			stage.setPointerCapture(e.pointerId);
+		} catch {
+			// synthetic or already-released pointer: capture is an optimisation only
+		}
 		e.preventDefault();
 		const p = toImage(e);
 		const tool = model.get("tool");

@@ -1,0 +1,81 @@
+"""Run a long job off the kernel's main thread so widget events (Cancel!) keep being processed.
+
+While a cell or a widget callback runs, the kernel does not read comm messages, so a Cancel click
+would only arrive after the edit finished. The Run button therefore starts the engine in a worker
+thread and returns at once: the kernel goes idle and handles Cancel (``editor.cancel()`` is
+thread-safe). The worker never touches widgets itself: every UI update is handed to the main
+thread's event loop with ``IOLoop.add_callback`` (thread-safe in tornado), which sidesteps the
+ipykernel 7 problems with widget messages sent from other threads. Outside a running kernel loop
+(plain Python, tests, ``wait=True``) the job runs synchronously and updates are applied in place.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+
+def _main_loop() -> Any | None:
+    """The event loop of the running kernel's main thread, or None outside one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return None
+    ip = get_ipython()
+    kernel = getattr(ip, "kernel", None)
+    if kernel is None or threading.current_thread() is not threading.main_thread():
+        return None
+    loop = getattr(kernel, "io_loop", None)
+    if loop is None:
+        try:
+            from tornado.ioloop import IOLoop
+
+            loop = IOLoop.current(instance=False)
+        except Exception:
+            loop = None
+    return loop
+
+
+class Job:
+    """One background run: ``post(fn, *args)`` schedules a UI update on the main thread."""
+
+    def __init__(self, loop: Any | None) -> None:
+        self._loop = loop
+        self.thread: threading.Thread | None = None
+        self.done = threading.Event()
+
+    @property
+    def threaded(self) -> bool:
+        return self._loop is not None
+
+    def post(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the main thread (now, when not threaded)."""
+        if self._loop is None:
+            fn(*args)
+        else:
+            self._loop.add_callback(fn, *args)
+
+
+def start(work: Callable[[Job], Any], finish: Callable[[Any, BaseException | None], None], *, wait: bool) -> Job:
+    """Run ``work(job)``; then ``finish(result, error)`` on the main thread.
+
+    With ``wait=False`` inside a kernel, ``work`` runs in a daemon thread and this returns at once.
+    """
+    loop = None if wait else _main_loop()
+    job = Job(loop)
+
+    def body() -> None:
+        result, error = None, None
+        try:
+            result = work(job)
+        except BaseException as exc:  # reported in the app, never raised into the kernel
+            error = exc
+        job.post(finish, result, error)
+        job.done.set()
+
+    if job.threaded:
+        job.thread = threading.Thread(target=body, name="dragon-widgets-edit", daemon=True)
+        job.thread.start()
+    else:
+        body()
+    return job

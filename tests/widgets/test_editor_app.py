@@ -1,0 +1,192 @@
+"""EditorApp driven from Python with the real engine on a tiny random-weight pipeline (fast preset)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from dragon_widgets.widgets import EditorApp  # noqa: E402
+from dragon_widgets.widgets._scene import builtin_shape_masks  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    from diffusers import StableDiffusionPipeline
+
+    from dragon_widgets.models.build import build_components
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny model: one thread avoids OpenMP spinning on a shared 2-core machine
+    torch.manual_seed(0)
+    yield StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
+                                  requires_safety_checker=False)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def fast():
+    """The embedded preset with few steps: the same code paths, a fraction of the time."""
+    from dragon_widgets.engine import get_preset
+
+    return get_preset("embedded").replace(name="test-fast", num_steps=8, guided_until=5, dense_until=2,
+                                          time_travel_steps=(), sde_window=(2, 4), ip_window=(2, 4), preview_every=2)
+
+
+@pytest.fixture
+def app(pipe, fast, tmp_path):
+    a = EditorApp(pipe=pipe, preset=fast, export_dir=tmp_path / "exports")
+    a.canvas.mask = builtin_shape_masks()[0]
+    a.canvas.arrow = [[20, 20], [28, 24]]
+    a.reference_canvas.mask = builtin_shape_masks(reference=True)[0]
+    return a
+
+
+def test_no_argument_app_opens_the_builtin_scene_without_loading_a_model():
+    a = EditorApp()
+    assert a.canvas.size == (64, 64) and a._editor is None
+    assert "background" in a.params.prompt.value  # the scene's caption
+    assert a.params.base_preset.name == "embedded"
+    assert a.mode == "move" and a.canvas.tools == ["box", "brush", "eraser", "arrow", "region"]
+    assert a.reference_box.layout.display == "none"
+    a.mode = "paste"
+    assert a.reference_box.layout.display == "" and a.canvas.tools == ["arrow"]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        a.mode = "warp"
+
+
+@pytest.mark.parametrize("mode", ["move", "resize", "drag", "appearance", "paste"])
+def test_every_mode_runs_and_exports(app, mode):
+    app.mode = mode
+    if mode == "drag":
+        app.canvas.add_point((20, 20), (26, 22))
+    before = app.canvas.image_array
+    res = app.run()
+    assert res is not None, app.status_text
+    assert app.status_text.startswith("Done"), app.status_text
+    assert res.image.size == (64, 64)
+    assert not np.array_equal(np.asarray(res.image), before)
+    assert app.progress.value == app.progress.max and app.progress.bar_style == "success"
+    assert app.preview.value[:4] == b"\x89PNG"
+    assert app.compare.after_data and len(app.history) == 1
+    folder = app.export()
+    log = json.loads((folder / "edit.json").read_text())
+    assert (folder / "result.png").exists() and log["edit"]["kind"] in (mode if mode != "resize" else "move",)
+    assert app.canvas.mask.any()  # the drawing is still there
+
+
+def test_incomplete_input_is_explained_and_nothing_is_lost(app):
+    app.canvas.mask = np.zeros((64, 64), bool)
+    pts_before = app.canvas.points
+    assert app.run() is None
+    assert app.status_text == "Draw the object first: box it or paint it with the brush."
+    app.mode = "drag"
+    assert app.run() is None and "point pair" in app.status_text
+    assert app.canvas.arrow == [[20.0, 20.0], [28.0, 24.0]] and app.canvas.points == pts_before
+
+
+def test_engine_validation_error_in_plain_words(app):
+    app.mode = "paste"
+    app.params.dx.value = 64  # the pasted object would land outside the image
+    assert app.run() is None
+    assert app.status_text.startswith("Cannot run this edit:")
+    assert app.reference_canvas.mask.any() and app.run_button.disabled is False
+
+
+def test_cancel_click_during_a_run_stops_it_and_app_stays_usable(app):
+    app.mode = "move"
+    clicks = []
+    original = app._on_progress
+
+    def progress_then_click(phase, step, total, png):
+        original(phase, step, total, png)
+        if phase == "Editing" and step == 3 and not clicks:
+            clicks.append(step)
+            app.cancel_button.click()  # what the page's Cancel does
+
+    app._on_progress = progress_then_click
+    assert app.run() is None
+    assert clicks and app.status_text.startswith("Cancelled")
+    assert app.progress.bar_style == "warning" and app.progress.value < app.progress.max
+    assert app.canvas.mask.any() and app.canvas.arrow and not app.history
+    assert app.run_button.disabled is False and app.cancel_button.disabled is True
+    assert app.run() is not None and app.status_text.startswith("Done")
+
+
+def test_out_of_memory_and_missing_model_are_reported(app, monkeypatch):
+    ed = app.editor
+
+    def oom(*_a, **_k):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(ed, "edit", oom)
+    assert app.run() is None and app.status_text.startswith("Out of memory")
+    assert app.canvas.mask.any()
+
+    from dragon_widgets.engine import ModelNotAvailableError
+
+    def missing():
+        raise ModelNotAvailableError("the embedded model's weights are missing")
+
+    monkeypatch.setattr("dragon_widgets.engine.load_pipeline", missing)
+    a = EditorApp()
+    a.canvas.mask = builtin_shape_masks()[0]
+    a.canvas.arrow = [[20, 20], [28, 24]]
+    assert a.run() is None and a.status_text.startswith("The model is not available")
+    assert a.canvas.mask.any()
+
+
+def test_advanced_parameters_reach_the_engine(app):
+    app.params.set_advanced(w_edit=7.5)
+    assert app.params.preset_for("move").mode("move").w_edit == 7.5
+    assert app.run() is not None
+    assert app.editor.preset.mode("move").w_edit == 7.5
+    assert app.result.preset.mode("move").w_edit == 7.5
+    with pytest.raises(ValueError, match="unknown parameters"):
+        app.params.set_advanced(warp=1)
+
+
+def test_history_use_result_and_undo(app):
+    first_input = app.canvas.image_array
+    assert app.run() is not None
+    app.use_result_as_input()
+    assert np.array_equal(app.canvas.image_array, np.asarray(app.result.image))
+    assert not app.canvas.mask.any()  # the old drawing described the old image
+    app.canvas.mask = builtin_shape_masks()[0]
+    app.canvas.arrow = [[30, 30], [34, 30]]
+    assert app.run() is not None and len(app.history) == 2
+    app.undo_edit()
+    app.undo_edit()
+    assert not app.history and app.result is None
+    assert np.array_equal(app.canvas.image_array, first_input)
+
+
+def test_background_run_keeps_the_kernel_loop_free_and_cancel_works(app, monkeypatch):
+    """The Run button path: a worker thread + UI updates posted to the kernel's event loop."""
+    import asyncio
+
+    from tornado.ioloop import IOLoop
+
+    from dragon_widgets.widgets import _runner
+
+    async def scenario():
+        loop = IOLoop.current()
+        monkeypatch.setattr(_runner, "_main_loop", lambda: loop)
+        app.run_button.click()
+        assert app.running and app.cancel_button.disabled is False
+        ticks = 0
+        while app.progress.value < 2 and app.running:  # the loop keeps turning while the engine works
+            await asyncio.sleep(0.01)
+            ticks += 1
+        app.cancel_button.click()
+        while app.running or app.run_button.disabled:
+            await asyncio.sleep(0.01)
+        return ticks
+
+    ticks = asyncio.run(scenario())
+    assert ticks > 0
+    assert app.status_text.startswith("Cancelled"), app.status_text
+    assert app.canvas.mask.any() and app.run_button.disabled is False
