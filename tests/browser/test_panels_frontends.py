@@ -1,12 +1,13 @@
-"""The inspection panels in a real JupyterLab (Debian chromium via Playwright).
+"""The inspection panels in real JupyterLab and Notebook 7 front ends (Debian chromium via Playwright).
 
-A notebook builds the inspector on the fully known synthetic trace (engine record classes), runs in a
+For each front end a notebook builds the inspector on the fully known synthetic trace (engine record classes), runs in a
 real kernel, and the test clicks the correspondence explorer and moves the scrubber like a lecturer would.
 Screenshots before/after land in test-artifacts/browser/<test>/.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import socket
@@ -37,9 +38,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab")
+FRONT_ENDS = {"lab": ("lab", "/lab/tree/panels.ipynb"), "notebook7": ("notebook", "/notebooks/panels.ipynb")}
+
+
+@pytest.fixture(scope="module", params=sorted(FRONT_ENDS))
+def server(request, tmp_path_factory):
+    """(base URL, notebook URL path) of a running Jupyter server for one front end."""
+    app, path = FRONT_ENDS[request.param]
+    root = tmp_path_factory.mktemp(request.param)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE.strip())])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / "panels.ipynb")
@@ -48,7 +54,7 @@ def lab(tmp_path_factory):
                JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"))
     log = open(root / "lab.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+        [sys.executable, "-m", "jupyter", app, "--no-browser", "--allow-root", f"--port={port}",
          "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
          "--ServerApp.open_browser=False"],
         stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -61,9 +67,9 @@ def lab(tmp_path_factory):
                 break
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"jupyter lab did not start; log: {(root / 'lab.log').read_text()[-2000:]}")
+                    pytest.fail(f"jupyter {app} did not start; log: {(root / 'lab.log').read_text()[-2000:]}")
                 time.sleep(0.5)
-        yield base
+        yield base, path
     finally:
         proc.terminate()
         try:
@@ -73,13 +79,28 @@ def lab(tmp_path_factory):
         log.close()
 
 
+def _wait_kernel_idle(base: str, timeout: float = 180.0) -> None:
+    """Until the notebook's kernel session exists and reports idle (REST API, same for every front end)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            sessions = json.load(urllib.request.urlopen(f"{base}/api/sessions?token={TOKEN}", timeout=5))
+            if any(sess.get("kernel", {}).get("execution_state") == "idle" for sess in sessions):
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("the notebook's kernel did not start")
+
+
 @pytest.fixture(scope="module")
-def page(browser, lab):
+def page(browser, server):
+    base, path = server
     ctx = browser.new_context(viewport={"width": 1400, "height": 1800})
     pg = ctx.new_page()
-    pg.goto(f"{lab}/lab/tree/panels.ipynb?token={TOKEN}")
+    pg.goto(f"{base}{path}?token={TOKEN}")
     pg.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-    pg.wait_for_function("document.body.innerText.includes('Idle')", timeout=180_000)  # kernel started
+    _wait_kernel_idle(base)
     pg.locator(".jp-Notebook .jp-Cell").first.click()
     pg.keyboard.press("Shift+Enter")
     pg.locator(".dw-inspector").wait_for(timeout=240_000)
@@ -140,10 +161,8 @@ def test_moving_the_scrubber_updates_every_panel(page, artifacts):
     before = {name: loc.screenshot() for name, loc in panels.items()}
     energy_before = energy.locator("canvas").screenshot()
     page.locator(".dw-inspector").screenshot(path=str(artifacts / "inspector_step0.png"))
-    handle = page.locator(".dw-scrubber .noUi-handle")
-    handle.focus()
-    for _ in range(4):
-        page.keyboard.press("ArrowRight")
+    track = page.locator(".dw-scrubber .noUi-target").bounding_box()  # 10 steps: 0..9
+    page.mouse.click(track["x"] + track["width"] * 4 / 9, track["y"] + track["height"] / 2)
     page.wait_for_function("document.querySelector('.dw-energy-panel').dataset.step === '4'", timeout=60_000)
     for name, loc in panels.items():
         _wait_changed(loc, before[name])
