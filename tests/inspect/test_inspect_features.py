@@ -64,3 +64,16 @@ def test_bad_arguments_are_named(pipe):
         FeatureExtractor(pipe, timesteps=[1000])
     with pytest.raises(TypeError, match="image"):
         FeatureExtractor(pipe)(np.zeros((64, 64, 3), np.float32))
+
+
+def test_explorer_on_any_two_images(pipe):
+    from dragon_widgets.widgets.panels import CorrespondenceExplorer
+
+    img = _image(5)
+    ex = CorrespondenceExplorer.from_images(pipe, img, img.copy(), layers=["mid_block", "up_blocks.2"],
+                                            timesteps=[101, 401], point=(40, 20))
+    assert set(ex.results) == {(name, t) for name in ("mid_block", "up_blocks.2") for t in (101, 401)}
+    for cr in ex.results.values():  # the same image with the same noise: every layer matches itself
+        assert cr.match_cell == cr.query_cell and cr.score == pytest.approx(1.0, abs=1e-4)
+    ex.set_point(3, 60)
+    assert ex.results[("up_blocks.2", 101)].query_cell == (1, 30)
