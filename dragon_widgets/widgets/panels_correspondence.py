@@ -12,10 +12,10 @@ from ..inspect.colors import blend, colorize
 from ..inspect.correspondence import Correspondence, correspondence_grid
 from ..inspect._steps import step_image
 from ..inspect.recorded import trace_features
-from .panels_draw import DISPLAY, ImageCanvas
+from .panels_draw import DISPLAY, ImageCanvas, StaticFallback
 
 
-class CorrespondenceExplorer:
+class CorrespondenceExplorer(StaticFallback):
     """Cosine-similarity heatmaps over image B for the clicked point of image A, as a layer × timestep grid.
 
     ``features_*`` map ``(layer, timestep)`` to (C, h, w) maps. Use :meth:`from_trace` for a live edit
@@ -100,6 +100,13 @@ class CorrespondenceExplorer:
         """Grid over an even spread of every recorded timestep."""
         self.timesteps = self._spread(self.all_timesteps)
         self._rebuild()
+
+    def static_figure(self):
+        """The current grid as a matplotlib Figure (:func:`~dragon_widgets.inspect.plot_correspondence`)."""
+        from ..inspect.plots import plot_correspondence
+
+        return plot_correspondence(self.image_a, self.image_b, self.features_a, self.features_b, self.point,
+                                   self._keys(), *self.titles)
 
     # drawing --------------------------------------------------------------------------------------
     def _spread(self, ts: list[int]) -> list[int]:

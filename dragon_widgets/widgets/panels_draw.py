@@ -97,3 +97,26 @@ class ImageCanvas:
 def _css(color: Sequence[int], alpha: float = 1.0) -> str:
     r, g, b = (int(v) for v in color[:3])
     return f"rgba({r},{g},{b},{alpha})"
+
+
+class StaticFallback:
+    """Mixin for panels with a ``.widget`` and a ``static_figure()``: displaying the panel shows the widget,
+    and the display data also carries the figure as PNG for front ends that cannot render widgets."""
+
+    widget: object
+
+    def static_figure(self):  # pragma: no cover - every panel overrides it
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs):
+        import base64
+        import io
+
+        data = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        try:
+            buf = io.BytesIO()
+            self.static_figure().savefig(buf, format="png", dpi=80)
+            data["image/png"] = base64.b64encode(buf.getvalue()).decode("ascii")
+        except Exception as err:  # the fallback must never break the widget display
+            data["text/plain"] = f"{type(self).__name__} (static figure unavailable: {err})"
+        return data

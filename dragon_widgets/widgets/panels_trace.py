@@ -15,7 +15,7 @@ from ..inspect.attention import AttentionMap, group_names, query_attention
 from ..inspect.colors import MASK_COLORS, blend, colorize
 from ..inspect.gradients import gradient_direction, gradient_map
 from ..inspect.tracks import handle_tracks
-from .panels_draw import DISPLAY, ImageCanvas
+from .panels_draw import DISPLAY, ImageCanvas, StaticFallback
 
 
 def _draw_masks(canvas: ImageCanvas, trace: Any, names: tuple[str, ...] | None = None) -> None:
@@ -41,7 +41,7 @@ def _nearest_with(trace: Any, k: int, field: str) -> int | None:
     return before[-1] if before else have[0]
 
 
-class StepView:
+class StepView(StaticFallback):
     """x̂₀ at the scrubbed step with the masks outlined, drag arrows and each handle's track so far."""
 
     def __init__(self, trace: Any, display: int = DISPLAY + 64) -> None:
@@ -52,6 +52,11 @@ class StepView:
         self.tracks = handle_tracks(trace) if trace.points and any(s.features for s in trace.steps) else None
         self.widget = self.canvas.widget
         self.set_step(0)
+
+    def static_figure(self):
+        from ..inspect.plots import plot_step
+
+        return plot_step(self.trace, self.step)
 
     def set_step(self, k: int) -> None:
         from ipycanvas import hold_canvas
@@ -72,7 +77,7 @@ class StepView:
         self.canvas.set_title(f"x̂₀ {step_label(s)}{' · guided' if s.guided else ''} (lime: handle track)")
 
 
-class GradientPanel:
+class GradientPanel(StaticFallback):
     """|∂E/∂z_t| per term at the scrubbed step over x̂₀, masks outlined; "direction" shows the signed push.
 
     Unguided steps show the nearest earlier guided step (named in the title).
@@ -100,6 +105,11 @@ class GradientPanel:
         self.widget = VBox([self.mode, HBox([c.widget for c in self.canvases.values()],
                                             layout=Layout(flex_flow="row wrap"))])
         self.set_step(0)
+
+    def static_figure(self):
+        from ..inspect.plots import plot_gradients
+
+        return plot_gradients(self.trace, self.shown_step, self.terms, direction=self.mode.value == "direction")
 
     def set_step(self, k: int) -> None:
         from ipycanvas import hold_canvas
@@ -135,7 +145,7 @@ class GradientPanel:
                 c.set_title(f"{title} · {step_label(s)}{'' if j == self.step else ' (last guided)'}")
 
 
-class AttentionPanel:
+class AttentionPanel(StaticFallback):
     """Memory-bank attention: click a query pixel on x̂₀; maps of its attention weights over the key tokens."""
 
     def __init__(self, trace: Any, layer: str | None = None, point: Point | None = None,
@@ -166,8 +176,17 @@ class AttentionPanel:
         self.set_step(0)
 
     def set_point(self, x: float, y: float) -> None:
+        """Query pixel (x, y) of the working image."""
+        W, H = self.trace.size
+        if not (0 <= x < W and 0 <= y < H):
+            raise ValueError(f"point ({x}, {y}) lies outside the image of size {W}x{H}")
         self.point = (float(x), float(y))
         self.set_step(self.step)
+
+    def static_figure(self):
+        from ..inspect.plots import plot_attention
+
+        return plot_attention(self.trace, self.shown_step, self.layer.value, self.point)
 
     def set_step(self, k: int) -> None:
         from ipycanvas import hold_canvas

@@ -121,3 +121,15 @@ def test_display_data_carries_the_static_figure(trace):
     import base64
 
     assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+
+
+def test_every_panel_displays_with_a_static_twin(trace):
+    import base64
+
+    panels = [CorrespondenceExplorer.from_trace(trace), StepView(trace), GradientPanel(trace), AttentionPanel(trace)]
+    for p in panels:
+        bundle = p._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle, type(p).__name__
+        assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG", type(p).__name__
+    with pytest.raises(ValueError, match="point"):
+        panels[3].set_point(-1, 3)
