@@ -10,14 +10,13 @@ also carries the static figure of :func:`dragon_widgets.inspect.plot_overview`.
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 import ipywidgets
 
 from ..inspect._steps import get_step, step_label
 from .panels_correspondence import CorrespondenceExplorer
+from .panels_draw import widget_bundle, with_static_png
 from .panels_energy import EnergyPanel
 from .panels_trace import AttentionPanel, GradientPanel, StepView
 
@@ -128,14 +127,8 @@ class InspectorApp(ipywidgets.VBox):
         self.explorer.set_timesteps([nearest])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        data = super()._repr_mimebundle_(**kwargs) or {}
-        try:
-            from ..inspect.plots import plot_overview
+        from ..inspect.plots import plot_overview
 
-            buf = io.BytesIO()
-            plot_overview(self.trace, self.step).savefig(buf, format="png", dpi=80)
-            data["image/png"] = base64.b64encode(buf.getvalue()).decode("ascii")
-        except Exception as err:  # the static fallback must never break the widget display
-            data.setdefault("text/plain", repr(self))
-            data["text/plain"] += f"\n(static figure unavailable: {err})"
-        return data
+        base = super()._repr_mimebundle_(**kwargs) if hasattr(ipywidgets.VBox, "_repr_mimebundle_") else \
+            widget_bundle(self)
+        return with_static_png(dict(base or {}), lambda: plot_overview(self.trace, self.step), "InspectorApp")

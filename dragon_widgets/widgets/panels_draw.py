@@ -109,14 +109,29 @@ class StaticFallback:
         raise NotImplementedError
 
     def _repr_mimebundle_(self, **kwargs):
-        import base64
-        import io
+        return with_static_png(widget_bundle(self.widget, **kwargs), self.static_figure, type(self).__name__)
 
-        data = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        try:
-            buf = io.BytesIO()
-            self.static_figure().savefig(buf, format="png", dpi=80)
-            data["image/png"] = base64.b64encode(buf.getvalue()).decode("ascii")
-        except Exception as err:  # the fallback must never break the widget display
-            data["text/plain"] = f"{type(self).__name__} (static figure unavailable: {err})"
-        return data
+
+def widget_bundle(widget, **kwargs) -> dict:
+    """The display data of an ipywidgets widget (ipywidgets 8 has ``_repr_mimebundle_``; 7 does not)."""
+    import ipywidgets
+
+    if hasattr(ipywidgets.DOMWidget, "_repr_mimebundle_"):
+        return dict(widget._repr_mimebundle_(**kwargs) or {})
+    return {"text/plain": repr(widget),
+            "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
+                                                         "model_id": widget.model_id}}
+
+
+def with_static_png(data: dict, make_figure, name: str) -> dict:
+    """``data`` plus ``image/png`` of ``make_figure()`` (the fallback never breaks the widget display)."""
+    import base64
+    import io
+
+    try:
+        buf = io.BytesIO()
+        make_figure().savefig(buf, format="png", dpi=80)
+        data["image/png"] = base64.b64encode(buf.getvalue()).decode("ascii")
+    except Exception as err:  # noqa: BLE001
+        data["text/plain"] = f"{name} (static figure unavailable: {err})"
+    return data
