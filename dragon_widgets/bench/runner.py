@@ -27,7 +27,7 @@ import numpy as np
 
 from .metrics import EditScore, psnr, score, summarize
 from .scenes import caption, render, to_uint8
-from .segment import detect, dilate
+from .segment import detect, dilate, parse_caption
 from .tasks import KINDS, Task, caption_scenes, inversion_scenes, make_tasks
 
 Progress = Callable[[str], None]
@@ -212,8 +212,12 @@ def caption_check(generate: Callable[[str, int], np.ndarray], n: int = 64, split
     rows = []
     for i, sc in enumerate(caption_scenes(n, split)):
         text = caption(sc)
-        r = detect(generate(text, i), text)
-        rows.append(dict(caption=text, all=r["all"], clean=r["clean"], edge_px=r["edge_px"],
+        try:
+            r = detect(generate(text, i), text)
+        except Exception as e:  # a failed sample is a missing sample
+            r = dict(all=False, clean=False, edge_px=float("nan"), error=f"{type(e).__name__}: {e}",
+                     items=[dict(color=c, kind=k, found=False) for c, k in parse_caption(text)])
+        rows.append(dict(caption=text, all=r["all"], clean=r["clean"], edge_px=r["edge_px"], error=r.get("error"),
                          items=[(it["color"], it["kind"], it["found"]) for it in r["items"]]))
         if progress:
             progress(f"caption {i}: {text!r} all={r['all']} edge={r['edge_px']:.2f}px")
