@@ -149,7 +149,6 @@ class Move(Edit):
             self.reference_region = to_mask(self.reference_region, size, "reference_region")
         if self.offset == (0.0, 0.0) and self.scale == 1.0:
             raise ValueError("offset is (0, 0) and scale is 1: the move would change nothing")
-        w, h = size
         affine = Affine(mask_center(self.mask), self.scale, self.offset)
         check_inside(self.mask, affine, "offset/scale")
         return self
@@ -355,8 +354,7 @@ class Paste(Edit):
         m = resize_mask(self.reference_mask, size)
         if not m.any():
             raise ValueError("reference_mask vanishes at the source image's size; draw a larger mask")
-        check_inside(m, Affine(mask_center(m), self.scale,
-                               self.offset), "offset/scale")
+        check_inside(m, Affine(mask_center(m), self.scale, self.offset), "offset/scale")
         return self
 
     def plan(self, ctx: EditContext) -> EditPlan:
