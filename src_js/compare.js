@@ -12,23 +12,24 @@ function render({ model, el }) {
 	ensureStyle("dragon-widgets-style", css);
 	const root = h("div", "dw-root dw-compare-root");
 	const box = h("div", "dw-compare");
-	const before = h("img", "dw-before", { alt: "before", draggable: false });
-	const clip = h("div", "dw-after-clip");
+	// "after" fills the box; "before" is clipped to the left of the divider.
 	const after = h("img", "dw-after", { alt: "after", draggable: false });
+	const clip = h("div", "dw-after-clip dw-before-clip");
+	const before = h("img", "dw-before", { alt: "before", draggable: false });
 	const divider = h("div", "dw-divider");
 	const tagB = h("span", "dw-tag", { textContent: "before" });
 	const tagA = h("span", "dw-tag", { textContent: "after" });
 	tagB.style.left = "4px";
 	tagA.style.right = "4px";
-	clip.appendChild(after);
-	box.append(before, clip, divider, tagB, tagA);
+	clip.appendChild(before);
+	box.append(after, clip, divider, tagB, tagA);
 	root.appendChild(box);
 	el.appendChild(root);
 	let urls = [];
 
 	function place() {
 		const pos = Math.min(1, Math.max(0, Number(model.get("position"))));
-		// "after" is shown left of the divider, "before" right of it.
+		// "before" is shown left of the divider, "after" right of it.
 		clip.style.width = `${pos * 100}%`;
 		divider.style.left = `calc(${pos * 100}% - 1px)`;
 	}
@@ -45,7 +46,7 @@ function render({ model, el }) {
 		if (!dw) dw = Math.max(w, hgt) < 384 ? w * Math.max(1, Math.floor(384 / Math.max(w, hgt))) : Math.min(w, 512);
 		box.style.width = `${dw}px`;
 		box.style.aspectRatio = `${w} / ${hgt}`;
-		after.style.width = `${dw}px`;
+		before.style.width = `${dw}px`;
 		place();
 	}
 

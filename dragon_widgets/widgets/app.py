@@ -146,7 +146,8 @@ class EditorApp(W.VBox):
         self.progress = W.IntProgress(value=0, min=0, max=1, description="", layout=W.Layout(width="260px"))
         self.status = W.HTML(value="Ready.")
         self.preview_label = W.HTML("<b>Preview</b>")
-        self.preview = W.Image(format="png", layout=W.Layout(width=f"{PREVIEW_SIDE}px", height=f"{PREVIEW_SIDE}px"))
+        self.preview = W.Image(value=_preview_png(image), format="png",
+                               layout=W.Layout(width=f"{PREVIEW_SIDE}px", height=f"{PREVIEW_SIDE}px"))
         self.compare = CompareView(image)
         self.undo_edit_button = W.Button(description="Undo edit", icon="undo", disabled=True)
         self.use_result_button = W.Button(description="Use result as input", icon="arrow-left", disabled=True)
@@ -155,7 +156,8 @@ class EditorApp(W.VBox):
         self.details = W.Output(layout=W.Layout(max_height="160px", overflow="auto"))
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
-        left = W.VBox([W.HTML("<b>Image</b>"), self.canvas, self.reference_box])
+        left = W.VBox([W.HTML("<b>Image</b>"), self.canvas, self.reference_box],
+                      layout=W.Layout(margin="0 16px 0 0"))  # no Layout.gap: ipywidgets 7 lacks it
         right = W.VBox([
             self.params.widget,
             W.HBox([self.run_button, self.cancel_button, self.progress]),
@@ -170,7 +172,7 @@ class EditorApp(W.VBox):
             W.HTML("<h3 style='margin:4px 0'>DragonDiffusion editor</h3>"),
             self.mode_selector,
             self.hint,
-            W.HBox([left, right], layout=W.Layout(flex_flow="row wrap", gap="16px")),
+            W.HBox([left, right], layout=W.Layout(flex_flow="row wrap")),
         ])
         self.add_class("dw-editor-app")
 
@@ -366,7 +368,6 @@ class EditorApp(W.VBox):
             return  # a late update after the run finished
         self.progress.max = max(1, int(total))
         self.progress.value = min(int(step), self.progress.max)
-        self.progress.description = phase[:8]
         if png is not None:
             self.preview.value = png
         if not self._cancel_requested:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 _MAX_SIDE = 192  # segment on a grid at most this large, then scale the mask back up
+_MIN_CONTRAST = 12.0  # RGB distance below which the box centre counts as background-coloured
 
 
 def _kmeans(x: np.ndarray, k: int, iters: int = 8, seed: int = 0) -> np.ndarray:
@@ -105,6 +106,9 @@ def box_to_mask(image: Any, box: Sequence[float], *, rounds: int = 3) -> np.ndar
         core = inside.copy()
 
     bg_c = _kmeans(_sample(small, ring), 5)
+    if np.median(_min_dist(small[core], bg_c)) < _MIN_CONTRAST:  # the object looks like its surroundings
+        out[by0:by1, bx0:bx1] = True
+        return out
     fg = core.copy()
     for r in range(rounds):
         fg_c = _kmeans(_sample(small, fg, seed=r), 4, seed=r)
@@ -112,6 +116,7 @@ def box_to_mask(image: Any, box: Sequence[float], *, rounds: int = 3) -> np.ndar
         d_bg = _min_dist(small.reshape(-1, 3), bg_c).reshape(h, w)
         new = inside & (d_fg < d_bg)
         if not new.any():
+            fg = new
             break
         # keep what connects to the core, then fill holes (background not reachable from outside)
         new = _grow(new & core, new) if (new & core).any() else new
