@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast on CPU")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-from", default=None,
+                   help="with no checkpoint in --out: start from a shipped pipeline folder (its EMA weights and "
+                        "training_state.json), e.g. dragon_widgets/models/embedded, to continue training in a new sitting")
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     params = list(unet.parameters()) + list(te.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
     step, elapsed_before = 0, 0.0
+    warm_from = 0  # the learning-rate warm-up restarts with a fresh optimizer
     ck = out / "checkpoint.pt"
     if ck.exists():
         s = torch.load(ck, weights_only=False)
@@ -121,6 +125,18 @@ def main(argv: list[str] | None = None) -> None:
         opt.load_state_dict(s["opt"]); step, elapsed_before = s["step"], s["elapsed"]
         torch.set_rng_state(s["torch_rng"])
         print(json.dumps(dict(resumed=str(ck), step=step)), flush=True)
+    elif a.init_from:
+        from diffusers import UNet2DConditionModel
+        from transformers import CLIPTextModel
+
+        src = Path(a.init_from)
+        for model, sub, cls in ((unet, "unet", UNet2DConditionModel), (te, "text_encoder", CLIPTextModel)):
+            model.load_state_dict(cls.from_pretrained(str(src / sub)).float().state_dict())
+        ema_unet.load_state_dict(unet.state_dict()); ema_te.load_state_dict(te.state_dict())
+        state = json.loads((src / "training_state.json").read_text()) if (src / "training_state.json").exists() else {}
+        step, elapsed_before = int(state.get("steps", 0)), float(state.get("minutes", 0)) * 60
+        warm_from = step
+        print(json.dumps(dict(initialised_from=str(src), step=step)), flush=True)
     sched = comp["scheduler"]
     acp = sched.alphas_cumprod
     tok = comp["tokenizer"]
@@ -138,6 +154,9 @@ def main(argv: list[str] | None = None) -> None:
         sample_grid(ema_comp, out / f"samples_{step:06d}.png")
         if a.export:
             save_pipeline(a.export, ema_comp, fp16=True)
+            (Path(a.export) / "training_state.json").write_text(json.dumps(dict(
+                steps=step, minutes=round((elapsed_before + time.perf_counter() - start) / 60, 1),
+                inversion_psnr=round(psnr, 2), seed=a.seed, batch=a.batch, lr=a.lr)))
         rec = dict(ckpt=tag, step=step, minutes=round((elapsed_before + time.perf_counter() - start) / 60, 1),
                    inversion_psnr=round(psnr, 2))
         print(json.dumps(rec), flush=True)
@@ -156,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         target = sched.get_velocity(z0, noise, t)
         snr = acp[t] / (1 - acp[t])
         w = (snr.clamp(max=a.min_snr) / (snr + 1)) if a.min_snr > 0 else torch.ones_like(snr)
-        lr = a.lr * min(1.0, (step + 1) / a.warmup)
+        lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
