@@ -142,7 +142,8 @@ class GuidedSampler:
         gs = self.params.guidance_scale
         try:
             with torch.no_grad():
-                if gs == 1.0:
+                # CFG is a no-op when the prompt is the negative prompt (e.g. "" for real images)
+                if gs == 1.0 or torch.equal(self.cond, self.uncond):
                     out = self.model(z, t, self.cond, i)
                 else:
                     both = self.model(torch.cat([z, z]), t, torch.cat([self.uncond, self.cond]), i)
