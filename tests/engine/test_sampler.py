@@ -1,0 +1,60 @@
+import math
+
+import pytest
+import torch
+
+import dragon_widgets as dw
+from dragon_widgets.engine.sampler import (ModelAdapter, ddim_update, inversion_step, schedule_is_guided,
+                                           schedule_rounds, schedule_sde)
+
+
+def adapter(pred, fn=None):
+    ac = torch.linspace(0.9999, 0.01, 1000)
+    return ModelAdapter(unet=fn, alphas_cumprod=ac, final_alpha=1.0, prediction_type=pred, timesteps=[900, 500, 100])
+
+
+@pytest.mark.parametrize("pred", ["epsilon", "v_prediction", "sample"])
+def test_eps_is_recovered_from_every_prediction_type(pred):
+    g = torch.Generator().manual_seed(0)
+    x0, n = torch.randn(2, 4, 3, 3, generator=g), torch.randn(2, 4, 3, 3, generator=g)
+    a = 0.3
+    z = math.sqrt(a) * x0 + math.sqrt(1 - a) * n
+    out = {"epsilon": n, "v_prediction": math.sqrt(a) * n - math.sqrt(1 - a) * x0, "sample": x0}[pred]
+    assert torch.allclose(adapter(pred).eps(out, z, a), n, atol=1e-5)
+
+
+def test_deterministic_ddim_step_and_inversion_are_inverse_for_an_exact_model():
+    g = torch.Generator().manual_seed(1)
+    x0, n = torch.randn(1, 4, 3, 3, generator=g), torch.randn(1, 4, 3, 3, generator=g)
+
+    class Exact:  # predicts the true noise of any latent on the line x0 + n
+        def __call__(self, z, t, encoder_hidden_states=None, **kw):
+            return type("O", (), {"sample": n})()
+
+    m = adapter("epsilon", Exact())
+    a_lo, a_hi = 0.9, 0.4
+    z_lo = math.sqrt(a_lo) * x0 + math.sqrt(1 - a_lo) * n
+    z_hi = inversion_step(m, z_lo, a_lo, 700, None)
+    assert torch.allclose(z_hi, math.sqrt(m.alpha(700)) * x0 + math.sqrt(1 - m.alpha(700)) * n, atol=1e-5)
+    back = ddim_update(x0, n, m.alpha(700), a_lo, 0.0, 0.0)
+    assert torch.allclose(back, z_lo, atol=1e-5)
+
+
+def test_stochastic_update_adds_sigma_scaled_noise_per_region():
+    x0, eps, noise = torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2), torch.ones(1, 1, 2, 2)
+    eta = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])
+    out = ddim_update(x0, eps, 0.5, 0.8, eta, noise)
+    sigma = math.sqrt((1 - 0.8) / (1 - 0.5)) * math.sqrt(1 - 0.5 / 0.8)
+    assert torch.allclose(out[0, 0, :, 0], torch.zeros(2)) and torch.allclose(out[0, 0, :, 1], torch.full((2,), sigma))
+
+
+def test_diffeditor_and_dragondiffusion_schedules():
+    p = dw.get_preset("sd15")
+    guided = [i for i in range(50) if schedule_is_guided(p, i)]
+    assert guided == list(range(10)) + list(range(10, 30, 2)) and len(guided) == 20
+    assert [i for i in range(50) if schedule_rounds(p, i) > 1] == [22, 24, 26, 28]
+    assert sum(schedule_rounds(p, i) for i in guided) == 28  # 28 energy/gradient evaluations per edit
+    assert [i for i in range(50) if schedule_sde(p, i)] == list(range(11, 20))
+    d = p.replace(schedule="dragondiffusion")
+    assert [i for i in range(50) if schedule_is_guided(d, i)] == list(range(30))
+    assert not any(schedule_rounds(d, i) > 1 or schedule_sde(d, i) for i in range(50))
