@@ -168,12 +168,10 @@ def test_background_run_keeps_the_kernel_loop_free_and_cancel_works(app, monkeyp
     """The Run button path: a worker thread + UI updates posted to the kernel's event loop."""
     import asyncio
 
-    from tornado.ioloop import IOLoop
-
     from dragon_widgets.widgets import _runner
 
     async def scenario():
-        loop = IOLoop.current()
+        loop = asyncio.get_running_loop()  # what a kernel's widget callback runs inside
         monkeypatch.setattr(_runner, "_main_loop", lambda: loop)
         app.run_button.click()
         assert app.running and app.cancel_button.disabled is False

@@ -1,0 +1,186 @@
+"""The quickstart notebook's editor in a real JupyterLab, driven like a user (Debian chromium via Playwright).
+
+Draw a mask stroke, add two point pairs and undo one, run an edit on the embedded model while watching the
+progress and the result change, then press Cancel during a second run and check the app is usable again.
+Screenshots of each step land in test-artifacts/browser/<test>/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TOKEN = "dw-editor-test"
+NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copy(NOTEBOOK, root / "quickstart.ipynb")
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"),
+               OMP_NUM_THREADS="1")  # a 2-core CI box: OpenMP spin-waits badly when oversubscribed
+    log = open(root / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}"],
+        stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"jupyter lab did not start; log: {(root / 'lab.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield base, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_kernel_idle(base: str, timeout: float = 180.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            sessions = json.load(urllib.request.urlopen(f"{base}/api/sessions?token={TOKEN}", timeout=5))
+            if any(s.get("kernel", {}).get("execution_state") == "idle" for s in sessions):
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("the notebook's kernel did not start")
+
+
+def _wait_text(locator, pattern: str, timeout: float = 120.0) -> str:
+    deadline = time.time() + timeout
+    text = ""
+    while time.time() < deadline:
+        text = locator.inner_text()
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"waited {timeout} s for {pattern!r}; last text: {text!r}")
+
+
+def _drag(page, stage, points):
+    box = stage.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for p in xy[1:]:
+        page.mouse.move(*p, steps=4)
+    page.mouse.up()
+
+
+def _click(page, stage, fx, fy):
+    box = stage.bounding_box()
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+def test_quickstart_editor_draw_run_cancel(lab, browser, artifacts):
+    base, root = lab
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1600})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/lab/tree/quickstart.ipynb?token={TOKEN}")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+    _wait_kernel_idle(base)
+    # Run the install cell (a no-op outside Colab), the markdown, and the `app = dw.EditorApp(); app` cell.
+    page.locator(".jp-Notebook .jp-Cell").nth(1).click()
+    for _ in range(3):
+        page.keyboard.press("Shift+Enter")
+    app = page.locator(".dw-editor-app")
+    app.wait_for(timeout=240_000)
+    canvas = app.locator(".dw-canvas").first
+    stage = canvas.locator(".dw-stage")
+    status = canvas.locator(".dw-status")
+    stage.wait_for()
+    _wait_text(status, r"64×64 px")
+    page.screenshot(path=str(artifacts / "01_opened.png"))
+
+    # 1. a mask stroke with the brush (mouse events)
+    canvas.locator("button.dw-tool-brush").click()
+    _drag(page, stage, [(0.15, 0.5), (0.35, 0.52), (0.55, 0.5), (0.75, 0.48)])
+    text = _wait_text(status, r"mask [1-9]\d* px")
+    assert int(re.search(r"mask (\d+) px", text).group(1)) > 30
+    app.screenshot(path=str(artifacts / "02_mask_stroke.png"))
+
+    # 2. two handle→target pairs in Drag mode, then undo one
+    app.get_by_role("button", name="Drag", exact=True).click()
+    canvas.locator("button.dw-tool-points").wait_for()
+    canvas.locator("button.dw-tool-points").click()
+    _click(page, stage, 0.40, 0.50)
+    _click(page, stage, 0.55, 0.40)
+    _drag(page, stage, [(0.25, 0.55), (0.30, 0.65)])
+    _wait_text(status, r"2 point pairs")
+    app.screenshot(path=str(artifacts / "03_two_pairs.png"))
+    canvas.locator("button.dw-undo").click()
+    text = _wait_text(status, r"1 point pair\b")
+    assert "mask" in text and "mask 0 px" not in text  # the stroke survived the undo
+    app.screenshot(path=str(artifacts / "04_undo_one_pair.png"))
+
+    # 3. run the edit on the embedded model: progress moves, the result image changes
+    compare = app.locator(".dw-compare")
+    before = compare.screenshot()
+    app_status = app.locator(".widget-html").filter(has=page.locator("[class^='dw-status-']"))
+    run = app.get_by_role("button", name="Run")
+    cancel = app.get_by_role("button", name="Cancel")
+    run.click()
+    _wait_text(app_status, r"step \d+/\d+", timeout=240)
+    page.screenshot(path=str(artifacts / "05_progress.png"))
+    assert cancel.is_enabled() and run.is_disabled()
+    _wait_text(app_status, r"^Done", timeout=600)
+    after = compare.screenshot()
+    assert after != before, "the before/after view did not change"
+    assert app.locator(".dw-compare img.dw-after").get_attribute("src").startswith("blob:")
+    page.screenshot(path=str(artifacts / "06_result.png"))
+    assert app.locator(".widget-html ol li").count() == 1  # one history entry
+    assert "Drag" in app.locator(".widget-html ol li").first.inner_text()
+
+    # 4. a second run, cancelled while it runs (the kernel must read the click mid-edit)
+    run.click()
+    _wait_text(app_status, r"step \d+/\d+", timeout=240)
+    page.screenshot(path=str(artifacts / "07_second_run.png"))
+    assert cancel.is_enabled()
+    cancel.click()
+    _wait_text(app_status, r"^Cancel", timeout=60)  # "Cancelling…" as soon as the kernel reads the click
+    _wait_text(app_status, r"^Cancelled", timeout=120)
+    page.screenshot(path=str(artifacts / "08_cancelled.png"))
+    assert run.is_enabled() and cancel.is_disabled()
+    _wait_text(status, r"1 point pair\b")  # the drawing is intact
+    # usable again: the canvas still takes strokes and they reach the kernel's state
+    canvas.locator("button.dw-tool-brush").click()
+    _drag(page, stage, [(0.1, 0.1), (0.2, 0.1)])
+    _wait_text(status, r"mask \d+ px")
+    assert app.locator(".widget-html ol li").count() == 1  # the cancelled run left no history entry
+    page.screenshot(path=str(artifacts / "09_usable_again.png"))
+    assert not errors, errors
+    ctx.close()
