@@ -172,3 +172,22 @@ def test_touch_and_pen_pointer_events(page):
         page.wait_for_timeout(20)
     assert page.evaluate("model.saves.length") == 2
     assert page.evaluate("maskOf('mask_data')") > 20
+
+
+def test_a_second_view_shows_the_same_drawing(page):
+    """Re-rendering (another output of the same widget, a restored view) shows what was drawn."""
+    box = _stage_box(page)
+    page.mouse.move(*_at(box, 8, 30)); page.mouse.down(); page.mouse.move(*_at(box, 50, 30)); page.mouse.up()
+    page.click("button.dw-tool-points")
+    page.mouse.click(*_at(box, 10, 10)); page.mouse.click(*_at(box, 20, 20))
+    first = page.inner_text(".dw-status")
+    page.evaluate("""async (url) => {
+        const host = document.createElement('div'); host.id = 'host2'; document.body.appendChild(host);
+        const mod = await import(url);
+        mod.default.render({ model: window.model, el: host });
+    }""", page.url.replace("/tests/browser/harness.html", "/dragon_widgets/static/canvas.js"))
+    page.wait_for_timeout(300)  # the image decodes asynchronously
+    second = page.inner_text("#host2 .dw-status")
+    assert second == first and "1 point pair" in second and "mask 0 px" not in second
+    a, b = page.evaluate("[...document.querySelectorAll('canvas.dw-base')].map((c) => c.toDataURL())")
+    assert a == b  # image + mask overlay, pixel for pixel

@@ -201,3 +201,16 @@ def test_clear_removes_drawing_only():
     img = c.image_data
     c.clear()
     assert not c.mask.any() and c.points == [] and c.arrow is None and c.image_data == img
+
+
+def test_compare_view_position_from_the_page_and_binary_images():
+    from dragon_widgets.widgets import CompareView
+
+    v = CompareView(np.zeros((8, 10, 3), np.uint8), np.full((4, 5, 3), 255, np.uint8))
+    _s, paths, _b = _remove_buffers(v.get_state())
+    assert ["before_data"] in paths and ["after_data"] in paths
+    assert (v.width, v.height) == (10, 8)
+    front_end_update(v, {"position": 0.25})
+    assert v.position == 0.25
+    front_end_update(v, {"position": 7})  # clamped, never an error
+    assert v.position == 1.0
