@@ -6,8 +6,8 @@ import copy
 import math
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -19,6 +19,7 @@ from .edits import Edit, EditContext
 from .image_prompt import ImagePrompt
 from .images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
+from .pipeline import model_id
 from .presets import Preset, get_preset
 from .sampler import EditCancelled, GuidedSampler, ModelAdapter, inversion_step
 from .trace import EditTrace, record_flags
@@ -62,7 +63,7 @@ class EditResult:
     timings: dict
     work_image: np.ndarray
 
-    def save(self, folder) -> "Path":  # noqa: F821
+    def save(self, folder) -> Path:
         """Write the edit log (JSON + PNG masks/images) to ``folder``; ``dw.replay(folder)`` redoes it."""
         from .log import save_result
 
@@ -146,9 +147,6 @@ class DragonEditor:
         dt = {"float16": torch.float16, "bfloat16": torch.bfloat16, None: None}[self.preset.bank_dtype]
         return MemoryBank(timesteps=timesteps, device=self.preset.bank_device, dtype=dt)
 
-    def _control(self, **kw) -> BankControl:
-        return BankControl(**kw)
-
     def _start(self) -> None:
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("the editor is already running an edit; wait for it or call editor.cancel()")
@@ -185,7 +183,7 @@ class DragonEditor:
         z = self.encode(work_img)
         bank = self._bank(model.timesteps)
         bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
-        control = self._control(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
+        control = BankControl(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
         a_cur = model.final_alpha
         asc = model.timesteps[::-1]
         with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
@@ -216,7 +214,7 @@ class DragonEditor:
             ch = self.pipe.unet.config.in_channels
             z = torch.randn((1, ch, h // self.vae_factor, w // self.vae_factor), generator=gen).to(self.device, self.dtype)
             bank = self._bank(model.timesteps)
-            control = self._control(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
+            control = BankControl(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
             zs = [z]
             with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
                 for i, t in enumerate(model.timesteps):
@@ -280,7 +278,7 @@ class DragonEditor:
         ref_bank = plan.references["reference"].bank if "reference" in plan.references else None
         if plan.bank_rule == "bgfg" and ref_bank is None:
             raise ValueError(f"mode {edit.mode!r} uses the bg+fg bank rule but has no reference image")
-        control = self._control(bank=source.bank, ref_bank=ref_bank, rule=plan.bank_rule, base_keep=plan.base_keep,
+        control = BankControl(bank=source.bank, ref_bank=ref_bank, rule=plan.bank_rule, base_keep=plan.base_keep,
                                 ref_keep=plan.ref_keep, latent_hw=(latent[1], latent[0]),
                                 capture=_RenamingDict() if "attention" in flags else None)
         cond, uncond = self.embed(prompt)
@@ -313,8 +311,6 @@ class DragonEditor:
         if trace is not None:
             trace.result = work
         image = Image.fromarray(work).resize(source.size, Image.LANCZOS) if source.size != size else Image.fromarray(work)
-        from .pipeline import model_id
-
         now = time.perf_counter()
         timings = {"invert": source.timings.get("invert", source.timings.get("generate", 0.0)) + extra_invert,
                    "edit": now - t_edit, "prepare": t_edit - t0}

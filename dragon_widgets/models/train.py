@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..bench.scenes import caption, render, sample_scene, to_uint8
 from .build import IMAGE_SIZE, build_components, save_pipeline

@@ -3,7 +3,6 @@ loaded from disk through dw.load_pipeline, on a non-square image."""
 
 import numpy as np
 import pytest
-import torch
 
 import dragon_widgets as dw
 

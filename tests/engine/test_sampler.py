@@ -32,7 +32,7 @@ def test_deterministic_ddim_step_and_inversion_are_inverse_for_an_exact_model():
             return type("O", (), {"sample": n})()
 
     m = adapter("epsilon", Exact())
-    a_lo, a_hi = 0.9, 0.4
+    a_lo = 0.9
     z_lo = math.sqrt(a_lo) * x0 + math.sqrt(1 - a_lo) * n
     z_hi = inversion_step(m, z_lo, a_lo, 700, None)
     assert torch.allclose(z_hi, math.sqrt(m.alpha(700)) * x0 + math.sqrt(1 - m.alpha(700)) * n, atol=1e-5)
