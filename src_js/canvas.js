@@ -394,10 +394,15 @@ function render({ model, el }) {
 		// point pairs
 		const r = 6 * dpr;
 		ctx.font = `bold ${12 * dpr}px system-ui, sans-serif`;
+		// the arrow stops at the target dot's edge so its head stays visible
+		const short = (a, b) => {
+			const d = Math.hypot(b[0] - a[0], b[1] - a[1]);
+			return d > 2.5 * r ? [b[0] - ((b[0] - a[0]) / d) * r, b[1] - ((b[1] - a[1]) / d) * r] : b;
+		};
 		snap.points.forEach((pair, i) => {
 			const a = S(pair[0]);
 			const b = S(pair[1]);
-			drawArrowShape(ctx, a, b, "rgba(255,255,255,0.9)", 2 * dpr);
+			drawArrowShape(ctx, a, short(a, b), "rgba(255,255,255,0.9)", 2 * dpr);
 			dot(ctx, a, r, "#e8283c");
 			dot(ctx, b, r, "#2f6fd0");
 			ctx.fillStyle = "#fff";
@@ -407,7 +412,7 @@ function render({ model, el }) {
 			ctx.fillText(String(i + 1), a[0] + r + 2, a[1] - r);
 		});
 		if (gesture && gesture.kind === "pair") {
-			drawArrowShape(ctx, S(gesture.start), S(gesture.end), "rgba(255,255,255,0.9)", 2 * dpr);
+			drawArrowShape(ctx, S(gesture.start), short(S(gesture.start), S(gesture.end)), "rgba(255,255,255,0.9)", 2 * dpr);
 			dot(ctx, S(gesture.start), r, "#e8283c");
 			dot(ctx, S(gesture.end), r, "#2f6fd0");
 		}

@@ -421,6 +421,7 @@ class EditorApp(W.VBox):
             return
         self.canvas.set_image(self.result.image, keep_drawing=False)
         self.compare.set_images(self.result.image)
+        self.preview.value = _preview_png(self.result.image)
         self._set_status("The result is now the input image.", "success")
         self._update_paste_preview()
 
@@ -430,6 +431,7 @@ class EditorApp(W.VBox):
             return
         last = self.history.pop()
         self.canvas.set_image(last["input"], keep_drawing=True)
+        self.preview.value = _preview_png(last["input"])
         prev = self.history[-1] if self.history else None
         self.result = prev["result"] if prev else None
         if prev:
