@@ -160,6 +160,12 @@ def test_quickstart_editor_draw_run_cancel(lab, browser, artifacts):
     _drag(page, stage, [(0.25, 0.55), (0.30, 0.65)])
     _wait_text(status, r"2 point pairs")
     app.screenshot(path=str(artifacts / "03_two_pairs.png"))
+    # keyboard undo/redo reach the canvas inside JupyterLab (not Lab's own shortcuts), then the button
+    page.keyboard.press("Control+z")
+    _wait_text(status, r"1 point pair\b")
+    page.keyboard.press("Control+Shift+z")
+    _wait_text(status, r"2 point pairs")
+    assert page.locator(".jp-Notebook .jp-Cell").count() >= 9  # Lab did not undo/redo a cell operation
     canvas.locator("button.dw-undo").click()
     text = _wait_text(status, r"1 point pair\b")
     assert "mask" in text and "mask 0 px" not in text  # the stroke survived the undo
