@@ -128,16 +128,20 @@ BEGIN, END = "<!-- shapesbench:begin -->", "<!-- shapesbench:end -->"
 
 
 def write_block(path: Path, block: str) -> None:
-    """Put ``block`` between the shapesbench markers of ``path`` (README.md, RESULTS.md, ...).
+    """Put ``block`` between the shapesbench marker lines of ``path`` (README.md, RESULTS.md, ...).
 
-    The rest of the file is kept; a file without markers gets the block appended, a new file gets a title.
+    Markers count only on lines of their own. The rest of the file is kept; a file without markers gets
+    the block appended, a new file gets a title.
     """
+    import re
+
     new = f"{BEGIN}\n{block.rstrip()}\n{END}"
     if path.exists():
         text = path.read_text()
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            text = head + new + rest.split(END, 1)[1]
+        # markers count only on lines of their own (prose may quote them)
+        pat = re.compile(rf"^{re.escape(BEGIN)}[ \t]*$.*?^{re.escape(END)}[ \t]*$", re.S | re.M)
+        if pat.search(text):
+            text = pat.sub(lambda _: new, text, count=1)
         else:
             text = text.rstrip() + "\n\n" + new + "\n"
     else:

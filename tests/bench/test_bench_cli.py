@@ -20,7 +20,8 @@ def test_benchmark_cli_baseline_only(cli, tiny_pipe, tmp_path, monkeypatch, caps
 
     monkeypatch.setattr(runner, "load_pipe", lambda *a, **k: tiny_pipe)
     md = tmp_path / "R.md"
-    md.write_text("# Results\n\nintro\n\n<!-- shapesbench:begin -->\nold\n<!-- shapesbench:end -->\n\ntail\n")
+    md.write_text("# Results\n\nintro quoting `<!-- shapesbench:begin -->`\n\n<!-- shapesbench:begin -->\nold\n"
+                  "<!-- shapesbench:end -->\n\ntail\n")
     report = cli.main(["--random-weights", "--no-method", "--n", "1", "--kinds", "move", "drag", "--inversion", "1",
                        "--captions", "0", "--steps", "2", "--threads", "1", "--quiet", "--json",
                        str(tmp_path / "r.json"), "--markdown", str(md)])
@@ -31,7 +32,8 @@ def test_benchmark_cli_baseline_only(cli, tiny_pipe, tmp_path, monkeypatch, caps
     assert [s["task"] for s in data["runs"]["baseline"]["scores"]] == ["test-move-000", "test-drag-000"]
     assert report["inversion"]["n"] == 1
     text = md.read_text()
-    assert text.startswith("# Results\n\nintro") and text.rstrip().endswith("tail") and "old" not in text
+    assert text.startswith("# Results\n\nintro quoting `<!-- shapesbench:begin -->`\n")
+    assert text.rstrip().endswith("tail") and "old" not in text
     assert "| move | baseline |" in text
 
 
