@@ -14,9 +14,7 @@ pytestmark = [pytest.mark.embedded, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def pipe(embedded_path):
-    import torch
-
-    torch.set_num_threads(2)
+    # threads: torch's default (all cores); on a busy machine OMP_NUM_THREADS=1 is much faster
     return runner.load_pipe(embedded_path)
 
 
