@@ -41,7 +41,7 @@ if [ $# -eq 0 ]; then
   # The editor notebooks, executed top to bottom on the embedded model.
   echo "== notebooks (nbmake)"
   OMP_NUM_THREADS=1 python -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=900 \
-    notebooks/01_quickstart.ipynb notebooks/02_edit_modes.ipynb
+    notebooks/01_quickstart.ipynb notebooks/02_edit_modes.ipynb notebooks/03_inside_dragondiffusion.ipynb
   # Colab still ships ipywidgets 7: run the Python-side widget tests there too, at the traitlets floor.
   # The ipywidgets-7 venv holds only the widget stack; a .pth file lends it the main venv's packages.
   VENV7=$CACHE/venv-ipyw7-$KEY
