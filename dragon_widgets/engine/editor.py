@@ -287,7 +287,8 @@ class DragonEditor:
             trace = EditTrace(size=size, latent_size=latent, layers=list(self.layers),
                               bank_layers=[n.removesuffix(".processor") for n in self.bank_layers],
                               terms=[t.name for t in plan.terms], masks=plan.masks, points=plan.points, mode=edit.mode,
-                              record=flags, original=source.work_image)
+                              record=flags, original=source.work_image,
+                              regions={t.name: t.region for t in plan.terms})
         model = self._model()
         ip = ImagePrompt(self.pipe, plan.ip_image if plan.ip_image is not None else source.work_image,
                          params.ip_scale, self.preset.ip_window)

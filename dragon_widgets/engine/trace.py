@@ -55,6 +55,7 @@ class EditTrace:
     original: np.ndarray | None = None
     result: np.ndarray | None = None
     steps: list[StepRecord] = field(default_factory=list)
+    regions: dict[str, str] = field(default_factory=dict)  # term → gradient region: "edit" (M), "rest" (1−M), "all"
 
     def guided_steps(self) -> list[StepRecord]:
         return [s for s in self.steps if s.guided]

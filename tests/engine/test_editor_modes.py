@@ -113,6 +113,7 @@ def test_recording_off_costs_nothing_and_on_records_everything(tiny_editor, tiny
     tr = res.trace
     p = tiny_editor.preset
     assert tr.terms == ["edit", "content", "contrast", "inpaint"]
+    assert tr.regions == {"edit": "edit", "content": "rest", "contrast": "rest", "inpaint": "rest"}
     guided = tr.guided_steps()
     expected = [i for i in range(p.num_steps) if i < p.guided_until and (i < p.dense_until or i % 2 == 0)]
     rounds = {i: (p.time_travel_rounds if i in p.time_travel_steps else 1) for i in expected}
