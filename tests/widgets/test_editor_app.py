@@ -184,7 +184,23 @@ def test_background_run_keeps_the_kernel_loop_free_and_cancel_works(app, monkeyp
             await asyncio.sleep(0.01)
         return ticks
 
-    ticks = asyncio.run(scenario())
+    # a fresh thread owns the event loop: earlier tests (e.g. Playwright's sync API) may leave one running here
+    import threading
+
+    out: dict = {}
+
+    def drive() -> None:
+        try:
+            out["ticks"] = asyncio.run(scenario())
+        except BaseException as err:  # re-raised below, in the test's thread
+            out["error"] = err
+
+    th = threading.Thread(target=drive)
+    th.start()
+    th.join(600)
+    if "error" in out:
+        raise out["error"]
+    ticks = out["ticks"]
     assert ticks > 0
     assert app.status_text.startswith("Cancelled"), app.status_text
     assert app.canvas.mask.any() and app.run_button.disabled is False
