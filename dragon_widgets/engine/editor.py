@@ -21,7 +21,7 @@ from .images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
 from .pipeline import model_id
 from .presets import Preset, get_preset
-from .sampler import EditCancelled, GuidedSampler, ModelAdapter, inversion_step
+from .sampler import EditCancelled, GuidedSampler, ModelAdapter, ddim_update, inversion_step
 from .trace import EditTrace, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
@@ -189,7 +189,7 @@ class DragonEditor:
         with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
             for j, t in enumerate(asc):
                 control.t = t
-                z = inversion_step(model, z, a_cur, t, cond)
+                z = inversion_step(model, z, a_cur, t, cond, refine=self.preset.inversion_refine)
                 a_cur = model.alpha(t)
                 bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
                 self._progress(on_step, j + 1, len(asc))
@@ -234,6 +234,36 @@ class DragonEditor:
         self.resolution = (w, h)
         return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
                       timings={"generate": time.perf_counter() - t0})
+
+    def reconstruct(self, source: Source, on_step: OnStep | None = None) -> np.ndarray:
+        """Deterministic DDIM sampling from ``source``'s inverted noise with its prompt, no edit, no guidance.
+
+        Compare it with ``source.work_image`` to see how faithful the inversion is before editing (the
+        ShapesBench inversion benchmark does exactly this). Returns an uint8 array at the working size.
+        """
+        if not isinstance(source, Source):
+            raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
+                            f"got {type(source).__name__}")
+        self._start()
+        try:
+            model = self._model(source.bank.num_steps)
+            ip = ImagePrompt(self.pipe, source.work_image)  # adapter (if any) at scale 0
+            model.unet_kwargs = ip
+            cond, _ = self.embed(source.prompt)
+            z = source.bank.z_T.to(self.device, self.dtype)
+            try:
+                with torch.no_grad():
+                    for i, t in enumerate(model.timesteps):
+                        a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
+                        eps = model.eps(model(z, t, cond), z, a_t)
+                        x0 = (z - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
+                        z = ddim_update(x0, eps, a_t, a_prev, 0.0, 0.0)
+                        self._progress(on_step, i + 1, len(model.timesteps))
+            finally:
+                ip.restore()
+            return self.decode(z)
+        finally:
+            self._lock.release()
 
     # ----- editing ------------------------------------------------------------------------------
     def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,

@@ -38,6 +38,7 @@ class Preset:
     resolution: int  # working images have area ≈ resolution², sides rounded to ``multiple``
     multiple: int
     num_steps: int = 50
+    inversion_refine: int = 0  # fixed-point iterations per DDIM-inversion step (0 = classic DDIM inversion)
     schedule: str = "diffeditor"  # "diffeditor" (D+) or "dragondiffusion" (D)
     guided_until: int = 30  # guidance on steps i < guided_until ...
     dense_until: int = 10  # ... every step before dense_until, then every other step (D+ only)
@@ -104,6 +105,7 @@ SD15 = Preset(name="sd15", resolution=768, multiple=64, modes=_SD15_MODES)
 #: Tuned for the embedded 64×64 model (ShapesBench tuning split; see benchmarks/RESULTS.md).
 EMBEDDED = Preset(
     name="embedded", resolution=64, multiple=16, preview_every=5, bank_device=None, generate_guidance_scale=3.0,
+    inversion_refine=1,  # one fixed-point iteration: reconstruction 24 → 46 dB on ShapesBench scenes
     modes={
         "move": replace(_SD15_MODES["move"], guidance_scale=1.5),
         "drag": replace(_SD15_MODES["drag"], guidance_scale=1.5),

@@ -80,12 +80,22 @@ class ModelAdapter:
         return self.unet(z, t, encoder_hidden_states=emb, **self.unet_kwargs(z.shape[0], i), **kw).sample
 
 
-def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: torch.Tensor) -> torch.Tensor:
-    """Deterministic DDIM inversion: from level ``a_cur`` to timestep ``t_next`` (model evaluated at t_next)."""
+def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: torch.Tensor,
+                   refine: int = 0) -> torch.Tensor:
+    """DDIM inversion from level ``a_cur`` to timestep ``t_next`` (model evaluated at t_next).
+
+    ``refine=0`` is the classic step: ε is predicted from the *current* latent, which is what makes
+    DDIM inversion drift. ``refine=k`` adds k fixed-point iterations that predict ε from the latent being
+    solved for, so the next deterministic DDIM step maps the result back onto ``z`` (exact at convergence);
+    each iteration costs one more UNet call. The last call is the one a recording bank keeps.
+    """
     a_next = model.alpha(t_next)
-    eps = model.eps(model(z, t_next, emb), z, a_cur)
-    x0 = (z - math.sqrt(1 - a_cur) * eps) / math.sqrt(a_cur)
-    return math.sqrt(a_next) * x0 + math.sqrt(1 - a_next) * eps
+    z_next, a_in = z, a_cur
+    for _ in range(refine + 1):
+        eps = model.eps(model(z_next, t_next, emb), z_next, a_in)
+        x0 = (z - math.sqrt(1 - a_cur) * eps) / math.sqrt(a_cur)
+        z_next, a_in = math.sqrt(a_next) * x0 + math.sqrt(1 - a_next) * eps, a_next
+    return z_next
 
 
 def ddim_update(x0, eps, a_t: float, a_prev: float, eta, noise) -> torch.Tensor:

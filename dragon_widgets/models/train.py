@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import time
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def sample_grid(comp: dict, path: Path, seed: int = 0, steps: int = 25, cfg: flo
     path.with_suffix(".txt").write_text("\n".join(caps) + "\n")
 
 
+def anneal_factor(elapsed_s: float, budget_s: float, anneal_s: float, floor: float = 0.05) -> float:
+    """Learning-rate factor: 1 until the last ``anneal_s`` seconds of the budget, then a cosine down to ``floor``."""
+    if anneal_s <= 0:
+        return 1.0
+    progress = min(1.0, max(0.0, (elapsed_s - (budget_s - anneal_s)) / anneal_s))
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="runs/embedded", help="run folder (checkpoint, log, samples)")
@@ -92,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--anneal-minutes", type=float, default=0.0,
+                   help="over the last N minutes of this sitting, cosine-decay the learning rate to 5%% "
+                        "(0 = constant after warm-up); use it for the sitting whose weights you ship")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--caption-dropout", type=float, default=0.2)
     p.add_argument("--min-snr", type=float, default=5.0, help="min-SNR-gamma loss weighting (0 = off)")
@@ -173,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         target = sched.get_velocity(z0, noise, t)
         snr = acp[t] / (1 - acp[t])
         w = (snr.clamp(max=a.min_snr) / (snr + 1)) if a.min_snr > 0 else torch.ones_like(snr)
-        lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup)
+        lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup) * anneal_factor(
+            time.perf_counter() - start, a.minutes * 60, a.anneal_minutes * 60)
         for g in opt.param_groups:
             g["lr"] = lr
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):

@@ -3,6 +3,7 @@ loaded from disk through dw.load_pipeline, on a non-square image."""
 
 import numpy as np
 import pytest
+import torch
 
 import dragon_widgets as dw
 
@@ -165,3 +166,28 @@ def test_dragondiffusion_schedule_is_an_option(tiny_sd, tiny_source, scene_image
     res = ed.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), record={"energies"})
     idx = [s.index for s in res.trace.guided_steps()]
     assert idx == list(range(sd_preset.guided_until))  # every step, no time travel
+
+
+def test_reconstruct_and_inversion_refinement_are_wired_through_the_preset(tiny_sd, sd_preset, scene_image):
+    img = scene_image[0]
+    calls = []
+    hook = tiny_sd.unet.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        z_T, counts = [], []
+        for refine in (0, 2):
+            ed = dw.DragonEditor(tiny_sd, preset=sd_preset.replace(inversion_refine=refine))
+            calls.clear()
+            src = ed.invert(img)
+            counts.append(len(calls))
+            z_T.append(src.bank.z_T)
+            assert len(src.bank.latents) == sd_preset.num_steps + 1
+        assert counts == [sd_preset.num_steps, 3 * sd_preset.num_steps]
+        assert not torch.allclose(z_T[0], z_T[1])
+        calls.clear()
+        rec = ed.reconstruct(src)
+        assert len(calls) == sd_preset.num_steps
+        assert rec.shape == src.work_image.shape and rec.dtype == np.uint8
+    finally:
+        hook.remove()
+    with pytest.raises(TypeError, match="source"):
+        ed.reconstruct(img)

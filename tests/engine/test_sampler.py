@@ -58,3 +58,31 @@ def test_diffeditor_and_dragondiffusion_schedules():
     d = p.replace(schedule="dragondiffusion")
     assert [i for i in range(50) if schedule_is_guided(d, i)] == list(range(30))
     assert not any(schedule_rounds(d, i) > 1 or schedule_sde(d, i) for i in range(50))
+
+
+def test_refined_inversion_is_undone_by_the_ddim_step_for_a_latent_dependent_model():
+    """Classic DDIM inversion drifts when ε depends on the latent; fixed-point refinement removes the drift."""
+    g = torch.Generator().manual_seed(2)
+    z_lo = torch.randn(1, 4, 3, 3, generator=g)
+
+    class Curved:  # ε depends on the latent and the timestep, like a real model
+        def __call__(self, z, t, encoder_hidden_states=None, **kw):
+            return type("O", (), {"sample": 0.8 * torch.tanh(z) + 0.001 * t})()
+
+    m = adapter("epsilon", Curved())
+    t = 700
+    a_lo, a_hi = m.alpha(600), m.alpha(t)  # one step of a 10-step schedule
+
+    def back(z_hi):  # the deterministic DDIM step the sampler takes from t
+        eps = m.eps(m(z_hi, t, None), z_hi, a_hi)
+        return ddim_update((z_hi - math.sqrt(1 - a_hi) * eps) / math.sqrt(a_hi), eps, a_hi, a_lo, 0.0, 0.0)
+
+    errors = [float((back(inversion_step(m, z_lo, a_lo, t, None, refine=k)) - z_lo).abs().max()) for k in (0, 1, 4)]
+    assert errors[0] > 1e-2
+    assert errors[1] < errors[0] / 5
+    assert errors[2] < 1e-4
+
+
+def test_embedded_preset_refines_its_inversion_and_sd15_keeps_the_official_step():
+    assert dw.get_preset("sd15").inversion_refine == 0
+    assert dw.get_preset("embedded").inversion_refine >= 1

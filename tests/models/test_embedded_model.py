@@ -69,26 +69,17 @@ def test_fixed_seed_generation_is_reproducible(pipe):
 
 
 def test_inversion_reconstructs_scenes(pipe):
-    ed = dw.DragonEditor(pipe)
+    """The engine's inversion (one fixed-point refinement per step in the embedded preset) is near exact;
+    the classic DDIM inversion of the same model drifts (the ≥ 30 dB target is reported in RESULTS.md)."""
     rng = np.random.default_rng(123)
-    psnrs = []
-    for _ in range(3):
-        img = to_uint8(render(sample_scene(rng), 64)[0])
-        src = ed.invert(img)
-        # denoise the inverted z_T back with plain DDIM (no edit): the same scheduler numbers as the sampler
-        from dragon_widgets.engine.sampler import ddim_update
-
-        model = ed._model()
-        cond, _ = ed.embed("")
-        z = src.bank.z_T
-        with torch.no_grad():
-            for i, t in enumerate(model.timesteps):
-                a_t, a_p = model.alpha(t), model.alpha(model.prev_t(i))
-                eps = model.eps(model(z, t, cond), z, a_t)
-                x0 = (z - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
-                z = ddim_update(x0, eps, a_t, a_p, 0.0, 0.0)
-        rec = ed.decode(z).astype(float)
-        mse = ((rec - img.astype(float)) ** 2).mean()
-        psnrs.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
-    # a smoke test (a broken inversion gives < 15 dB); the ≥ 30 dB target is a benchmark figure (RESULTS.md)
-    assert np.mean(psnrs) >= 25, psnrs
+    imgs = [to_uint8(render(sample_scene(rng), 64)[0]) for _ in range(2)]
+    means = {}
+    for refine in (0, 1):
+        ed = dw.DragonEditor(pipe, preset=dw.get_preset("embedded").replace(inversion_refine=refine))
+        vals = []
+        for img in imgs:
+            rec = ed.reconstruct(ed.invert(img)).astype(float)
+            mse = ((rec - img.astype(float)) ** 2).mean()
+            vals.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
+        means[refine] = np.mean(vals)
+    assert means[1] >= 35 and means[1] > means[0] + 5, means
