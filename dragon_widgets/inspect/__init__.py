@@ -21,6 +21,8 @@ _LAZY = {
     "AttentionMap": "attention", "attention_weights": "attention", "query_attention": "attention",
     "group_names": "attention", "TERM_REGIONS": "gradients",
     "handle_tracks": "tracks",
+    "SideBySide": "matches", "side_by_side": "matches", "MatchLine": "matches", "match_lines": "matches",
+    "layer_color": "matches",
     "get_step": "_steps", "step_image": "_steps", "step_label": "_steps",
     "plot_correspondence": "plots", "plot_trace_correspondence": "plots", "plot_energies": "plots",
     "plot_gradients": "plots", "plot_attention": "plots", "plot_step": "plots",

@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import Point, downsample_mask, mask_outline
+from ._arrays import Point, downsample_mask
 from ._steps import get_step, step_image, step_label
 from .attention import group_names, query_attention
 from .colors import MASK_COLORS, term_color
 from .correspondence import correspondence_grid
 from .energy import EnergySeries, energy_series
+from .matches import match_lines, side_by_side
 from .gradients import gradient_direction, gradient_map
 from .recorded import trace_features
 from .tracks import handle_tracks
@@ -57,20 +58,23 @@ def _heat(ax, image: np.ndarray, values: np.ndarray, cmap: str, vmin=None, vmax=
 
 def plot_correspondence(image_a: np.ndarray, image_b: np.ndarray, features_a: Mapping[Hashable, Any],
                         features_b: Mapping[Hashable, Any], point: Point, keys: Sequence[Hashable] | None = None,
-                        title_a: str = "A", title_b: str = "B"):
+                        title_a: str = "A", title_b: str = "B", match_timestep: int | None = None,
+                        image_b_at_match: np.ndarray | None = None):
     """Layer × timestep grid of cosine-similarity heatmaps over image B for the query ``point`` of image A.
 
     ``features_*`` map ``(layer, timestep)`` to (C, h, w) maps (from :class:`FeatureExtractor` or
-    :func:`trace_features`); the best match of each map is marked with a cross.
+    :func:`trace_features`); the best match of each map is marked with a cross. A bottom row shows A and B
+    side by side with a line from the query to each layer's best match at ``match_timestep`` (default: the
+    first timestep shown; ``image_b_at_match`` is B's picture at that step, e.g. its x̂₀).
     """
     a, b = np.asarray(image_a), np.asarray(image_b)
     size_a, size_b = (a.shape[1], a.shape[0]), (b.shape[1], b.shape[0])
     res = correspondence_grid(features_a, features_b, point, size_a, size_b, list(keys) if keys else None)
     layers = list(dict.fromkeys(k[0] for k in res))
     times = list(dict.fromkeys(k[1] for k in res))
-    fig = _figure(len(times) + 1, len(layers), extra_w=0.6)
-    gs = fig.add_gridspec(len(layers), len(times) + 1)
-    ax_a = fig.add_subplot(gs[:, 0])
+    fig = _figure(len(times) + 1, len(layers) + 1, extra_w=0.6)
+    gs = fig.add_gridspec(len(layers) + 1, len(times) + 1)
+    ax_a = fig.add_subplot(gs[:-1, 0])
     _show(ax_a, a, f"{title_a}: query {tuple(int(v) for v in point)}")
     ax_a.plot([point[0]], [point[1]], marker="o", mfc="none", mec="red", ms=10, mew=2)
     im = None
@@ -86,6 +90,17 @@ def plot_correspondence(image_a: np.ndarray, image_b: np.ndarray, features_a: Ma
             ax.set_title(f"{title_b} {layer} t={t}\nbest {cr.score:.2f}", fontsize=7)
     if im is not None:
         fig.colorbar(im, ax=fig.axes[1:], shrink=0.7, label="cosine similarity")
+    if times:
+        t = times[0] if match_timestep is None else match_timestep
+        pair = side_by_side(a, b if image_b_at_match is None else image_b_at_match)
+        ax = fig.add_subplot(gs[-1, :])
+        _show(ax, pair.image, f"{title_a} → {title_b}: best match per layer at t={t}")
+        for ln in match_lines(pair, point, res, layers, t):
+            ax.plot([ln.start[0], ln.end[0]], [ln.start[1], ln.end[1]], "-o", color=ln.color, ms=3, lw=1.5,
+                    label=f"{ln.key[0]} ({ln.score:.2f})")
+        ax.plot([point[0]], [point[1]], marker="o", mfc="none", mec="red", ms=10, mew=2)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     return fig
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from . import _imaging, _runner
 from ._composite import paste_preview
-from ._params import PRESET_MODE, ParamPanel
+from ._params import ParamPanel
 from ._scene import builtin_reference, builtin_scene
 from .canvas import DragCanvas
 from .compare import CompareView

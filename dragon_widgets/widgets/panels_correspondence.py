@@ -10,6 +10,7 @@ import numpy as np
 from ..inspect._arrays import Point
 from ..inspect.colors import blend, colorize
 from ..inspect.correspondence import Correspondence, correspondence_grid
+from ..inspect.matches import MatchLine, match_lines, side_by_side
 from ..inspect._steps import step_image
 from ..inspect.recorded import trace_features
 from .panels_draw import DISPLAY, ImageCanvas, StaticFallback
@@ -22,6 +23,8 @@ class CorrespondenceExplorer(StaticFallback):
     (original vs edited branch, on the guidance's own features) or :meth:`from_images` for any two images.
     ``set_timesteps`` picks the grid's columns (the scrubber calls it); ``point`` is the query.
     ``images_b`` optionally gives B's background per timestep (x̂₀ of that step on a live edit).
+    The pair view shows A and B side by side with a line from the query to each layer's best match at
+    the grid's first timestep (``pair_timestep``); clicking its A half moves the query too.
     """
 
     def __init__(self, image_a: np.ndarray, image_b: np.ndarray, features_a: Mapping[Hashable, Any],
@@ -45,6 +48,7 @@ class CorrespondenceExplorer(StaticFallback):
         self.point: Point = point or (self.size_a[0] / 2, self.size_a[1] / 2)
         self.cell, self.max_columns = cell, max_columns
         self.results: dict[Hashable, Correspondence] = {}
+        self.lines: list[MatchLine] = []
 
         self.canvas_a = ImageCanvas(self.size_a, display, f"{titles[0]}: click a point", "dw-explorer-query")
         self.canvas_a.on_click(self.set_point)
@@ -53,10 +57,16 @@ class CorrespondenceExplorer(StaticFallback):
                                            rows=min(6, len(self.layers)), layout=Layout(width="230px"))
         self.layer_select.observe(lambda _: self._rebuild(), names="value")
         self.info = HTML()
+        pair_w = side_by_side(self.image_a, self.image_b).image.shape[1]
+        self.pair_canvas = ImageCanvas((pair_w, self.size_a[1]), round(self.canvas_a.zoom * pair_w),
+                                       f"{titles[0]} → {titles[1]}: best match per layer", "dw-explorer-matches")
+        self.pair_canvas.on_click(self._pair_click)
+        self.pair_canvas.canvas.on_client_ready(self.refresh)
         self.grid = GridBox(layout=Layout(grid_gap="2px"))
         self.cells: dict[Hashable, ImageCanvas] = {}
         self.timesteps = list(timesteps) if timesteps else self._spread(self.all_timesteps)
-        self.widget = VBox([HBox([self.canvas_a.widget, VBox([self.layer_select, self.info])]), self.grid])
+        self.widget = VBox([HBox([self.canvas_a.widget, VBox([self.layer_select, self.info])]),
+                            self.pair_canvas.widget, self.grid])
         self.widget.add_class("dw-correspondence-explorer")
         self._rebuild()
 
@@ -89,6 +99,15 @@ class CorrespondenceExplorer(StaticFallback):
         self.point = (float(x), float(y))
         self.refresh()
 
+    def _pair_click(self, x: float, y: float) -> None:
+        if x < self.size_a[0]:  # clicks on B's half of the pair view are ignored
+            self.set_point(x, y)
+
+    @property
+    def pair_timestep(self) -> int:
+        """The timestep whose matches the pair view draws (the grid's first column)."""
+        return self.timesteps[0]
+
     def set_timesteps(self, timesteps: Sequence[int]) -> None:
         """Columns of the grid (timesteps without features are ignored)."""
         ts = [int(t) for t in timesteps if int(t) in self.all_timesteps]
@@ -106,7 +125,8 @@ class CorrespondenceExplorer(StaticFallback):
         from ..inspect.plots import plot_correspondence
 
         return plot_correspondence(self.image_a, self.image_b, self.features_a, self.features_b, self.point,
-                                   self._keys(), *self.titles)
+                                   self._keys(), *self.titles, match_timestep=self.pair_timestep,
+                                   image_b_at_match=self.images_b.get(self.pair_timestep))
 
     # drawing --------------------------------------------------------------------------------------
     def _spread(self, ts: list[int]) -> list[int]:
@@ -147,9 +167,23 @@ class CorrespondenceExplorer(StaticFallback):
                 c.draw_image(blend(self.images_b.get(key[1], self.image_b), colorize(cr.similarity, "magma", -1.0, 1.0), 0.65))
                 c.marker(*cr.match, color="cyan", radius=5, cross=True)
                 c.set_title(f"{key[0]} t={key[1]} · best {cr.score:.2f}")
+            self._draw_pair()
         x, y = self.point
+        legend = " ".join(f"<span style='color:{ln.color};background:#333;padding:0 3px'>{ln.key[0]} "
+                          f"{ln.score:.2f}</span>" for ln in self.lines)
         self.info.value = (f"<div style='font:12px sans-serif'>query ({x:.0f}, {y:.0f}) in {self.titles[0]}; "
-                           f"heatmaps over {self.titles[1]}: cosine similarity −1…1, × = best match</div>")
+                           f"heatmaps over {self.titles[1]}: cosine similarity −1…1, × = best match<br>"
+                           f"match lines at t={self.pair_timestep}: {legend}</div>")
+
+    def _draw_pair(self) -> None:
+        t = self.pair_timestep
+        pair = side_by_side(self.image_a, self.images_b.get(t, self.image_b))
+        self.lines = match_lines(pair, self.point, self.results, self.layers, t)  # colours fixed per layer
+        c = self.pair_canvas
+        c.draw_image(pair.image)
+        for ln in self.lines:
+            c.line(ln.start, ln.end, ln.color)
+        c.marker(*self.point, color="red")
 
 
 def _first_handle(trace: Any) -> Point | None:

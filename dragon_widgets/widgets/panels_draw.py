@@ -85,6 +85,15 @@ class ImageCanvas:
         for da in (2.6, -2.6):
             c.stroke_line(x1, y1, x1 + 8 * float(np.cos(ang + da)), y1 + 8 * float(np.sin(ang + da)))
 
+    def line(self, start: Sequence[float], end: Sequence[float], color: str = "white", width: float = 2) -> None:
+        """A plain line from ``start`` to ``end`` (image pixels), ends marked with small dots."""
+        (x0, y0), (x1, y1) = [(float(p[0] * self.zoom), float(p[1] * self.zoom)) for p in (start, end)]
+        c = self.canvas
+        c.stroke_style = c.fill_style = color
+        c.line_width = width
+        c.stroke_line(x0, y0, x1, y1)
+        c.fill_circles(np.array([x0, x1]), np.array([y0, y1]), 3)
+
     def polyline(self, points: np.ndarray, color: str = "lime") -> None:
         """A polyline through image-pixel points (n, 2)."""
         pts = np.asarray(points, dtype=float) * self.zoom

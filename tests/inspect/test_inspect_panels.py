@@ -49,6 +49,29 @@ def test_explorer_grid_and_layer_selection(trace):
         ex.set_point(64, 3)
 
 
+def test_pair_view_draws_a_match_line_per_selected_layer(trace):
+    ex = CorrespondenceExplorer.from_trace(trace, max_columns=2)
+    t = ex.pair_timestep
+    assert [ln.key for ln in ex.lines] == [(layer, t) for layer in ex.layers]
+    for ln in ex.lines:
+        assert ln.end[0] > ex.size_a[0]  # ends in B's half
+        assert ln.start == pytest.approx(ex.point)
+    fine = next(ln for ln in ex.lines if ln.key[0] == "up_blocks.2")
+    cr = ex.results[fine.key]
+    assert fine.end == pytest.approx((ex.size_a[0] + 2 + cr.match[0], cr.match[1]))
+    color = ex.lines[0].color
+    assert "match lines" in ex.info.value and fine.key[0] in ex.info.value
+    ex.layer_select.value = ("up_blocks.2",)
+    assert [ln.key[0] for ln in ex.lines] == ["up_blocks.2"] and ex.lines[0].color != color
+    zoom = ex.pair_canvas.zoom
+    click(ex.pair_canvas, 40 * zoom, 12 * zoom)  # A half of the pair view: moves the query
+    assert ex.point == pytest.approx((40, 12)) and ex.lines[0].start == pytest.approx((40, 12))
+    click(ex.pair_canvas, (ex.size_a[0] + 10) * zoom, 12 * zoom)  # B half: ignored
+    assert ex.point == pytest.approx((40, 12))
+    ex.set_timesteps([941])
+    assert ex.pair_timestep == 941 and ex.lines[0].key == ("up_blocks.2", 941)
+
+
 def test_energy_panel_sends_arrays_as_binary(trace):
     p = EnergyPanel(trace)
     state, paths, buffers = _remove_buffers(p.get_state())

@@ -25,6 +25,18 @@ def test_correspondence_grid_figure_has_one_heatmap_per_layer_and_timestep(trace
     assert _png(fig)[:4] == b"\x89PNG"
 
 
+def test_correspondence_figure_draws_the_match_lines_of_the_widget(trace):
+    ref, cur = trace_features(trace, "reference"), trace_features(trace, "current")
+    keys = [k for k in ref if k[1] in (981, 941)]
+    fig = plot_correspondence(trace.original, trace.result, ref, cur, (20, 20), keys, match_timestep=941)
+    pair_ax = next(ax for ax in fig.axes if "best match per layer at t=941" in ax.get_title())
+    labelled = [ln for ln in pair_ax.get_lines() if not ln.get_label().startswith("_")]
+    assert [ln.get_label().split(" ")[0] for ln in labelled] == ["up_blocks.1", "up_blocks.2"]
+    for ln in labelled:
+        (x0, x1), (y0, _) = ln.get_xdata(), ln.get_ydata()
+        assert (x0, y0) == (20, 20) and x1 > trace.original.shape[1]
+
+
 def test_trace_correspondence_filters(trace):
     fig = plot_trace_correspondence(trace, (30, 30), layers=["up_blocks.2"], timesteps=[981])
     assert sum("up_blocks.2 t=981" in ax.get_title() for ax in fig.axes) == 1
