@@ -7,61 +7,24 @@ Screenshots of each step land in test-artifacts/browser/<test>/.
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
+from jupyter_harness import jupyter_server, wait_kernel_idle
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TOKEN = "dw-editor-test"
 NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(app: str, root: pathlib.Path):
-    """Start ``jupyter <app>`` on a free port serving ``root``; yields the base URL."""
+    """``jupyter <app>`` serving a copy of the quickstart notebook; yields the base URL."""
     shutil.copy(NOTEBOOK, root / "quickstart.ipynb")
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-               JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"),
-               OMP_NUM_THREADS="1")  # a 2-core CI box: OpenMP spin-waits badly when oversubscribed
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", app, "--no-browser", "--allow-root", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"jupyter {app} did not start; log: {(root / 'server.log').read_text()[-2000:]}")
-                time.sleep(0.5)
+    with jupyter_server(app, root, TOKEN) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -76,19 +39,6 @@ def notebook7(tmp_path_factory):
     root = tmp_path_factory.mktemp("nb7")
     for base in _serve("notebook", root):
         yield base, root
-
-
-def _wait_kernel_idle(base: str, timeout: float = 180.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            sessions = json.load(urllib.request.urlopen(f"{base}/api/sessions?token={TOKEN}", timeout=5))
-            if any(s.get("kernel", {}).get("execution_state") == "idle" for s in sessions):
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("the notebook's kernel did not start")
 
 
 def _wait_text(locator, pattern: str, timeout: float = 120.0) -> str:
@@ -121,7 +71,7 @@ def _open_editor(page, base: str, path: str):
     """Open the quickstart, run its install cell (a no-op outside Colab) and the editor cell."""
     page.goto(f"{base}{path}?token={TOKEN}")
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-    _wait_kernel_idle(base)
+    wait_kernel_idle(base, TOKEN)
     page.locator(".jp-Notebook .jp-Cell").nth(1).click()
     for _ in range(3):  # install cell, markdown, `app = dw.EditorApp(); app`
         page.keyboard.press("Shift+Enter")

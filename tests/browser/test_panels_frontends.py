@@ -7,17 +7,12 @@ Screenshots before/after land in test-artifacts/browser/<test>/.
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import nbformat
 import pytest
+from jupyter_harness import jupyter_server, wait_kernel_idle
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TOKEN = "dw-panels-test"
@@ -32,12 +27,6 @@ app
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 FRONT_ENDS = {"lab": ("lab", "/lab/tree/panels.ipynb"), "notebook7": ("notebook", "/notebooks/panels.ipynb")}
 
 
@@ -49,48 +38,8 @@ def server(request, tmp_path_factory):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE.strip())])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / "panels.ipynb")
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-               JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"))
-    log = open(root / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", app, "--no-browser", "--allow-root", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-         "--ServerApp.open_browser=False"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"jupyter {app} did not start; log: {(root / 'lab.log').read_text()[-2000:]}")
-                time.sleep(0.5)
+    with jupyter_server(app, root, TOKEN) as base:
         yield base, path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def _wait_kernel_idle(base: str, timeout: float = 180.0) -> None:
-    """Until the notebook's kernel session exists and reports idle (REST API, same for every front end)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            sessions = json.load(urllib.request.urlopen(f"{base}/api/sessions?token={TOKEN}", timeout=5))
-            if any(sess.get("kernel", {}).get("execution_state") == "idle" for sess in sessions):
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("the notebook's kernel did not start")
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +49,7 @@ def page(browser, server):
     pg = ctx.new_page()
     pg.goto(f"{base}{path}?token={TOKEN}")
     pg.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-    _wait_kernel_idle(base)
+    wait_kernel_idle(base, TOKEN)
     pg.locator(".jp-Notebook .jp-Cell").first.click()
     pg.keyboard.press("Shift+Enter")
     pg.locator(".dw-inspector").wait_for(timeout=240_000)
@@ -138,13 +87,16 @@ def test_clicking_a_point_in_the_explorer_updates_the_heatmaps(page, artifacts):
     cells = page.locator(".dw-explorer-cell canvas")
     assert cells.count() >= 2  # both guidance layers at the scrubbed timestep
     query = page.locator(".dw-explorer-query canvas")
+    pair = page.locator(".dw-explorer-matches canvas")
     _wait_drawn(cells.first)
     before = [cells.nth(k).screenshot() for k in range(cells.count())]
+    pair_before = pair.screenshot()
     page.locator(".dw-correspondence-explorer").screenshot(path=str(artifacts / "explorer_before.png"))
     box = query.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2)
     for k in range(cells.count()):
         _wait_changed(cells.nth(k), before[k])
+    _wait_changed(pair, pair_before)  # the match lines start at the new query
     page.get_by_text("query (51,").first.wait_for(timeout=30_000)
     page.locator(".dw-correspondence-explorer").screenshot(path=str(artifacts / "explorer_after.png"))
 
