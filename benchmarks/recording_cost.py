@@ -39,18 +39,12 @@ def trace_nbytes(trace) -> int:
 
 
 def pipeline(random_init: bool, device: str):
-    import torch
-    from diffusers import StableDiffusionPipeline
-
     import dragon_widgets as dw
-    from dragon_widgets.models.build import build_components
+    from dragon_widgets.models.random_sd import random_embedded_pipeline
 
     if not random_init:
         return dw.load_pipeline(device=device), "embedded"
-    torch.manual_seed(0)
-    pipe = StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
-    return pipe.to(device), "embedded architecture, random weights"
+    return random_embedded_pipeline(0).to(device), "embedded architecture, random weights"
 
 
 def main(argv: list[str] | None = None) -> None:

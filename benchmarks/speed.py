@@ -23,33 +23,10 @@ import torch
 
 
 def sd15_sized_random_pipeline(dtype, device):
-    """Stable Diffusion 1.5's architecture (configs typed by hand) with random weights."""
-    import tempfile
+    """Stable Diffusion 1.5's architecture with random weights."""
+    from dragon_widgets.models.random_sd import random_sd_pipeline
 
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
-
-    from dragon_widgets.models.vocab import save_tokenizer
-
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8,
-                                block_out_channels=(320, 640, 1280, 1280), layers_per_block=2,
-                                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-                                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3)
-    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
-                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-                        sample_size=512, scaling_factor=0.18215)
-    te = CLIPTextModel(CLIPTextConfig(vocab_size=49408, hidden_size=768, intermediate_size=3072,
-                                      num_hidden_layers=12, num_attention_heads=12, max_position_embeddings=77))
-    with tempfile.TemporaryDirectory() as d:
-        tok = save_tokenizer(d)
-    tok.model_max_length = 77
-    sched = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                          set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=te, tokenizer=tok, scheduler=sched,
-                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device, dtype)
+    return random_sd_pipeline("sd15").to(device, dtype)
 
 
 def peak_memory_mb(device) -> float:

@@ -56,16 +56,10 @@ def embedded_available() -> bool:
 
 def load_pipe(path: str | None = None, random_weights: bool = False, seed: int = 0):
     """The embedded pipeline (``dw.load_pipeline``), a pipeline folder, or random weights (smoke tests)."""
-    import torch
-
     if random_weights:
-        from diffusers import StableDiffusionPipeline
+        from ..models.random_sd import random_embedded_pipeline
 
-        from ..models.build import build_components
-
-        torch.manual_seed(seed)
-        pipe = StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
-                                       requires_safety_checker=False)
+        pipe = random_embedded_pipeline(seed)
     elif path is None:
         import dragon_widgets.models.codec  # noqa: F401  (diffusers only loads the codec class once imported)
 

@@ -63,11 +63,11 @@ def save_pipeline(directory: str | Path, components: dict, fp16: bool = False) -
     import copy
 
     import torch
-    from diffusers import StableDiffusionPipeline
+
+    from .random_sd import as_pipeline
 
     parts = dict(components)
     if fp16:
         parts["unet"] = copy.deepcopy(parts["unet"]).to(torch.float16)
         parts["text_encoder"] = copy.deepcopy(parts["text_encoder"]).to(torch.float16)
-    pipe = StableDiffusionPipeline(**parts, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    pipe.save_pretrained(str(directory), safe_serialization=True)
+    as_pipeline(parts).save_pretrained(str(directory), safe_serialization=True)

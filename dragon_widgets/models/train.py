@@ -69,10 +69,9 @@ def inversion_psnr(comp: dict, n: int = 8, steps: int = 50) -> float:
 @torch.no_grad()
 def sample_grid(comp: dict, path: Path, seed: int = 0, steps: int = 25, cfg: float = 3.0) -> None:
     """Caption-conditioned samples with the stock diffusers pipeline, as a PNG grid."""
-    from diffusers import StableDiffusionPipeline
+    from .random_sd import as_pipeline
 
-    pipe = StableDiffusionPipeline(**comp, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True)
+    pipe = as_pipeline(comp)
     rng = np.random.default_rng(20_000)
     caps = [caption(sample_scene(rng)) for _ in range(8)]
     out = pipe(caps, num_inference_steps=steps, guidance_scale=cfg, height=IMAGE_SIZE, width=IMAGE_SIZE,

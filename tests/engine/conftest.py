@@ -5,40 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import dragon_widgets as dw
 
 
 def build_tiny_sd(seed: int = 0):
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from dragon_widgets.models.random_sd import random_sd_pipeline
 
-    from dragon_widgets.models.vocab import build_vocab, save_tokenizer
-
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
-        sample_size=16, in_channels=4, out_channels=4,
-        down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-        up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-        block_out_channels=(16, 16, 32, 32), layers_per_block=1, cross_attention_dim=32,
-        attention_head_dim=2, norm_num_groups=8,
-    )
-    vae = AutoencoderKL(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
-                        up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(8, 8, 16, 16),
-                        latent_channels=4, norm_num_groups=8, sample_size=128)
-    vocab, _ = build_vocab()
-    te = CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                      num_attention_heads=2, max_position_embeddings=24, bos_token_id=0, eos_token_id=1,
-                                      pad_token_id=1))
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        tok = save_tokenizer(d)
-    sched = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                          set_alpha_to_one=False, steps_offset=1)
-    return StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=te, tokenizer=tok, scheduler=sched,
-                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    return random_sd_pipeline("tiny", seed)
 
 
 @pytest.fixture(scope="session")

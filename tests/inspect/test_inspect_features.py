@@ -6,13 +6,9 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def pipe():
-    from diffusers import StableDiffusionPipeline
+    from dragon_widgets.models.random_sd import random_embedded_pipeline
 
-    from dragon_widgets.models.build import build_components
-
-    torch.manual_seed(0)
-    return StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
+    return random_embedded_pipeline(0)
 
 
 def _image(seed=0):

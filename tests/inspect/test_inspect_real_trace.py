@@ -8,14 +8,10 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def result():
-    from diffusers import StableDiffusionPipeline
-
     import dragon_widgets as dw
-    from dragon_widgets.models.build import build_components
+    from dragon_widgets.models.random_sd import random_embedded_pipeline
 
-    torch.manual_seed(0)
-    pipe = StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
+    pipe = random_embedded_pipeline(0)
     editor = dw.DragonEditor(pipe, preset="embedded")
     img = np.zeros((64, 64, 3), np.uint8)
     img[:] = (30, 60, 200)

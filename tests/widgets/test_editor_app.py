@@ -15,15 +15,11 @@ from dragon_widgets.widgets._scene import builtin_shape_masks  # noqa: E402
 
 @pytest.fixture(scope="module")
 def pipe():
-    from diffusers import StableDiffusionPipeline
-
-    from dragon_widgets.models.build import build_components
+    from dragon_widgets.models.random_sd import random_embedded_pipeline
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny model: one thread avoids OpenMP spinning on a shared 2-core machine
-    torch.manual_seed(0)
-    yield StableDiffusionPipeline(**build_components(), safety_checker=None, feature_extractor=None,
-                                  requires_safety_checker=False)
+    yield random_embedded_pipeline(0)
     torch.set_num_threads(threads)
 
 
