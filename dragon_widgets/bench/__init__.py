@@ -10,8 +10,7 @@ Submodules: ``scenes`` (generator), ``tasks``, ``segment``, ``metrics``, ``basel
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from dragon_widgets._lazy import lazy_exports
 
 _LAZY = {
     "Scene": "scenes", "Shape": "scenes", "Background": "scenes", "render": "scenes", "sample_scene": "scenes",
@@ -23,13 +22,4 @@ _LAZY = {
     "NaiveBaseline": "baseline",
     "benchmark": "runner", "format_report": "runner", "EngineMethod": "runner", "run_tasks": "runner",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

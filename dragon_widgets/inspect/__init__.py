@@ -7,8 +7,7 @@ Pure computations on feature tensors and on an edit's ``res.trace`` (see docs/en
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from dragon_widgets._lazy import lazy_exports
 
 _LAZY = {
     "Correspondence": "correspondence", "correspond": "correspondence", "correspondence_grid": "correspondence",
@@ -29,13 +28,4 @@ _LAZY = {
     "plot_overview": "plots",
 }
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
