@@ -335,7 +335,7 @@ class DragonEditor:
         t_edit = time.perf_counter()
         try:
             with installed(self.pipe.unet, self.bank_layers, control):
-                z0 = sampler.run(plan.z_T)
+                z0 = sampler.run(plan.z_T if params.latent_copy else z_T)
         finally:
             ip.restore()
         work = self.decode(z0)

@@ -28,6 +28,7 @@ class ModeParams:
     bank_rule: str = "replace"  # visual cross-attention: "replace" | "concat" | "bgfg"
     bank_steps: tuple[int, int] = (5, 10_000)  # bank attention for start ≤ i < end
     layer_weights: tuple[float, ...] = (0.5, 0.5)  # how the feature layers are combined
+    latent_copy: bool = True  # start from the edited initial latent (object noise pasted / drag patch copied)
 
 
 @dataclass(frozen=True)

@@ -191,3 +191,18 @@ def test_reconstruct_and_inversion_refinement_are_wired_through_the_preset(tiny_
         hook.remove()
     with pytest.raises(TypeError, match="source"):
         ed.reconstruct(img)
+
+
+def test_latent_copy_off_starts_from_the_inverted_noise_unchanged(tiny_sd, tiny_source, scene_image, sd_preset,
+                                                                  monkeypatch):
+    from dragon_widgets.engine.sampler import GuidedSampler
+
+    starts = []
+    monkeypatch.setattr(GuidedSampler, "run", lambda self, z: starts.append(z.clone()) or z)
+    drag = dw.Drag(points=[((60, 45), (90, 45))], mask=scene_image[1])
+    for copy in (True, False):
+        ed = dw.DragonEditor(tiny_sd, preset=sd_preset.with_mode("drag", latent_copy=copy))
+        ed.edit(tiny_source, drag)
+    z_T = tiny_source.bank.z_T
+    assert not torch.equal(starts[0], z_T)  # the handle's patch is copied to the target
+    assert torch.equal(starts[1], z_T)
