@@ -57,7 +57,8 @@ class CorrespondenceExplorer(StaticFallback):
                                            rows=min(6, len(self.layers)), layout=Layout(width="230px"))
         self.layer_select.observe(lambda _: self._rebuild(), names="value")
         self.info = HTML()
-        pair_w = side_by_side(self.image_a, self.image_b).image.shape[1]
+        self._pair = side_by_side(self.image_a, self.image_b)  # redrawn with B at the pair timestep
+        pair_w = self._pair.image.shape[1]
         self.pair_canvas = ImageCanvas((pair_w, self.size_a[1]), round(self.canvas_a.zoom * pair_w),
                                        f"{titles[0]} → {titles[1]}: best match per layer", "dw-explorer-matches")
         self.pair_canvas.on_click(self._pair_click)
@@ -100,8 +101,9 @@ class CorrespondenceExplorer(StaticFallback):
         self.refresh()
 
     def _pair_click(self, x: float, y: float) -> None:
-        if x < self.size_a[0]:  # clicks on B's half of the pair view are ignored
-            self.set_point(x, y)
+        point = self._pair.to_a((x, y))
+        if point is not None:  # clicks on B's half of the pair view are ignored
+            self.set_point(*point)
 
     @property
     def pair_timestep(self) -> int:
@@ -177,10 +179,10 @@ class CorrespondenceExplorer(StaticFallback):
 
     def _draw_pair(self) -> None:
         t = self.pair_timestep
-        pair = side_by_side(self.image_a, self.images_b.get(t, self.image_b))
-        self.lines = match_lines(pair, self.point, self.results, self.layers, t)  # colours fixed per layer
+        self._pair = side_by_side(self.image_a, self.images_b.get(t, self.image_b))
+        self.lines = match_lines(self._pair, self.point, self.results, self.layers, t)  # colours fixed per layer
         c = self.pair_canvas
-        c.draw_image(pair.image)
+        c.draw_image(self._pair.image)
         for ln in self.lines:
             c.line(ln.start, ln.end, ln.color)
         c.marker(*self.point, color="red")

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import dragon_widgets as dw
+from dragon_widgets.bench.metrics import psnr
 from dragon_widgets.bench.scenes import CAPTION_WORDS, caption, render, sample_scene, to_uint8
 from dragon_widgets.engine.pipeline import EMBEDDED_DIR
 
@@ -78,8 +79,6 @@ def test_inversion_reconstructs_scenes(pipe):
         ed = dw.DragonEditor(pipe, preset=dw.get_preset("embedded").replace(inversion_refine=refine))
         vals = []
         for img in imgs:
-            rec = ed.reconstruct(ed.invert(img)).astype(float)
-            mse = ((rec - img.astype(float)) ** 2).mean()
-            vals.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
+            vals.append(psnr(ed.reconstruct(ed.invert(img)), img))
         means[refine] = np.mean(vals)
     assert means[1] >= 35 and means[1] > means[0] + 5, means
