@@ -42,6 +42,8 @@ def _parse_set(items: list[str]):
 
 
 def main(argv: list[str] | None = None) -> dict:
+    from dragon_widgets.bench.runner import DRAG_REGIONS
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--split", choices=["tuning", "test"], default="test")
     p.add_argument("--n", type=int, default=20, help="tasks per kind")
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--markdown", action="append", default=[],
                    help="put the tables between the <!-- shapesbench:begin/end --> markers of this Markdown file "
                         "(repeatable; the rest of the file is kept)")
+    p.add_argument("--drag-region", choices=DRAG_REGIONS, default="local",
+                   help="editable region drags get: around the dragged corner (local) or the whole object")
     p.add_argument("--images", default=None, help="folder for PNG grids per kind (source | truth | method | baseline)")
     p.add_argument("--model", default=None, help="pipeline folder / hub id (default: the embedded model)")
     p.add_argument("--random-weights", action="store_true", help="untrained components (smoke test only)")
@@ -98,15 +102,16 @@ def main(argv: list[str] | None = None) -> dict:
                 variants[f"{key}={v}"] = preset.with_mode(mode, **{k: val}) if mode else preset.replace(**{k: val})
                 sweep_kinds.update(runner.MODE_KINDS.get(mode, kinds) if mode else kinds)
         skinds = tuple(k for k in kinds if k in sweep_kinds)
-        result = runner.sweep(pipe, variants, split=a.split, n=a.n, kinds=skinds, progress=log)
+        result = runner.sweep(pipe, variants, split=a.split, n=a.n, kinds=skinds, progress=log,
+                              drag_region=a.drag_region)
         text = f"ShapesBench sweep — split {a.split}, {a.n} tasks per kind\n\n" + runner.format_sweep(result, skinds)
         print(text)
         if a.json:
-            Path(a.json).write_text(json.dumps(dict(sweep=a.sweep, set=a.set, results=result), indent=1, default=float))
+            Path(a.json).write_text(json.dumps(dict(sweep=a.sweep, set=a.set, drag_region=a.drag_region, results=result), indent=1, default=float))
         return result
     report = runner.benchmark(pipe, split=a.split, n=a.n, kinds=kinds, preset=preset, baseline=not a.no_baseline,
                               method=not a.no_method, inversion=a.inversion, captions=a.captions, steps=a.steps,
-                              progress=log, images=a.images)
+                              progress=log, images=a.images, drag_region=a.drag_region)
     report["config"] = dict(argv=sys.argv[1:] if argv is None else argv, model=a.model or "embedded",
                             random_weights=a.random_weights, threads=a.threads, overrides=a.set,
                             machine=f"{platform.machine()} {platform.processor() or ''}".strip(),

@@ -12,7 +12,9 @@ Conventions the method side relies on (the engine's public API, ``docs/engine_ap
 * ``dw.Move`` scales about the mask's bounding-box centre while tasks scale about the shape's
   centroid, so the offset passed is corrected by ``(1 - s)·(centroid - bbox centre)`` —
   the same target either way.
-* Drags get an editable region: the object mask dilated by the drag length + 2 px.
+* Drags get an editable region (``drag_region``): ``"local"`` (default) is what a user paints around
+  the dragged part — every pixel within drag length + 2 px of the handle→target segment;
+  ``"object"`` is the whole object mask dilated by the drag length + 2 px.
 * Time per edit includes the inversion (``editor.invert`` + ``editor.edit``), as for the baseline.
 """
 
@@ -84,7 +86,24 @@ def _bbox_center(mask: np.ndarray) -> tuple[float, float]:
     return (xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2
 
 
-def make_edit(task: Task, dw=None, edit_dilate: int = 1):
+DRAG_REGIONS = ("local", "object")
+
+
+def drag_region_mask(task: Task, region: str = "local") -> np.ndarray:
+    """The editable region a drag task hands to ``dw.Drag`` (see the module docstring)."""
+    (h, t), = task.points[:1]
+    r = math.hypot(t[0] - h[0], t[1] - h[1]) + 2
+    if region == "object":
+        return dilate(task.mask, int(math.ceil(r)))
+    if region != "local":
+        raise ValueError(f"drag_region must be one of {DRAG_REGIONS}, got {region!r}")
+    yy, xx = np.mgrid[:task.res, :task.res].astype(float)
+    hx, hy, dx, dy = h[0], h[1], t[0] - h[0], t[1] - h[1]
+    u = np.clip(((xx - hx) * dx + (yy - hy) * dy) / max(dx * dx + dy * dy, 1e-9), 0.0, 1.0)
+    return np.hypot(xx - (hx + u * dx), yy - (hy + u * dy)) <= r
+
+
+def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "local"):
     """The ``dw`` edit object that asks for ``task``."""
     dw = dw or _dw()
     if task.kind in ("move", "resize"):
@@ -96,9 +115,7 @@ def make_edit(task: Task, dw=None, edit_dilate: int = 1):
         dy = task.offset[1] + (1 - s) * ((my + 0.5) - by)
         return dw.Move(mask=mask, offset=(float(dx), float(dy)), scale=float(s))
     if task.kind == "drag":
-        (h, t), = task.points[:1]
-        r = int(math.ceil(math.hypot(t[0] - h[0], t[1] - h[1]))) + 2
-        return dw.Drag(points=[tuple(map(tuple, p)) for p in task.points], mask=dilate(task.mask, r))
+        return dw.Drag(points=[tuple(map(tuple, p)) for p in task.points], mask=drag_region_mask(task, drag_region))
     if task.kind == "paste":
         return dw.Paste(reference=task.reference_image, reference_mask=dilate(task.reference_mask, edit_dilate),
                         offset=tuple(float(v) for v in task.offset), scale=float(task.scale))
@@ -124,16 +141,18 @@ class EngineMethod:
 
     name = "method"
 
-    def __init__(self, pipe=None, preset=None, editor=None, seed: int = 0, edit_dilate: int = 1):
+    def __init__(self, pipe=None, preset=None, editor=None, seed: int = 0, edit_dilate: int = 1,
+                 drag_region: str = "local"):
         self.dw = _dw()
         self.editor = editor if editor is not None else self.dw.DragonEditor(pipe, preset=preset)
         self.seed = seed
         self.edit_dilate = edit_dilate
+        self.drag_region = drag_region
 
     def run(self, task: Task) -> tuple[np.ndarray, float]:
         t0 = time.perf_counter()
         src = self.editor.invert(task.source_image)
-        res = self.editor.edit(src, make_edit(task, self.dw, self.edit_dilate), seed=self.seed)
+        res = self.editor.edit(src, make_edit(task, self.dw, self.edit_dilate, self.drag_region), seed=self.seed)
         return _as_uint8(res.image, task.res), time.perf_counter() - t0
 
     def generate(self, text: str, seed: int) -> np.ndarray:
@@ -260,16 +279,18 @@ def save_grids(folder, tasks: list[Task], runs: list[Run], zoom: int = 3) -> lis
 
 def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, baseline: bool = True,
               method: bool = True, inversion: int = 50, captions: int = 64, steps: int | None = None,
-              progress: Progress | None = None, editor=None, images: str | None = None) -> dict:
+              progress: Progress | None = None, editor=None, images: str | None = None,
+              drag_region: str = "local") -> dict:
     """The full ShapesBench report as a JSON-serialisable dict (see :func:`format_report`).
 
     ``images``: a folder for per-kind PNG grids (source | ground truth | method | baseline).
+    ``drag_region``: the editable region drags get (:func:`drag_region_mask`).
     """
     tasks = make_tasks(split, n, tuple(kinds))
-    report: dict[str, Any] = dict(split=split, n=n, kinds=list(kinds), runs={})
+    report: dict[str, Any] = dict(split=split, n=n, kinds=list(kinds), drag_region=drag_region, runs={})
     m = None
     if method:
-        m = EngineMethod(pipe, preset=preset, editor=editor)
+        m = EngineMethod(pipe, preset=preset, editor=editor, drag_region=drag_region)
         steps = steps or m.editor.preset.num_steps
         report["preset"] = m.editor.preset.name
     steps = steps or 50
@@ -295,7 +316,7 @@ MODE_KINDS = {"move": ("move", "resize"), "drag": ("drag",), "paste": ("paste",)
 
 
 def sweep(pipe, variants: dict, split: str = "tuning", n: int = 10, kinds=KINDS,
-          progress: Progress | None = None) -> dict:
+          progress: Progress | None = None, drag_region: str = "local") -> dict:
     """Run the method with each preset in ``variants`` (label → ``dw.Preset``) on the same tasks.
 
     Used to tune the ``embedded`` preset on the tuning split; returns ``{label: summary}``.
@@ -303,7 +324,7 @@ def sweep(pipe, variants: dict, split: str = "tuning", n: int = 10, kinds=KINDS,
     tasks = make_tasks(split, n, tuple(kinds))
     out = {}
     for label, preset in variants.items():
-        run = run_tasks(EngineMethod(pipe, preset=preset), tasks, progress)
+        run = run_tasks(EngineMethod(pipe, preset=preset, drag_region=drag_region), tasks, progress)
         run.name = label
         out[label] = dict(summary=run.summary(), errors=run.errors)
     return out

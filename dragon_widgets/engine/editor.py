@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from .images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
 from .pipeline import model_id
 from .presets import Preset, get_preset
-from .sampler import EditCancelled, GuidedSampler, ModelAdapter, ddim_update, inversion_step
+from .sampler import EditCancelled, GuidedSampler, ModelAdapter, ddim_step, inversion_step
 from .trace import EditTrace, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
@@ -222,8 +221,7 @@ class DragonEditor:
                     a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
                     u, c = model(torch.cat([z, z]), t, torch.cat([uncond, cond])).chunk(2)
                     eps = model.eps(u + gs * (c - u), z, a_t)
-                    x0 = (z - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
-                    z = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+                    z = ddim_step(z, eps, a_t, a_prev)
                     zs.append(z)
                     self._progress(on_step, i + 1, len(model.timesteps))
             ip.restore()
@@ -256,8 +254,7 @@ class DragonEditor:
                     for i, t in enumerate(model.timesteps):
                         a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
                         eps = model.eps(model(z, t, cond), z, a_t)
-                        x0 = (z - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
-                        z = ddim_update(x0, eps, a_t, a_prev, 0.0, 0.0)
+                        z = ddim_step(z, eps, a_t, a_prev)
                         self._progress(on_step, i + 1, len(model.timesteps))
             finally:
                 ip.restore()

@@ -93,9 +93,18 @@ def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: i
     z_next, a_in = z, a_cur
     for _ in range(refine + 1):
         eps = model.eps(model(z_next, t_next, emb), z_next, a_in)
-        x0 = (z - math.sqrt(1 - a_cur) * eps) / math.sqrt(a_cur)
-        z_next, a_in = math.sqrt(a_next) * x0 + math.sqrt(1 - a_next) * eps, a_next
+        z_next, a_in = ddim_step(z, eps, a_cur, a_next), a_next
     return z_next
+
+
+def predict_x0(z: torch.Tensor, eps: torch.Tensor, a_t: float) -> torch.Tensor:
+    """x̂₀ from the latent ``z`` at level ᾱ=a_t and its noise estimate ε."""
+    return (z - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
+
+
+def ddim_step(z: torch.Tensor, eps: torch.Tensor, a_from: float, a_to: float) -> torch.Tensor:
+    """Deterministic DDIM move of ``z`` from level ``a_from`` to ``a_to`` (down for sampling, up for inversion)."""
+    return ddim_update(predict_x0(z, eps, a_from), eps, a_from, a_to, 0.0, 0.0)
 
 
 def ddim_update(x0, eps, a_t: float, a_prev: float, eta, noise) -> torch.Tensor:
@@ -231,7 +240,7 @@ class GuidedSampler:
                 rec = StepRecord(index=i, timestep=int(t), round=r, guided=guided) if record else None
                 eps = self._eps(z, t, i, a_t)
                 g = self._guidance(z, t, i, rec) if guided else 0
-                x0 = (z - math.sqrt(1 - a_t) * (eps + g)) / math.sqrt(a_t)
+                x0 = predict_x0(z, eps + g, a_t)
                 if schedule_sde(preset, i):
                     noise = torch.randn(z.shape, generator=self.generator, dtype=torch.float32).to(z)
                     eta = sde_in * p.sde_strength + (1 - sde_in) * p.sde_strength_outside

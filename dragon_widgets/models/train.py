@@ -103,10 +103,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--anneal-minutes", type=float, default=0.0,
                    help="over the last N minutes of this sitting, cosine-decay the learning rate to 5%% "
                         "(0 = constant after warm-up); use it for the sitting whose weights you ship")
+    p.add_argument("--rewarm", action="store_true",
+                   help="when resuming, restart the learning-rate warm-up (a new sitting after an annealed one); "
+                        "without it a resumed run continues exactly where the checkpoint left off")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--caption-dropout", type=float, default=0.2)
     p.add_argument("--min-snr", type=float, default=5.0, help="min-SNR-gamma loss weighting (0 = off)")
     p.add_argument("--ckpt-every-min", type=float, default=10)
+    p.add_argument("--eval", action=argparse.BooleanOptionalAction, default=True,
+                   help="at each checkpoint, measure the inversion PSNR and write a sample grid")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast on CPU")
     p.add_argument("--seed", type=int, default=0)
@@ -125,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     params = list(unet.parameters()) + list(te.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
     step, elapsed_before = 0, 0.0
-    warm_from = 0  # the learning-rate warm-up restarts with a fresh optimizer
+    warm_from = 0  # the step the learning-rate warm-up started from
     ck = out / "checkpoint.pt"
     if ck.exists():
         s = torch.load(ck, weights_only=False)
@@ -133,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         ema_unet.load_state_dict(s["ema_unet"]); ema_te.load_state_dict(s["ema_te"])
         opt.load_state_dict(s["opt"]); step, elapsed_before = s["step"], s["elapsed"]
         torch.set_rng_state(s["torch_rng"])
+        warm_from = step if a.rewarm else int(s.get("warm_from", 0))
         print(json.dumps(dict(resumed=str(ck), step=step)), flush=True)
     elif a.init_from:
         from diffusers import UNet2DConditionModel
@@ -154,13 +160,15 @@ def main(argv: list[str] | None = None) -> None:
 
     def save(tag: str) -> None:
         torch.save(dict(unet=unet.state_dict(), te=te.state_dict(), ema_unet=ema_unet.state_dict(),
-                        ema_te=ema_te.state_dict(), opt=opt.state_dict(), step=step,
+                        ema_te=ema_te.state_dict(), opt=opt.state_dict(), step=step, warm_from=warm_from,
                         elapsed=elapsed_before + time.perf_counter() - start, torch_rng=torch.get_rng_state()),
                    out / "checkpoint.tmp")
         (out / "checkpoint.tmp").replace(ck)
         ema_comp = dict(comp, unet=ema_unet.eval(), text_encoder=ema_te.eval())
-        psnr = inversion_psnr(ema_comp)
-        sample_grid(ema_comp, out / f"samples_{step:06d}.png")
+        psnr = float("nan")
+        if a.eval:
+            psnr = inversion_psnr(ema_comp)
+            sample_grid(ema_comp, out / f"samples_{step:06d}.png")
         if a.export:
             save_pipeline(a.export, ema_comp, fp16=True)
             (Path(a.export) / "training_state.json").write_text(json.dumps(dict(

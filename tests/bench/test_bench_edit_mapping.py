@@ -32,3 +32,20 @@ def test_every_kind_validates():
         edit.validate((t.res, t.res))  # raises ValueError on anything out of range
         d = edit.to_dict()
         assert d["kind"] == ("move" if t.kind == "resize" else t.kind)
+
+
+def test_drag_regions_cover_the_dragged_corner_and_local_is_the_smaller():
+    from dragon_widgets.bench.runner import drag_region_mask
+
+    for t in make_tasks("test", 4, kinds=("drag",)):
+        (h, g), = t.points
+        local, whole = drag_region_mask(t, "local"), drag_region_mask(t, "object")
+        for x, y in (h, g):
+            assert local[int(round(y)), int(round(x))], t.id
+        assert local.sum() < whole.sum(), t.id
+        r = np.hypot(g[0] - h[0], g[1] - h[1]) + 2
+        ys, xs = np.nonzero(local)
+        assert np.all(np.minimum(np.hypot(xs - h[0], ys - h[1]), np.hypot(xs - g[0], ys - g[1])) <= 2 * r), t.id
+        assert np.array_equal(make_edit(t, drag_region="local").mask, local)
+    with pytest.raises(ValueError, match="drag_region"):
+        drag_region_mask(t, "everywhere")

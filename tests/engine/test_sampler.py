@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import dragon_widgets as dw
-from dragon_widgets.engine.sampler import (ModelAdapter, ddim_update, inversion_step, schedule_is_guided,
-                                           schedule_rounds, schedule_sde)
+from dragon_widgets.engine.sampler import (ModelAdapter, ddim_step, ddim_update, inversion_step, predict_x0,
+                                           schedule_is_guided, schedule_rounds, schedule_sde)
 
 
 def adapter(pred, fn=None):
@@ -36,8 +36,9 @@ def test_deterministic_ddim_step_and_inversion_are_inverse_for_an_exact_model():
     z_lo = math.sqrt(a_lo) * x0 + math.sqrt(1 - a_lo) * n
     z_hi = inversion_step(m, z_lo, a_lo, 700, None)
     assert torch.allclose(z_hi, math.sqrt(m.alpha(700)) * x0 + math.sqrt(1 - m.alpha(700)) * n, atol=1e-5)
-    back = ddim_update(x0, n, m.alpha(700), a_lo, 0.0, 0.0)
-    assert torch.allclose(back, z_lo, atol=1e-5)
+    assert torch.allclose(predict_x0(z_hi, n, m.alpha(700)), x0, atol=1e-5)
+    assert torch.allclose(ddim_update(x0, n, m.alpha(700), a_lo, 0.0, 0.0), z_lo, atol=1e-5)
+    assert torch.allclose(ddim_step(z_hi, n, m.alpha(700), a_lo), z_lo, atol=1e-5)
 
 
 def test_stochastic_update_adds_sigma_scaled_noise_per_region():
@@ -75,7 +76,7 @@ def test_refined_inversion_is_undone_by_the_ddim_step_for_a_latent_dependent_mod
 
     def back(z_hi):  # the deterministic DDIM step the sampler takes from t
         eps = m.eps(m(z_hi, t, None), z_hi, a_hi)
-        return ddim_update((z_hi - math.sqrt(1 - a_hi) * eps) / math.sqrt(a_hi), eps, a_hi, a_lo, 0.0, 0.0)
+        return ddim_step(z_hi, eps, a_hi, a_lo)
 
     errors = [float((back(inversion_step(m, z_lo, a_lo, t, None, refine=k)) - z_lo).abs().max()) for k in (0, 1, 4)]
     assert errors[0] > 1e-2
