@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--markdown", action="append", default=[],
                    help="put the tables between the <!-- shapesbench:begin/end --> markers of this Markdown file "
                         "(repeatable; the rest of the file is kept)")
-    p.add_argument("--drag-region", choices=DRAG_REGIONS, default="local",
+    p.add_argument("--drag-region", choices=DRAG_REGIONS, default="object",
                    help="editable region drags get: around the dragged corner (local) or the whole object")
     p.add_argument("--images", default=None, help="folder for PNG grids per kind (source | truth | method | baseline)")
     p.add_argument("--model", default=None, help="pipeline folder / hub id (default: the embedded model)")

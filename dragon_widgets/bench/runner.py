@@ -12,9 +12,9 @@ Conventions the method side relies on (the engine's public API, ``docs/engine_ap
 * ``dw.Move`` scales about the mask's bounding-box centre while tasks scale about the shape's
   centroid, so the offset passed is corrected by ``(1 - s)·(centroid - bbox centre)`` —
   the same target either way.
-* Drags get an editable region (``drag_region``): ``"local"`` (default) is what a user paints around
-  the dragged part — every pixel within drag length + 2 px of the handle→target segment;
-  ``"object"`` is the whole object mask dilated by the drag length + 2 px.
+* Drags get an editable region (``drag_region``): ``"object"`` (default) is the whole object mask
+  dilated by the drag length + 2 px; ``"local"`` is what a user might paint around the dragged corner
+  only — every pixel within drag length + 2 px of the handle→target segment.
 * Time per edit includes the inversion (``editor.invert`` + ``editor.edit``), as for the baseline.
 """
 
@@ -86,10 +86,10 @@ def _bbox_center(mask: np.ndarray) -> tuple[float, float]:
     return (xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2
 
 
-DRAG_REGIONS = ("local", "object")
+DRAG_REGIONS = ("object", "local")
 
 
-def drag_region_mask(task: Task, region: str = "local") -> np.ndarray:
+def drag_region_mask(task: Task, region: str = "object") -> np.ndarray:
     """The editable region a drag task hands to ``dw.Drag`` (see the module docstring)."""
     (h, t), = task.points[:1]
     r = math.hypot(t[0] - h[0], t[1] - h[1]) + 2
@@ -103,7 +103,7 @@ def drag_region_mask(task: Task, region: str = "local") -> np.ndarray:
     return np.hypot(xx - (hx + u * dx), yy - (hy + u * dy)) <= r
 
 
-def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "local"):
+def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "object"):
     """The ``dw`` edit object that asks for ``task``."""
     dw = dw or _dw()
     if task.kind in ("move", "resize"):
@@ -142,7 +142,7 @@ class EngineMethod:
     name = "method"
 
     def __init__(self, pipe=None, preset=None, editor=None, seed: int = 0, edit_dilate: int = 1,
-                 drag_region: str = "local"):
+                 drag_region: str = "object"):
         self.dw = _dw()
         self.editor = editor if editor is not None else self.dw.DragonEditor(pipe, preset=preset)
         self.seed = seed
@@ -280,7 +280,7 @@ def save_grids(folder, tasks: list[Task], runs: list[Run], zoom: int = 3) -> lis
 def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, baseline: bool = True,
               method: bool = True, inversion: int = 50, captions: int = 64, steps: int | None = None,
               progress: Progress | None = None, editor=None, images: str | None = None,
-              drag_region: str = "local") -> dict:
+              drag_region: str = "object") -> dict:
     """The full ShapesBench report as a JSON-serialisable dict (see :func:`format_report`).
 
     ``images``: a folder for per-kind PNG grids (source | ground truth | method | baseline).
@@ -316,7 +316,7 @@ MODE_KINDS = {"move": ("move", "resize"), "drag": ("drag",), "paste": ("paste",)
 
 
 def sweep(pipe, variants: dict, split: str = "tuning", n: int = 10, kinds=KINDS,
-          progress: Progress | None = None, drag_region: str = "local") -> dict:
+          progress: Progress | None = None, drag_region: str = "object") -> dict:
     """Run the method with each preset in ``variants`` (label → ``dw.Preset``) on the same tasks.
 
     Used to tune the ``embedded`` preset on the tuning split; returns ``{label: summary}``.
