@@ -173,7 +173,11 @@ def score(result, task: Task, seconds: float = float("nan")) -> EditScore:
 
 
 def summarize(scores: list[EditScore]) -> dict:
-    """Per kind: n, success rate, mean IoU / ghost / background PSNR / drag distances / seconds."""
+    """Per kind: n, success rate, mean IoU / ghost / background PSNR / drag distances / seconds.
+
+    Drag distances are means over the tasks where the dragged shape was found after the edit;
+    ``md_lost`` counts the tasks where it was not (the shape vanished or changed colour).
+    """
     out = {}
     for kind in dict.fromkeys(s.kind for s in scores):
         ss = [s for s in scores if s.kind == kind]
@@ -183,7 +187,12 @@ def summarize(scores: list[EditScore]) -> dict:
             v = [min(x, 60.0) for x in v] if attr == "bg_psnr" else v  # inf (untouched) counts as 60 dB
             return float(np.mean(v)) if v else float("nan")
 
+        # drag distances are paired: a task whose dragged shape is gone has no end distance, so it is
+        # counted as lost instead of leaving its start distance in one mean and not the other
+        pairs = [(s.md_start, s.md_end) for s in ss if not (math.isnan(s.md_start) or math.isnan(s.md_end))]
+        md_start, md_end = (map(float, np.mean(pairs, 0)) if pairs else (float("nan"), float("nan")))
+        lost = sum(1 for s in ss if not math.isnan(s.md_start) and math.isnan(s.md_end))
         out[kind] = dict(n=len(ss), success=float(np.mean([s.success for s in ss])), iou=mean("iou"),
-                         ghost=mean("ghost"), bg_psnr=mean("bg_psnr"), md_start=mean("md_start"),
-                         md_end=mean("md_end"), seconds=mean("seconds"))
+                         ghost=mean("ghost"), bg_psnr=mean("bg_psnr"), md_start=md_start, md_end=md_end,
+                         md_lost=lost, seconds=mean("seconds"))
     return out

@@ -331,7 +331,7 @@ def sweep(pipe, variants: dict, split: str = "tuning", n: int = 10, kinds=KINDS,
 
 
 def format_sweep(result: dict, kinds=KINDS) -> str:
-    lines = ["| variant | kind | n | success | IoU | ghost % | bg PSNR (dB) | drag MD end (px) | s/edit |",
+    lines = ["| variant | kind | n | success | IoU | ghost % | bg PSNR (dB) | drag MD start→end (px) | s/edit |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for label, r in result.items():
         for kind in kinds:
@@ -340,7 +340,7 @@ def format_sweep(result: dict, kinds=KINDS) -> str:
                 continue
             g = s["ghost"] * 100 if not math.isnan(s["ghost"]) else s["ghost"]
             lines.append(f"| {label} | {kind} | {s['n']} | {_f(s['success'])} | {_f(s['iou'])} | {_f(g, '{:.0f}')} | "
-                         f"{_f(s['bg_psnr'], '{:.1f}')} | {_f(s['md_end'], '{:.1f}')} | {_f(s['seconds'], '{:.1f}')} |")
+                         f"{_f(s['bg_psnr'], '{:.1f}')} | {_md(s) if kind == 'drag' else '–'} | {_f(s['seconds'], '{:.1f}')} |")
     return "\n".join(lines)
 
 
@@ -356,6 +356,12 @@ def _f(x: float, fmt: str = "{:.2f}") -> str:
     return fmt.format(x)
 
 
+def _md(s: dict) -> str:
+    """Drag distances start→end, and how many dragged shapes were lost."""
+    text = f"{_f(s['md_start'], '{:.1f}')}→{_f(s['md_end'], '{:.1f}')}"
+    return text + (f" ({s['md_lost']} lost)" if s.get("md_lost") else "")
+
+
 def format_table(report: dict) -> str:
     """Markdown table: one row per (kind, method)."""
     lines = ["| kind | method | n | success | IoU | ghost % | bg PSNR (dB) | drag MD start→end (px) | s/edit |",
@@ -365,7 +371,7 @@ def format_table(report: dict) -> str:
             s = run["summary"].get(kind)
             if s is None:
                 continue
-            md = f"{_f(s['md_start'], '{:.1f}')}→{_f(s['md_end'], '{:.1f}')}" if kind == "drag" else "–"
+            md = _md(s) if kind == "drag" else "–"
             lines.append(f"| {kind} | {name} | {s['n']} | {_f(s['success'], '{:.2f}')} | {_f(s['iou'])} | "
                          f"{_f(s['ghost'] * 100 if not math.isnan(s['ghost']) else s['ghost'], '{:.0f}')} | "
                          f"{_f(s['bg_psnr'], '{:.1f}')} | {md} | {_f(s['seconds'], '{:.1f}')} |")
@@ -379,9 +385,10 @@ def format_report(report: dict) -> str:
     for name, run in report["runs"].items():
         d = run["summary"].get("drag")
         if d and d["md_start"] and not math.isnan(d["md_end"]):
-            cuts.append(f"{name} {100 * (1 - d['md_end'] / d['md_start']):.0f}%")
+            lost = f", {d['md_lost']} of {d['n']} dragged shapes lost" if d.get("md_lost") else ""
+            cuts.append(f"{name} {100 * (1 - d['md_end'] / d['md_start']):.0f}%{lost}")
     if cuts:
-        out += ["", "Drag: mean handle→target distance cut by " + ", ".join(cuts) + " (target ≥ 70%)"]
+        out += ["", "Drag: mean handle→target distance cut by " + "; ".join(cuts) + " (target ≥ 70%)"]
     errs = {k: len(v["errors"]) for k, v in report["runs"].items() if v["errors"]}
     if errs:
         out += ["", "edits that raised: " + ", ".join(f"{k}: {v}" for k, v in errs.items())]

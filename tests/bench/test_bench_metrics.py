@@ -84,3 +84,13 @@ def test_summarize(tasks):
     for k in KINDS:
         assert s[k]["n"] == 6 and s[k]["success"] == pytest.approx(0.5)
         assert s[k]["seconds"] == pytest.approx(1.5)
+
+
+def test_drag_distances_are_paired_and_lost_shapes_counted(tasks):
+    drag = [t for t in tasks if t.kind == "drag"]
+    blank = np.broadcast_to(np.asarray(drag[0].source_image).mean((0, 1), keepdims=True), (64, 64, 3)).astype(np.uint8)
+    scores = [score(drag[0].target_image, drag[0]), score(blank, drag[0])]
+    assert math.isnan(scores[1].md_end) and not math.isnan(scores[1].md_start)
+    s = summarize(scores)["drag"]
+    assert s["md_lost"] == 1
+    assert s["md_start"] == pytest.approx(scores[0].md_start) and s["md_end"] == pytest.approx(scores[0].md_end)
