@@ -173,9 +173,9 @@ def main(argv: list[str] | None = None) -> None:
             save_pipeline(a.export, ema_comp, fp16=True)
             (Path(a.export) / "training_state.json").write_text(json.dumps(dict(
                 steps=step, minutes=round((elapsed_before + time.perf_counter() - start) / 60, 1),
-                inversion_psnr=round(psnr, 2), seed=a.seed, batch=a.batch, lr=a.lr)))
+                inversion_psnr=round(psnr, 2) if a.eval else None, seed=a.seed, batch=a.batch, lr=a.lr)))
         rec = dict(ckpt=tag, step=step, minutes=round((elapsed_before + time.perf_counter() - start) / 60, 1),
-                   inversion_psnr=round(psnr, 2))
+                   inversion_psnr=round(psnr, 2) if a.eval else None)
         print(json.dumps(rec), flush=True)
         log.write(json.dumps(rec) + "\n"); log.flush()
 

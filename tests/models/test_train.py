@@ -55,3 +55,5 @@ def test_training_is_reproducible_resumes_exactly_and_exports_a_loadable_pipelin
     assert pipe.scheduler.config.prediction_type == "v_prediction"
     shipped = pipe.unet.state_dict()  # the EMA weights, in fp16
     assert all(torch.allclose(shipped[n].float(), w.float(), atol=1e-2, rtol=1e-2) for n, w in whole["ema_unet"].items())
+    unevaluated = [json.loads(line) for line in (tmp_path / "again" / "log.jsonl").read_text().splitlines()]
+    assert unevaluated[-1]["inversion_psnr"] is None  # --no-eval: no figure, and valid JSON
