@@ -165,17 +165,16 @@ def main(argv: list[str] | None = None) -> None:
                    out / "checkpoint.tmp")
         (out / "checkpoint.tmp").replace(ck)
         ema_comp = dict(comp, unet=ema_unet.eval(), text_encoder=ema_te.eval())
-        psnr = float("nan")
+        psnr = None  # not measured with --no-eval (null in the JSON)
         if a.eval:
-            psnr = inversion_psnr(ema_comp)
+            psnr = round(inversion_psnr(ema_comp), 2)
             sample_grid(ema_comp, out / f"samples_{step:06d}.png")
+        minutes = round((elapsed_before + time.perf_counter() - start) / 60, 1)
         if a.export:
             save_pipeline(a.export, ema_comp, fp16=True)
             (Path(a.export) / "training_state.json").write_text(json.dumps(dict(
-                steps=step, minutes=round((elapsed_before + time.perf_counter() - start) / 60, 1),
-                inversion_psnr=round(psnr, 2) if a.eval else None, seed=a.seed, batch=a.batch, lr=a.lr)))
-        rec = dict(ckpt=tag, step=step, minutes=round((elapsed_before + time.perf_counter() - start) / 60, 1),
-                   inversion_psnr=round(psnr, 2) if a.eval else None)
+                steps=step, minutes=minutes, inversion_psnr=psnr, seed=a.seed, batch=a.batch, lr=a.lr)))
+        rec = dict(ckpt=tag, step=step, minutes=minutes, inversion_psnr=psnr)
         print(json.dumps(rec), flush=True)
         log.write(json.dumps(rec) + "\n"); log.flush()
 
