@@ -110,7 +110,12 @@ class DragonEditor:
         self._cancel.set()
 
     def _model(self, num_steps: int | None = None) -> ModelAdapter:
-        sched = copy.deepcopy(self.pipe.scheduler)
+        # The method is DDIM: a DDIM scheduler from the pipeline's own config (same betas and alphas_cumprod),
+        # whatever scheduler the pipeline ships (SD-1.5 on the hub ships PNDM, whose 50-step schedule repeats a
+        # timestep and has 51 entries).
+        from diffusers import DDIMScheduler
+
+        sched = DDIMScheduler.from_config(self.pipe.scheduler.config)
         sched.set_timesteps(num_steps or self.preset.num_steps)
         final = getattr(sched, "final_alpha_cumprod", None)
         final = float(final) if final is not None else 1.0
@@ -177,7 +182,7 @@ class DragonEditor:
         t0 = time.perf_counter()
         model = self._model()
         ip = ImagePrompt(self.pipe, work_img)  # scale 0: inversion uses text only
-        model.unet_kwargs = ip
+        model.image_prompt = ip
         cond, _ = self.embed(prompt)
         z = self.encode(work_img)
         bank = self._bank(model.timesteps)
@@ -207,7 +212,7 @@ class DragonEditor:
             t0 = time.perf_counter()
             model = self._model()
             ip = ImagePrompt(self.pipe, np.full((h, w, 3), 127, np.uint8))  # adapter (if any) at scale 0
-            model.unet_kwargs = ip
+            model.image_prompt = ip
             cond, uncond = self.embed(prompt)
             gen = torch.Generator().manual_seed(int(seed))
             ch = self.pipe.unet.config.in_channels
@@ -246,7 +251,7 @@ class DragonEditor:
         try:
             model = self._model(source.bank.num_steps)
             ip = ImagePrompt(self.pipe, source.work_image)  # adapter (if any) at scale 0
-            model.unet_kwargs = ip
+            model.image_prompt = ip
             cond, _ = self.embed(source.prompt)
             z = source.bank.z_T.to(self.device, self.dtype)
             try:
@@ -319,7 +324,7 @@ class DragonEditor:
         model = self._model()
         ip = ImagePrompt(self.pipe, plan.ip_image if plan.ip_image is not None else source.work_image,
                          params.ip_scale, self.preset.ip_window)
-        model.unet_kwargs = ip
+        model.image_prompt = ip
 
         def preview(z0: torch.Tensor) -> Image.Image:
             return Image.fromarray(self.decode(z0)).resize(source.size, Image.BICUBIC)

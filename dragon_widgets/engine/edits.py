@@ -255,8 +255,10 @@ class Drag(Edit):
         terms = [SimilarityTerm("edit", "attract", p.w_edit, "edit", "base", edit_groups, normalized=True, layer_weights=lw)]
         if self.content:
             if contrast_groups and p.w_inpaint:
+                # averaged over all K pairs as the official 1/(L·K) Σ_k: a pair whose target window covers its
+                # handle window has nothing to repel and adds 0
                 terms.append(SimilarityTerm("contrast", "repel", p.w_inpaint, "edit", "base", contrast_groups,
-                                            normalized=True, layer_weights=lw))
+                                            normalized=True, layer_weights=lw, count=len(pts)))
             outside = ~to_grid(m_user, ctx.grid)
             if outside.any():
                 terms.append(SimilarityTerm("content", "attract", p.w_content, "rest", "base",

@@ -46,6 +46,7 @@ class SimilarityTerm:
     pooling: str = "local"
     normalized: bool = False
     layer_weights: tuple[float, ...] = field(default=(0.5, 0.5))
+    count: int | None = None  # the per-layer mean divides the sum over groups by this (default: len(groups))
 
     def __post_init__(self) -> None:
         if self.form not in ("attract", "repel"):
@@ -62,11 +63,14 @@ class SimilarityTerm:
 
     def energy(self, cur: list[torch.Tensor], refs: dict[str, list[torch.Tensor]], beta: float) -> torch.Tensor:
         ref = refs[self.ref]
+        if not len(self.layer_weights) == len(cur) == len(ref):
+            raise ValueError(f"term {self.name!r}: {len(self.layer_weights)} layer weights for {len(cur)} current and "
+                             f"{len(ref)} reference feature layers")
         total = cur[0].new_zeros((), dtype=torch.float32)
         for lw, c, r in zip(self.layer_weights, cur, ref):
             sims = self.similarity(c, r)
             vals = [self.weight / (1 + beta * s) if self.form == "attract" else self.weight * s for s in sims]
-            total = total + lw * torch.stack(vals).mean()
+            total = total + lw * torch.stack(vals).sum() / (self.count or len(vals))
         return total
 
     @property

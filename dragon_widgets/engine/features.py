@@ -32,7 +32,7 @@ def block_outputs(unet, z: torch.Tensor, t, emb: torch.Tensor, blocks: tuple[int
     for b in blocks:
         handles.append(unet.up_blocks[b].register_forward_hook(hook(b)))
     try:
-        unet(z, t, encoder_hidden_states=emb, **unet_kwargs)
+        unet(z.to(unet.dtype), t, encoder_hidden_states=emb, **unet_kwargs)
     except _Stop:
         pass
     finally:

@@ -33,11 +33,15 @@ class ImagePrompt:
             self._saved = _scales(pipe)
             self.embeds = pipe.prepare_ip_adapter_image_embeds(Image.fromarray(image), None, pipe.unet.device, 1, True)
 
+    def scale_at(self, i: int) -> float:
+        """The adapter scale at step ``i`` (0 outside the window or without an adapter)."""
+        lo, hi = self.window
+        return self.scale if self.active and lo <= i < hi else 0.0
+
     def __call__(self, batch: int, i: int) -> dict:
         if not self.active:
             return {}
-        lo, hi = self.window
-        scale = self.scale if lo <= i < hi else 0.0
+        scale = self.scale_at(i)
         if scale != self._current:
             self.pipe.set_ip_adapter_scale(scale)
             self._current = scale

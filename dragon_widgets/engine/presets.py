@@ -58,6 +58,18 @@ class Preset:
     bank_device: str | None = "cpu"  # where the bank lives between steps (None = model device)
     modes: dict[str, ModeParams] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.schedule not in ("diffeditor", "dragondiffusion"):
+            raise ValueError(f"schedule must be 'diffeditor' or 'dragondiffusion', got {self.schedule!r}")
+        for name, m in self.modes.items():
+            if len(m.layer_weights) != len(self.feature_blocks):
+                raise ValueError(f"preset {self.name!r}: mode {name!r} has {len(m.layer_weights)} layer_weights but "
+                                 f"feature_blocks names {len(self.feature_blocks)} blocks {self.feature_blocks}; "
+                                 f"give one weight per block")
+        late = [i for i in self.time_travel_steps if i >= self.num_steps - 1]
+        if late:
+            raise ValueError(f"time_travel_steps must be below num_steps - 1 = {self.num_steps - 1}, got {late}")
+
     def mode(self, name: str) -> ModeParams:
         try:
             return self.modes[name]

@@ -5,7 +5,9 @@ Per step i (timestep t):
 2. on guided steps, the regional energy gradient g = c·Σ_regions ∇E_region ⊙ mask_region;
 3. x̂₀ = (z_t − √(1−ᾱ_t)(ε+g)) / √ᾱ_t and z_{t−1} = √ᾱ_prev·x̂₀ + √(1−ᾱ_prev−σ²)·ε + σ·n, with η
    set per region during the regional-SDE window;
-4. at time-travel steps, repeat: re-noise z_{t−1} back to t by one inversion step and redo step i.
+4. at time-travel steps, repeat: re-noise z_{t−1} back to t by one deterministic DDIM step with ε
+   predicted at z_{t−1}'s own timestep (as the official code), and redo step i.
+The loop keeps its latent in float32 whatever the UNet's dtype; :class:`ModelAdapter` casts at the UNet.
 All numbers come from the preset and the mode's parameters; the plan holds the mode's geometry.
 """
 
@@ -22,6 +24,7 @@ import torch
 from .attention import BankControl
 from .edits import EditPlan
 from .features import guidance_features
+from .image_prompt import ImagePrompt
 from .presets import ModeParams, Preset
 from .trace import EditTrace, StepRecord
 
@@ -58,7 +61,7 @@ class ModelAdapter:
     final_alpha: float
     prediction_type: str
     timesteps: list[int]  # denoising order
-    unet_kwargs: Callable[[int, int], dict] = field(default=lambda batch, i: {})
+    image_prompt: ImagePrompt | None = None  # an IP-Adapter image prompt (adds UNet keyword arguments per step)
 
     def alpha(self, t: int) -> float:
         return float(self.alphas_cumprod[t]) if t >= 0 else self.final_alpha
@@ -76,8 +79,19 @@ class ModelAdapter:
             return (z - math.sqrt(a) * out) / math.sqrt(max(1 - a, 1e-12))
         raise ValueError(f"unsupported prediction_type {self.prediction_type!r}")
 
+    def unet_kwargs(self, batch: int, i: int) -> dict:
+        """Extra UNet keyword arguments for step ``i`` (image-prompt embeddings; ``i=-1``: text only)."""
+        return self.image_prompt(batch, i) if self.image_prompt is not None else {}
+
+    def image_prompt_on(self, i: int) -> bool:
+        """Whether step ``i`` carries an image prompt (then classifier-free guidance cannot be skipped)."""
+        return self.image_prompt is not None and self.image_prompt.scale_at(i) != 0
+
     def __call__(self, z, t, emb, i: int = -1, **kw) -> torch.Tensor:
-        return self.unet(z, t, encoder_hidden_states=emb, **self.unet_kwargs(z.shape[0], i), **kw).sample
+        """The UNet's output for ``z``, in ``z``'s dtype: the loop may keep float32 latents for a float16 UNet."""
+        dtype = getattr(self.unet, "dtype", z.dtype)
+        out = self.unet(z.to(dtype), t, encoder_hidden_states=emb, **self.unet_kwargs(z.shape[0], i), **kw).sample
+        return out.to(z.dtype)
 
 
 def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: torch.Tensor,
@@ -95,6 +109,14 @@ def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: i
         eps = model.eps(model(z_next, t_next, emb), z_next, a_in)
         z_next, a_in = ddim_step(z, eps, a_cur, a_next), a_next
     return z_next
+
+
+def renoise_step(model: ModelAdapter, z: torch.Tensor, t_from: int, t_to: int, emb: torch.Tensor) -> torch.Tensor:
+    """Time travel: move ``z`` (at timestep ``t_from``) back up to ``t_to`` by one deterministic DDIM step,
+    with ε evaluated at ``t_from``, the level ``z`` is at (text only, no bank, no CFG)."""
+    a_from, a_to = model.alpha(t_from), model.alpha(t_to)
+    eps = model.eps(model(z, max(t_from, 0), emb), z, a_from)
+    return ddim_step(z, eps, a_from, a_to)
 
 
 def predict_x0(z: torch.Tensor, eps: torch.Tensor, a_t: float) -> torch.Tensor:
@@ -161,8 +183,9 @@ class GuidedSampler:
         gs = self.params.guidance_scale
         try:
             with torch.no_grad():
-                # CFG is a no-op when the prompt is the negative prompt (e.g. "" for real images)
-                if gs == 1.0 or torch.equal(self.cond, self.uncond):
+                # CFG is a no-op when the prompt is the negative prompt (e.g. "" for real images), unless an
+                # image prompt is on: then the unconditional half carries the zero-image embedding
+                if gs == 1.0 or (torch.equal(self.cond, self.uncond) and not self.model.image_prompt_on(i)):
                     out = self.model(z, t, self.cond, i)
                 else:
                     both = self.model(torch.cat([z, z]), t, torch.cat([self.uncond, self.cond]), i)
@@ -230,7 +253,8 @@ class GuidedSampler:
         preset, p, model = self.preset, self.params, self.model
         record = self.trace.record if self.trace is not None else frozenset()
         total = len(model.timesteps)
-        sde_in = self.plan.sde_region
+        sde_in = self.plan.sde_region.float()
+        z = z.float()
         for i, t in enumerate(model.timesteps):
             a_t, t_prev = model.alpha(t), model.prev_t(i)
             a_prev = model.alpha(t_prev)
@@ -259,7 +283,7 @@ class GuidedSampler:
                     self.control.capture.clear()
                 if r < rounds - 1:  # time travel: back to t, then redo this step
                     with torch.no_grad():
-                        z = inversion_step(model, z_prev, a_prev, t, self.cond)
+                        z = renoise_step(model, z_prev, t_prev, t, self.cond)
             z = z_prev
             every = max(1, preset.preview_every)
             self._check_cancel(i + 1, total, x0 if ((i + 1) % every == 0 or i + 1 == total) else None)

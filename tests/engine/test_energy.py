@@ -65,3 +65,21 @@ def test_energy_gradient_flows_to_the_current_features_only():
     t = SimilarityTerm("content", "attract", 6.0, "rest", "base", [identity_group(idx(0, 1, 2))], layer_weights=(1.0,))
     (g,) = torch.autograd.grad(t.energy([f], {"base": [ref]}, 4.0), f)
     assert g.flatten(1)[:, 3:].abs().sum() == 0 and g.flatten(1)[:, :3].abs().sum() > 0
+
+
+def test_a_term_can_average_over_more_groups_than_it_holds():
+    """Drag's contrast term averages over all K pairs (official 1/K Σ_k); a pair with nothing to repel adds 0."""
+    f = feats(6)
+    group = [identity_group(idx(1, 2))]
+    t2 = SimilarityTerm("contrast", "repel", 1.0, "edit", "base", group, normalized=True, layer_weights=(1.0,))
+    t3 = SimilarityTerm("contrast", "repel", 1.0, "edit", "base", group, normalized=True, layer_weights=(1.0,), count=3)
+    assert torch.isclose(t3.energy([f], {"base": [f]}, 4.0), t2.energy([f], {"base": [f]}, 4.0) / 3)
+
+
+def test_layer_weights_must_match_the_feature_layers():
+    f = feats(7)
+    t = SimilarityTerm("edit", "attract", 1.0, "edit", "base", [identity_group(idx(0))], layer_weights=(0.5, 0.5))
+    import pytest
+
+    with pytest.raises(ValueError, match="2 layer weights for 3 current"):
+        t.energy([f, f, f], {"base": [f, f, f]}, 4.0)

@@ -55,3 +55,26 @@ def test_image_prompt_is_used_in_its_window_and_user_scale_is_restored(ip_pipe, 
 
 def test_without_an_adapter_nothing_is_added(tiny_editor):
     assert not has_ip_adapter(tiny_editor.pipe)
+
+
+def test_image_prompt_steps_keep_classifier_free_guidance_with_an_empty_prompt(ip_pipe, sd_preset, scene_image):
+    """With prompt == negative prompt CFG is skipped, except where the image prompt is on: there the
+    unconditional half carries the zero-image embedding, so the batch-2 pass is needed (official ε_u + γ(ε_c−ε_u))."""
+    img, m = scene_image
+    ed = dw.DragonEditor(ip_pipe, preset=sd_preset)
+    src = ed.invert(img, prompt="")
+    edit = dw.ReplaceAppearance(mask=m, reference=img[::-1].copy(), reference_mask=m[::-1].copy())
+    batches = []
+    hook = ip_pipe.unet.register_forward_pre_hook(lambda mod, args, kw: batches.append((args[0] if args else kw["sample"]).shape[0]),
+                                                  with_kwargs=True)
+    try:
+        counts = {}
+        for scale in (0.1, 0.0):
+            batches.clear()
+            dw.DragonEditor(ip_pipe, preset=sd_preset.with_mode("appearance", ip_scale=scale)).edit(src, edit, seed=0)
+            counts[scale] = batches.count(2)
+    finally:
+        hook.remove()
+    lo, hi = sd_preset.ip_window
+    assert counts[0.1] == hi - lo  # one CFG pass per step of the image-prompt window
+    assert counts[0.0] == 0

@@ -53,3 +53,14 @@ def test_presets_are_named_and_complete():
     with pytest.raises(ValueError, match="no parameters for mode"):
         sd.mode("warp")
     assert sd.with_mode("move", w_edit=9).mode("move").w_edit == 9 and sd.mode("move").w_edit == 4
+
+
+def test_presets_reject_inconsistent_values():
+    sd = dw.get_preset("sd15")
+    with pytest.raises(ValueError, match="mode 'move' has 2 layer_weights but feature_blocks names 3"):
+        sd.replace(feature_blocks=(1, 2, 3))
+    with pytest.raises(ValueError, match="schedule must be"):
+        sd.replace(schedule="diffedit")
+    with pytest.raises(ValueError, match="time_travel_steps must be below"):
+        sd.replace(num_steps=20)  # the official time-travel steps 22–28 need 50 steps
+    assert sd.replace(num_steps=20, time_travel_steps=(10,)).num_steps == 20

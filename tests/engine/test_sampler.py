@@ -87,3 +87,36 @@ def test_refined_inversion_is_undone_by_the_ddim_step_for_a_latent_dependent_mod
 def test_embedded_preset_refines_its_inversion_and_sd15_keeps_the_official_step():
     assert dw.get_preset("sd15").inversion_refine == 0
     assert dw.get_preset("embedded").inversion_refine >= 1
+
+
+def test_time_travel_renoise_evaluates_eps_at_the_latents_own_timestep():
+    """Official re-noise: z_t = DDIM-inversion step of z_{t−1} with ε(z_{t−1}, t−Δ), i.e. at the lower timestep."""
+    from dragon_widgets.engine.sampler import renoise_step
+
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(1, 4, 3, 3, generator=g)
+    seen = []
+
+    class Recording:
+        def __call__(self, z, t, encoder_hidden_states=None, **kw):
+            seen.append(int(t))
+            return type("O", (), {"sample": 0.5 * z + 0.001 * t})()
+
+    m = adapter("epsilon", Recording())
+    out = renoise_step(m, z, 500, 900, None)
+    assert seen == [500]
+    assert torch.allclose(out, ddim_step(z, 0.5 * z + 0.5, m.alpha(500), m.alpha(900)))
+
+
+def test_the_sampler_time_travels_from_the_next_timestep_back_to_the_current_one(tiny_sd, tiny_source, scene_image,
+                                                                                  sd_preset, monkeypatch):
+    from dragon_widgets.engine import sampler
+
+    calls = []
+    real = sampler.renoise_step
+    monkeypatch.setattr(sampler, "renoise_step", lambda model, z, t_from, t_to, emb: calls.append((t_from, t_to)) or real(model, z, t_from, t_to, emb))
+    ed = dw.DragonEditor(tiny_sd, preset=sd_preset)
+    ed.edit(tiny_source, dw.Move(mask=scene_image[1], offset=(40, 10)), seed=0)
+    ts = tiny_source.bank.timesteps
+    (step,) = sd_preset.time_travel_steps
+    assert calls == [(ts[step + 1], ts[step])] * (sd_preset.time_travel_rounds - 1)

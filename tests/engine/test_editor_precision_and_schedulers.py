@@ -1,0 +1,48 @@
+"""The editor on pipelines unlike the test default: half-precision UNets (the GPU path in float16/bfloat16,
+run here on CPU) and pipelines that ship a non-DDIM scheduler (SD-1.5 on the hub ships PNDM)."""
+
+import numpy as np
+import pytest
+import torch
+
+import dragon_widgets as dw
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_every_mode_runs_on_a_half_precision_pipeline(tiny_sd_dir, sd_preset, scene_image, dtype):
+    pipe = dw.load_pipeline(str(tiny_sd_dir), dtype=dtype)
+    assert pipe.unet.dtype == dtype
+    ed = dw.DragonEditor(pipe, preset=sd_preset.replace(bank_dtype="float16"))
+    img, m = scene_image
+    src = ed.invert(img)
+    assert src.bank.z_T.dtype == torch.float16  # preset.bank_dtype
+    edits = [dw.Move(mask=m, offset=(40, 10)), dw.Drag(points=[((60, 45), (90, 50))], mask=None),
+             dw.Drag(points=[((60, 45), (90, 50))], content=False),
+             dw.ReplaceAppearance(mask=m, reference=img[:, ::-1].copy(), reference_mask=m[:, ::-1].copy()),
+             dw.Paste(reference=img, reference_mask=m, offset=(80, 5))]
+    for edit in edits:  # every step after the first guided one used to hand a float32 latent to the half UNet
+        res = ed.edit(src, edit, seed=0, record={"energies", "gradients", "previews"})
+        out = np.asarray(res.image)
+        assert out.shape == (100, 200, 3) and out.std() > 0
+        assert all(np.isfinite(v) for s in res.trace.guided_steps() for v in s.energies.values())
+    gen = ed.generate("a red circle", seed=0, size=(128, 128))
+    assert ed.reconstruct(gen).shape == gen.work_image.shape
+
+
+def test_a_pndm_pipeline_edits_exactly_as_its_ddim_twin(tiny_sd_dir, tiny_editor, tiny_source, sd_preset, scene_image):
+    from diffusers import PNDMScheduler
+
+    pipe = dw.load_pipeline(str(tiny_sd_dir))
+    pipe.scheduler = PNDMScheduler.from_config(pipe.scheduler.config, skip_prk_steps=True)
+    probe = PNDMScheduler.from_config(pipe.scheduler.config)
+    probe.set_timesteps(sd_preset.num_steps)
+    assert len(probe.timesteps) != sd_preset.num_steps  # PNDM's own schedule would not fit the method
+    ed = dw.DragonEditor(pipe, preset=sd_preset)
+    img, m = scene_image
+    src = ed.invert(img, prompt="a red square")
+    assert src.bank.num_steps == sd_preset.num_steps and src.bank.timesteps == tiny_source.bank.timesteps
+    assert torch.equal(src.bank.z_T, tiny_source.bank.z_T)
+    edit = dw.Move(mask=m, offset=(40, 10))
+    assert np.array_equal(np.asarray(ed.edit(src, edit, seed=0).image),
+                          np.asarray(tiny_editor.edit(tiny_source, edit, seed=0).image))
+    assert isinstance(pipe.scheduler, PNDMScheduler)  # the user's pipeline is left as it was
