@@ -50,6 +50,19 @@ def demo_scene(seed: int = 3):
     return to_uint8(img), masks[0] > 0.5, (round(dx), round(dy)), scene
 
 
+def _load(args):
+    """The pipeline the arguments name, or a one-line error (no traceback) when it cannot be loaded."""
+    import torch
+
+    import dragon_widgets as dw
+
+    dtype = None if args.dtype == "auto" else getattr(torch, args.dtype)
+    try:
+        return dw.load_pipeline(args.model, device=args.device, dtype=dtype)
+    except (dw.ModelNotAvailableError, ValueError, TypeError) as err:
+        raise SystemExit(f"error: {err}") from None
+
+
 def cmd_demo(args) -> int:
     import dragon_widgets as dw
     from PIL import Image
@@ -57,7 +70,7 @@ def cmd_demo(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    pipe = dw.load_pipeline(args.model, device=args.device)
+    pipe = _load(args)
     editor = dw.DragonEditor(pipe)
     t_load = time.perf_counter() - t0
     img, mask, offset, scene = demo_scene(args.seed)
@@ -83,8 +96,11 @@ def cmd_edit(args) -> int:
         image = Image.open(args.image)
     except OSError as err:
         raise SystemExit(f"error: cannot read image {args.image!r}: {err}") from None
-    pipe = dw.load_pipeline(args.model, device=args.device)
-    editor = dw.DragonEditor(pipe, preset=args.preset)
+    pipe = _load(args)
+    try:
+        editor = dw.DragonEditor(pipe, preset=args.preset)
+    except (ValueError, TypeError) as err:
+        raise SystemExit(f"error: {err}") from None
     if args.mode == "move":
         edit = dw.Move(mask=_load_mask(args.mask, "--mask"), offset=args.offset, scale=args.scale)
     elif args.mode == "drag":
@@ -101,11 +117,20 @@ def cmd_edit(args) -> int:
         res = editor.edit(src, edit, seed=args.seed)
     except (ValueError, TypeError) as err:
         raise SystemExit(f"error: {err}") from None
+    except RuntimeError as err:
+        if "out of memory" not in str(err).lower():
+            raise
+        raise SystemExit(f"error: out of memory on {args.device} ({str(err).splitlines()[0][:120]}); try a smaller "
+                         f"image, --dtype float16 on a GPU, or --device cpu") from None
     res.image.save(args.out)
     if args.log:
         res.save(args.log)
     print(json.dumps({"output": args.out, "timings": {k: round(v, 2) for k, v in res.timings.items()}}))
     return 0
+
+
+_DTYPE_ARG = dict(default="auto", choices=["auto", "float32", "float16", "bfloat16"],
+                  help="model precision (auto: float16 on CUDA, float32 elsewhere)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="dragon_demo", help="output folder (default: dragon_demo)")
     d.add_argument("--model", default=None, help="model (default: the embedded model)")
     d.add_argument("--device", default="cpu")
+    d.add_argument("--dtype", **_DTYPE_ARG)
     d.add_argument("--seed", type=int, default=3, help="which built-in scene")
     d.set_defaults(func=cmd_demo)
 
@@ -133,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--model", default=None)
     e.add_argument("--preset", default=None)
-    e.add_argument("--device", default="cpu")
+    e.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, mps …")
+    e.add_argument("--dtype", **_DTYPE_ARG)
     e.add_argument("--log", default=None, help="also write the edit log to this folder")
     e.set_defaults(func=cmd_edit)
     return p

@@ -39,3 +39,17 @@ def test_edit_command_reports_bad_input_without_a_traceback(tmp_path):
                   "--offset", "500,0", "--out", str(tmp_path / "o.png")])
     with pytest.raises(SystemExit):
         cli.main(["edit", "drag", str(tmp_path / "in.png"), "--points", "30,30-34,30", "--out", "x.png"])
+
+
+def test_dtype_flag_and_model_errors_without_a_traceback(tmp_path, monkeypatch):
+    args = cli.build_parser().parse_args(["edit", "move", "in.png", "--out", "o.png", "--mask", "m.png"])
+    assert args.dtype == "auto"  # float16 on CUDA, float32 elsewhere (dw.load_pipeline's default)
+    seen = {}
+    import dragon_widgets as dw
+
+    monkeypatch.setattr(dw, "load_pipeline", lambda model, **kw: seen.update(kw) or (_ for _ in ()).throw(
+        dw.ModelNotAvailableError("cannot load model 'x'")))
+    for argv, dtype in ((["--dtype", "bfloat16"], "bfloat16"), ([], None)):
+        with pytest.raises(SystemExit, match="error: cannot load model 'x'"):
+            cli.main(["demo", "--out", str(tmp_path), "--model", "x", *argv])
+        assert seen["dtype"] == (getattr(__import__("torch"), dtype) if dtype else None)

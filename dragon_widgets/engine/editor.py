@@ -32,7 +32,7 @@ class Source:
 
     image: Image.Image  # at the input's original size
     prompt: str
-    bank: MemoryBank
+    bank: MemoryBank | None  # None in a result kept only for its image and log (e.g. the editor app's history)
     work_image: np.ndarray  # uint8 at the working resolution
     timings: dict = field(default_factory=dict)
 
@@ -73,6 +73,19 @@ def _is_embedded_codec(pipe) -> bool:
     return type(pipe.vae).__name__ == "PixelUnshuffleAutoencoder"
 
 
+def _check_supported(pipe) -> None:
+    """Refuse pipelines whose UNet the method cannot drive, with a message instead of a deep shape error."""
+    unet_cfg, vae_cfg = pipe.unet.config, pipe.vae.config
+    extra = getattr(unet_cfg, "addition_embed_type", None)
+    if extra is not None:
+        raise TypeError(f"pipe: {type(pipe).__name__}'s UNet needs extra conditioning ({extra!r}, e.g. SDXL), which "
+                        f"dragon_widgets does not drive; use a Stable Diffusion 1.x/2.x-style pipeline")
+    latent = getattr(vae_cfg, "latent_channels", None)
+    if latent is not None and unet_cfg.in_channels != latent:
+        raise TypeError(f"pipe: the UNet takes {unet_cfg.in_channels} input channels but the VAE makes {latent}-channel "
+                        f"latents (an inpainting or depth-conditioned model?); use a text-to-image pipeline")
+
+
 class DragonEditor:
     """DragonDiffusion/DiffEditor editing with a diffusers pipeline.
 
@@ -83,8 +96,13 @@ class DragonEditor:
         if not hasattr(pipe, "unet") or not hasattr(pipe, "vae") or not hasattr(pipe, "scheduler"):
             raise TypeError(f"pipe must be a Stable-Diffusion-style diffusers pipeline (unet, vae, scheduler), "
                             f"got {type(pipe).__name__}")
+        _check_supported(pipe)
         self.pipe = pipe
         self.preset = get_preset(preset if preset is not None else ("embedded" if _is_embedded_codec(pipe) else "sd15"))
+        used = max(self.preset.feature_blocks + self.preset.bank_blocks)
+        if len(pipe.unet.up_blocks) <= used:
+            raise ValueError(f"preset {self.preset.name!r} uses decoder up_blocks up to {used}, but this UNet has "
+                             f"{len(pipe.unet.up_blocks)}; pass a preset whose feature_blocks/bank_blocks fit it")
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._embeds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -95,7 +113,8 @@ class DragonEditor:
     # ----- basics ------------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
-        return self.pipe.unet.device
+        # where the UNet runs: with enable_model_cpu_offload() the weights wait on the CPU between calls
+        return getattr(self.pipe, "_execution_device", None) or self.pipe.unet.device
 
     @property
     def dtype(self) -> torch.dtype:

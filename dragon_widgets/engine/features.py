@@ -41,7 +41,7 @@ def block_outputs(unet, z: torch.Tensor, t, emb: torch.Tensor, blocks: tuple[int
     return [outs[b] for b in blocks]
 
 
-def guidance_features(unet, z, t, emb, blocks, grid: tuple[int, int], **unet_kwargs) -> list[torch.Tensor]:
-    """Block outputs resized (nearest, as the official code) to the guidance ``grid`` (w, h); (B, C, h, w)."""
-    feats = block_outputs(unet, z, t, emb, blocks, **unet_kwargs)
-    return [F.interpolate(f, size=(grid[1], grid[0]), mode="nearest") for f in feats]
+def to_guidance_grid(feature: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+    """A (B, C, h, w) block output resized (nearest, as the official code) to the guidance ``grid`` (w, h)."""
+    return F.interpolate(feature, size=(grid[1], grid[0]), mode="nearest")
+

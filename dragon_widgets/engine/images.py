@@ -6,7 +6,7 @@ import math
 import warnings
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 #: Inputs with a side above this are accepted but warned about (the edit runs at the working size).
 HUGE_SIDE = 4096
@@ -15,7 +15,7 @@ HUGE_SIDE = 4096
 def to_rgb_array(image, name: str = "image") -> np.ndarray:
     """PIL image or array → uint8 (H, W, 3). Grayscale, RGBA (over white), 16-bit and float are converted."""
     if isinstance(image, Image.Image):
-        im = image
+        im = ImageOps.exif_transpose(image)  # phone photos: pixels as the camera stored them, shown rotated
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
             arr = np.asarray(im, dtype=np.float64)
             arr = arr / (65535.0 if arr.max() > 255 else 255.0)

@@ -72,9 +72,10 @@ def load_log(folder) -> tuple[dict, dict]:
     return log, edit
 
 
-def replay(folder, editor=None):
-    """Re-run a saved edit: loads the model named in the log (unless ``editor`` is given), inverts the
-    saved input with the saved prompt, and applies the same edit with the same seed and preset."""
+def replay(folder, editor=None, device: str = "cpu", dtype=None):
+    """Re-run a saved edit: loads the model named in the log on ``device`` in ``dtype`` (default: float16 on
+    CUDA, float32 elsewhere) unless ``editor`` is given, inverts the saved input with the saved prompt, and
+    applies the same edit with the same seed and preset. Bit-for-bit only on the machine and dtype that made it."""
     from .edits import edit_from_dict
     from .editor import DragonEditor
     from .pipeline import load_pipeline
@@ -83,7 +84,10 @@ def replay(folder, editor=None):
     log, edit_d = load_log(folder)
     preset = Preset.from_dict(log["preset"])
     if editor is None:
-        editor = DragonEditor(load_pipeline(None if log["model"] == "embedded" else log["model"]), preset=preset)
+        if not log.get("model"):
+            raise ValueError(f"the edit log in {folder} does not name its model; pass editor=dw.DragonEditor(pipe)")
+        model = None if log["model"] == "embedded" else log["model"]
+        editor = DragonEditor(load_pipeline(model, device=device, dtype=dtype), preset=preset)
     elif editor.preset != preset:
         editor = DragonEditor(editor.pipe, preset=preset)
     image = Image.open(Path(folder) / log["input"]).convert("RGB")

@@ -40,7 +40,8 @@ class MemoryBank:
 
     def store(self, layer: str, t: int, k: torch.Tensor, v: torch.Tensor, grid: tuple[int, int]) -> None:
         kw = dict(device=self.device, dtype=self.dtype) if (self.device or self.dtype) else {}
-        self.kv.setdefault(layer, {})[int(t)] = (k.detach().to(**kw), v.detach().to(**kw))
+        # copy=True: a slice of the CFG batch must not keep the whole batch's storage alive
+        self.kv.setdefault(layer, {})[int(t)] = (k.detach().to(**kw, copy=True), v.detach().to(**kw, copy=True))
         self.token_grids[layer] = grid
 
     def get(self, layer: str, t: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -52,36 +52,48 @@ def _offline_message(model: str, err: Exception) -> str:
             f"dw.load_pipeline('model.safetensors'). dw.load_pipeline() with no argument loads the embedded model.")
 
 
+def default_dtype(device: str | torch.device) -> torch.dtype:
+    """float16 on a GPU (as the official code runs SD), float32 on the CPU."""
+    return torch.float16 if str(device).startswith("cuda") else torch.float32
+
+
 def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.device = "cpu",
-                  dtype: torch.dtype = torch.float32, **kwargs):
+                  dtype: torch.dtype | None = None, **kwargs):
     """Load a Stable-Diffusion-style diffusers pipeline.
 
     ``model``: None / "embedded" (the package's small model), a hub id, a local diffusers folder, or a
     single ``.safetensors``/``.ckpt`` file (extra ``kwargs`` go to diffusers, e.g. ``config=`` for
-    single files offline). Returns the pipeline on ``device`` in ``dtype`` with progress bars off.
+    single files offline). ``dtype`` defaults to float16 on CUDA and float32 elsewhere. Returns the pipeline on
+    ``device`` in ``dtype`` with progress bars off.
     """
     from diffusers import DiffusionPipeline, StableDiffusionPipeline
 
     # diffusers only loads components from modules already imported: make our codec class known.
     from ..models import codec  # noqa: F401
 
+    if dtype is None:
+        dtype = default_dtype(device)
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"dtype must be a torch.dtype such as torch.float16, got {dtype!r}")
     name = EMBEDDED_ID if model is None else str(model)
+    if not name.strip():
+        raise ValueError("model must be None (the embedded model), a hub id, a local folder or a checkpoint file, got ''")
+    if name != EMBEDDED_ID and Path(name).expanduser().exists():
+        name = str(Path(name).expanduser().resolve())  # '~/sd15' works, and edit logs record an absolute path
     with _quiet():
         if name == EMBEDDED_ID:
             if not (EMBEDDED_DIR / "model_index.json").exists():
                 raise ModelNotAvailableError(f"the embedded model's weights are missing from {EMBEDDED_DIR}; "
                                              f"reinstall dragon_widgets or train them (python -m dragon_widgets.models.train)")
-            pipe = DiffusionPipeline.from_pretrained(str(EMBEDDED_DIR), torch_dtype=dtype, use_safetensors=True,
+            pipe = DiffusionPipeline.from_pretrained(str(EMBEDDED_DIR), **_dtype_kw(dtype), use_safetensors=True,
                                                      local_files_only=True, **kwargs)
         elif Path(name).is_dir():
-            pipe = DiffusionPipeline.from_pretrained(name, torch_dtype=dtype, local_files_only=True, **kwargs)
+            pipe = DiffusionPipeline.from_pretrained(name, **_dtype_kw(dtype), local_files_only=True, **kwargs)
         elif Path(name).is_file():
             if Path(name).suffix not in (".safetensors", ".ckpt"):
                 raise ValueError(f"model file must be a .safetensors or .ckpt checkpoint, got {name!r}")
             try:
-                pipe = StableDiffusionPipeline.from_single_file(name, torch_dtype=dtype, **kwargs)
+                pipe = StableDiffusionPipeline.from_single_file(name, **_dtype_kw(dtype), **kwargs)
             except Exception as err:  # diffusers fetches the model's config from the hub for single files
                 raise ModelNotAvailableError(
                     f"could not load the single-file checkpoint {name!r} ({type(err).__name__}: {err}). Offline, "
@@ -91,20 +103,31 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
             raise ModelNotAvailableError(f"model path {name!r} does not exist")
         else:
             try:
-                pipe = DiffusionPipeline.from_pretrained(name, torch_dtype=dtype, local_files_only=True, **kwargs)
+                pipe = DiffusionPipeline.from_pretrained(name, **_dtype_kw(dtype), local_files_only=True, **kwargs)
             except Exception as local_err:
                 if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
                     raise ModelNotAvailableError(_offline_message(name, local_err)) from local_err
                 try:
-                    pipe = DiffusionPipeline.from_pretrained(name, torch_dtype=dtype, **kwargs)
+                    pipe = DiffusionPipeline.from_pretrained(name, **_dtype_kw(dtype), **kwargs)
                 except Exception as err:
                     raise ModelNotAvailableError(_offline_message(name, err)) from err
     if not hasattr(pipe, "unet") or not hasattr(pipe, "vae"):
         raise ValueError(f"model {name!r} is a {type(pipe).__name__}; a Stable-Diffusion-style pipeline with a "
                          f"UNet and a VAE is needed")
+    if not getattr(pipe.config, "_name_or_path", None):  # from_single_file leaves it unset: edit logs need it
+        pipe.register_to_config(_name_or_path=name)
     pipe = pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+def _dtype_kw(dtype: torch.dtype) -> dict:
+    """The dtype keyword of diffusers' loaders: ``dtype=`` where diffusers deprecates ``torch_dtype=``."""
+    try:
+        from diffusers.utils import deprecation_utils
+    except ImportError:
+        return {"torch_dtype": dtype}
+    return {"dtype": dtype} if hasattr(deprecation_utils, "_resolve_dtype") else {"torch_dtype": dtype}
 
 
 def model_id(pipe) -> str:

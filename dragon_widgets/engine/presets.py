@@ -112,8 +112,9 @@ _SD15_MODES = {
                         bank_rule="bgfg", bank_steps=(0, 36), layer_weights=(1.0, 1.0)),
 }
 
-#: The official values (SD-1.5, 50 DDIM steps, DiffEditor schedule).
-SD15 = Preset(name="sd15", resolution=768, multiple=64, modes=_SD15_MODES)
+#: The official values (SD-1.5, 50 DDIM steps, DiffEditor schedule; the bank in float16 as the official code keeps
+#: it: 3.1 GB at 768² instead of 6.2 GB for a float32 model).
+SD15 = Preset(name="sd15", resolution=768, multiple=64, bank_dtype="float16", modes=_SD15_MODES)
 
 #: Tuned for the embedded 64×64 model (ShapesBench tuning split; see benchmarks/RESULTS.md).
 EMBEDDED = Preset(

@@ -23,7 +23,7 @@ import torch
 
 from .attention import BankControl
 from .edits import EditPlan
-from .features import guidance_features
+from .features import block_outputs, to_guidance_grid
 from .image_prompt import ImagePrompt
 from .presets import ModeParams, Preset
 from .trace import EditTrace, StepRecord
@@ -158,22 +158,31 @@ class GuidedSampler:
     _ref_cache: dict = field(default_factory=dict)
 
     # ----- pieces ---------------------------------------------------------------------------
-    def _features(self, z, t, i) -> list[torch.Tensor]:
+    def _features(self, z, t, i) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """(features on the guidance grid, the same at the blocks' own resolution) of ``z``, batch dropped."""
         prev = self.control.mode
         self.control.mode = "off"
         try:
-            feats = guidance_features(self.model.unet, z, t, self.cond, self.preset.feature_blocks, self.grid,
-                                      **self.model.unet_kwargs(1, -1))
+            native = block_outputs(self.model.unet, z, t, self.cond, self.preset.feature_blocks,
+                                   **self.model.unet_kwargs(1, -1))
         finally:
             self.control.mode = prev
-        return [f[0] for f in feats]
+        return [to_guidance_grid(f, self.grid)[0] for f in native], [f[0] for f in native]
 
     def _reference_features(self, i: int, t: int) -> dict[str, list[torch.Tensor]]:
         if i not in self._ref_cache:
             with torch.no_grad():
                 self._ref_cache = {i: {name: self._features(bank.guidance_latent(i).to(self.cond.device, self.cond.dtype), t, i)
                                        for name, bank in self.banks.items()}}
-        return self._ref_cache[i]
+        return {name: entry[0] for name, entry in self._ref_cache[i].items()}
+
+    def _recorded_reference(self, i: int, name: str) -> list[np.ndarray]:
+        """The reference features of step ``i`` for the trace: own resolution, float16, one copy shared by the
+        time-travel rounds of the step (at SD sizes the guidance-grid copies would take GBs per edit)."""
+        entry = self._ref_cache[i][name]
+        if len(entry) == 2:
+            entry = self._ref_cache[i][name] = (*entry, [r.to("cpu", torch.float16).numpy() for r in entry[1]])
+        return entry[2]
 
     def _eps(self, z: torch.Tensor, t: int, i: int, a_t: float) -> torch.Tensor:
         lo, hi = self.params.bank_steps
@@ -201,7 +210,7 @@ class GuidedSampler:
         refs = self._reference_features(i, t)
         zc = z.detach().requires_grad_(True)
         with torch.enable_grad():
-            cur = self._features(zc, t, i)
+            cur, cur_native = self._features(zc, t, i)
             energies = {term.name: term.energy(cur, refs, preset.attract_beta) for term in self.plan.terms}
             masks = {"edit": self.plan.edit_region, "rest": 1 - self.plan.edit_region, "all": torch.ones_like(self.plan.edit_region)}
             per_term = rec is not None and "gradients" in self.trace.record
@@ -232,10 +241,9 @@ class GuidedSampler:
                 rec.energies = {k: float(v.detach()) for k, v in energies.items()}
             if "features" in self.trace.record:
                 refname = {t.ref for t in self.plan.terms if t.name == "edit"} or {"base"}
-                ref = refs[next(iter(refname))]
-                rec.features = {layer: {"current": c.detach().to("cpu", torch.float16).numpy(),
-                                        "reference": r.to("cpu", torch.float16).numpy()}
-                                for layer, c, r in zip(self.trace.layers, cur, ref)}
+                ref = self._recorded_reference(i, next(iter(refname)))
+                rec.features = {layer: {"current": c.detach().to("cpu", torch.float16).numpy(), "reference": r}
+                                for layer, c, r in zip(self.trace.layers, cur_native, ref)}
         return g
 
     def _check_cancel(self, step: int, total: int, preview_z: torch.Tensor | None) -> None:

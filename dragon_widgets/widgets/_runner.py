@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import traceback
 from typing import Any, Callable
 
 
@@ -70,6 +71,9 @@ def start(work: Callable[[Job], Any], finish: Callable[[Any, BaseException | Non
             result = work(job)
         except BaseException as exc:  # reported in the app, never raised into the kernel
             error = exc
+            # drop the failed frames' locals (e.g. a guidance pass's autograd graph after an out-of-memory), so a
+            # retry gets that memory back; the traceback's file/line information is kept for the details view
+            traceback.clear_frames(exc.__traceback__)
         job.post(finish, result, error)
         job.done.set()
 

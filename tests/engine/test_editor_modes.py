@@ -134,7 +134,12 @@ def test_recording_off_costs_nothing_and_on_records_everything(tiny_editor, tiny
             assert g[region].max() == 0
     assert s.x0.shape == (64, 192, 3)
     assert set(s.features) == {"up_blocks.1", "up_blocks.2"}
-    assert s.features["up_blocks.2"]["current"].shape[1:] == (16, 48)  # 2 × latent grid
+    # stored at each block's own resolution (the guidance grid is their nearest upsampling): up_blocks.2 = latent
+    assert s.features["up_blocks.2"]["current"].shape[1:] == (8, 24) and s.features["up_blocks.1"]["current"].shape[1:] == (4, 12)
+    rounds_of_one_step = [st for st in guided if st.index == p.time_travel_steps[0]]
+    assert len(rounds_of_one_step) == p.time_travel_rounds  # the rounds share one copy of the reference features
+    ref0 = rounds_of_one_step[0].features["up_blocks.1"]["reference"]
+    assert all(st.features["up_blocks.1"]["reference"] is ref0 for st in rounds_of_one_step)
     att = [st for st in tr.steps if st.attention]
     assert att and all(a["q"].ndim == 2 for a in att[-1].attention.values())
     assert tr.original.shape == tr.result.shape == (64, 192, 3)

@@ -1,3 +1,4 @@
+import io
 import warnings
 
 import numpy as np
@@ -56,3 +57,13 @@ def test_huge_images_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_if_huge((800, 600), (512, 384))
+
+
+def test_exif_orientation_is_applied_like_image_viewers_do():
+    im = Image.fromarray(np.zeros((20, 40, 3), np.uint8))  # stored 40 wide, 20 high
+    exif = im.getexif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", exif=exif)
+    shown = to_rgb_array(Image.open(buf))
+    assert shown.shape == (40, 20, 3)  # what the user saw and drew masks on

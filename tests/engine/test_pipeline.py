@@ -64,3 +64,44 @@ def test_presets_reject_inconsistent_values():
     with pytest.raises(ValueError, match="time_travel_steps must be below"):
         sd.replace(num_steps=20)  # the official time-travel steps 22–28 need 50 steps
     assert sd.replace(num_steps=20, time_travel_steps=(10,)).num_steps == 20
+
+
+def test_paths_expand_home_and_empty_names_are_rejected(tiny_sd_dir, monkeypatch):
+    monkeypatch.setenv("HOME", str(tiny_sd_dir.parent))
+    pipe = dw.load_pipeline(f"~/{tiny_sd_dir.name}")
+    assert model_id(pipe) == str(tiny_sd_dir.resolve())  # edit logs get a path that replays anywhere on this machine
+    with pytest.raises(ValueError, match="model must be None"):
+        dw.load_pipeline("")
+
+
+def test_dtype_defaults_to_float16_on_cuda_and_float32_elsewhere():
+    from dragon_widgets.engine.pipeline import default_dtype
+
+    assert default_dtype("cuda") == default_dtype("cuda:1") == torch.float16
+    assert default_dtype("cpu") == default_dtype(torch.device("cpu")) == torch.float32
+
+
+def test_single_file_pipelines_record_their_path_for_edit_logs(tiny_sd_dir, monkeypatch):
+    from diffusers import StableDiffusionPipeline
+
+    built = dw.load_pipeline(str(tiny_sd_dir))
+    built.register_to_config(_name_or_path="")  # as from_single_file leaves it
+    monkeypatch.setattr(StableDiffusionPipeline, "from_single_file", classmethod(lambda cls, *a, **k: built))
+    f = tiny_sd_dir.parent / "weights.safetensors"
+    f.write_bytes(b"0")
+    assert model_id(dw.load_pipeline(str(f))) == str(f.resolve())
+
+
+def test_editor_refuses_pipelines_it_cannot_drive():
+    from dragon_widgets.models.random_sd import random_sd_pipeline
+
+    sdxl_like = random_sd_pipeline("tiny")
+    sdxl_like.unet.register_to_config(addition_embed_type="text_time")
+    with pytest.raises(TypeError, match="extra conditioning .*SDXL"):
+        dw.DragonEditor(sdxl_like)
+    inpaint_like = random_sd_pipeline("tiny")
+    inpaint_like.unet.register_to_config(in_channels=9)
+    with pytest.raises(TypeError, match="9 input channels but the VAE makes 4-channel"):
+        dw.DragonEditor(inpaint_like)
+    with pytest.raises(ValueError, match="uses decoder up_blocks up to 5"):
+        dw.DragonEditor(random_sd_pipeline("tiny"), preset=dw.get_preset("sd15").replace(bank_blocks=(1, 2, 5)))

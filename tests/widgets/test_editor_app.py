@@ -200,3 +200,39 @@ def test_background_run_keeps_the_kernel_loop_free_and_cancel_works(app, monkeyp
     assert ticks > 0
     assert app.status_text.startswith("Cancelled"), app.status_text
     assert app.canvas.mask.any() and app.run_button.disabled is False
+
+
+def test_history_keeps_older_results_without_their_memory_banks(app, tmp_path):
+    assert app.run() is not None
+    first = app.result
+    assert first.source.bank is not None
+    app.use_result_as_input()
+    app.canvas.mask = builtin_shape_masks()[0]
+    app.canvas.arrow = [[30, 30], [34, 30]]
+    assert app.run() is not None
+    older, latest = (h["result"] for h in app.history)
+    assert older.source.bank is None and latest.source.bank is not None  # banks are GBs with SD
+    assert first.source.bank is not None  # the caller's own result object is not changed
+    app.undo_edit()
+    assert app.result is older and (app.export(tmp_path / "e") / "edit.json").exists()  # undo + export still work
+
+
+def test_a_failed_run_releases_its_frames_locals():
+    import gc
+    import weakref
+
+    from dragon_widgets.widgets import _runner
+
+    class Big:
+        pass
+
+    refs, errors = [], []
+
+    def work(job):
+        graph = Big()  # stands for a guidance pass's autograd graph
+        refs.append(weakref.ref(graph))
+        raise RuntimeError("CUDA out of memory")
+
+    _runner.start(work, lambda result, error: errors.append(error), wait=True)
+    gc.collect()
+    assert isinstance(errors[0], RuntimeError) and refs[0]() is None
