@@ -22,13 +22,17 @@ SETTINGS = [("off", None), ("energies", {"energies"}), ("gradients", {"gradients
 
 
 def trace_nbytes(trace) -> int:
-    """Bytes held by a trace's arrays (steps, masks, images)."""
+    """Bytes held by a trace's arrays (steps, masks, images); an array shared by several steps counts once."""
     if trace is None:
         return 0
+    seen: set[int] = set()
 
     def size(x) -> int:
         if isinstance(x, dict):
             return sum(size(v) for v in x.values())
+        if id(x) in seen:
+            return 0
+        seen.add(id(x))
         return int(getattr(x, "nbytes", 0) or (x.numel() * x.element_size() if hasattr(x, "numel") else 0))
 
     total = size(trace.masks) + size(trace.original) + size(trace.result)
