@@ -98,7 +98,7 @@ class DragonEditor:
                             f"got {type(pipe).__name__}")
         _check_supported(pipe)
         self.pipe = pipe
-        self.preset = get_preset(preset if preset is not None else ("embedded" if _is_embedded_codec(pipe) else "sd15"))
+        self.preset = get_preset(preset if preset is not None else ("embedded" if _is_embedded_codec(pipe) else "sd15")).check(modes=())
         used = max(self.preset.feature_blocks + self.preset.bank_blocks)
         if len(pipe.unet.up_blocks) <= used:
             raise ValueError(f"preset {self.preset.name!r} uses decoder up_blocks up to {used}, but this UNet has "
@@ -295,6 +295,9 @@ class DragonEditor:
                             f"got {type(source).__name__}")
         if not isinstance(edit, Edit):
             raise TypeError(f"edit must be dw.Move, dw.Drag, dw.ReplaceAppearance or dw.Paste, got {type(edit).__name__}")
+        if source.bank is None:
+            raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
+        self.preset.check(modes=(edit.mode,))  # editor.preset may have been replaced since __init__
         if source.bank.num_steps != self.preset.num_steps:
             raise ValueError(f"source was inverted with {source.bank.num_steps} steps but the preset uses "
                              f"{self.preset.num_steps}; invert it again with this editor")

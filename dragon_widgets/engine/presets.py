@@ -61,7 +61,13 @@ class Preset:
     def __post_init__(self) -> None:
         if self.schedule not in ("diffeditor", "dragondiffusion"):
             raise ValueError(f"schedule must be 'diffeditor' or 'dragondiffusion', got {self.schedule!r}")
-        for name, m in self.modes.items():
+
+    def check(self, modes: tuple[str, ...] | None = None) -> "Preset":
+        """Raise ``ValueError`` if values that must agree do not, for the named ``modes`` (default: all). The
+        editor checks the mode it runs: a chain of ``replace``/``with_mode`` calls may pass through disagreeing
+        values, and an ablation may change only the mode it runs."""
+        for name in self.modes if modes is None else modes:
+            m = self.mode(name)
             if len(m.layer_weights) != len(self.feature_blocks):
                 raise ValueError(f"preset {self.name!r}: mode {name!r} has {len(m.layer_weights)} layer_weights but "
                                  f"feature_blocks names {len(self.feature_blocks)} blocks {self.feature_blocks}; "
@@ -69,6 +75,7 @@ class Preset:
         late = [i for i in self.time_travel_steps if i >= self.num_steps - 1]
         if late:
             raise ValueError(f"time_travel_steps must be below num_steps - 1 = {self.num_steps - 1}, got {late}")
+        return self
 
     def mode(self, name: str) -> ModeParams:
         try:

@@ -60,3 +60,14 @@ def test_edit_dicts_round_trip(scene_image, m):
             assert np.array_equal(np.asarray(v, dtype=object if v is None else None), np.asarray(v2, dtype=object if v2 is None else None))
     with pytest.raises(ValueError, match="edit kind must be one of"):
         dw.edit_from_dict({"kind": "warp"})
+
+
+def test_a_source_without_its_bank_or_a_broken_preset_is_refused(tiny_editor, tiny_source, m):
+    import dataclasses
+
+    with pytest.raises(ValueError, match="no memory bank"):
+        tiny_editor.edit(dataclasses.replace(tiny_source, bank=None), dw.Move(mask=m, offset=(10, 0)))
+    ed = dw.DragonEditor(tiny_editor.pipe, preset=tiny_editor.preset)
+    ed.preset = ed.preset.replace(feature_blocks=(1, 2, 3))
+    with pytest.raises(ValueError, match="layer_weights"):
+        ed.edit(tiny_source, dw.Move(mask=m, offset=(10, 0)))

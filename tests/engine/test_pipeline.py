@@ -55,15 +55,20 @@ def test_presets_are_named_and_complete():
     assert sd.with_mode("move", w_edit=9).mode("move").w_edit == 9 and sd.mode("move").w_edit == 4
 
 
-def test_presets_reject_inconsistent_values():
+def test_presets_reject_inconsistent_values(tiny_sd):
     sd = dw.get_preset("sd15")
-    with pytest.raises(ValueError, match="mode 'move' has 2 layer_weights but feature_blocks names 3"):
-        sd.replace(feature_blocks=(1, 2, 3))
     with pytest.raises(ValueError, match="schedule must be"):
         sd.replace(schedule="diffedit")
+    three = sd.replace(feature_blocks=(1, 2, 3))  # a chain of changes may pass through disagreeing values ...
+    with pytest.raises(ValueError, match="mode 'move' has 2 layer_weights but feature_blocks names 3"):
+        three.check()
+    single = sd.replace(feature_blocks=(2,)).with_mode("move", layer_weights=(1.0,))
+    assert single.check(modes=("move",)) is single  # an ablation may fix only the mode it runs
+    with pytest.raises(ValueError, match="mode 'drag' has 2 layer_weights"):
+        single.check()
     with pytest.raises(ValueError, match="time_travel_steps must be below"):
-        sd.replace(num_steps=20)  # the official time-travel steps 22–28 need 50 steps
-    assert sd.replace(num_steps=20, time_travel_steps=(10,)).num_steps == 20
+        sd.replace(num_steps=20).check()  # the official time-travel steps 22–28 need 50 steps
+    assert sd.replace(num_steps=20, time_travel_steps=(10,)).check().num_steps == 20
 
 
 def test_paths_expand_home_and_empty_names_are_rejected(tiny_sd_dir, monkeypatch):
