@@ -75,6 +75,7 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
         dtype = default_dtype(device)
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"dtype must be a torch.dtype such as torch.float16, got {dtype!r}")
+    dtype_kw = _dtype_kw(dtype)
     name = EMBEDDED_ID if model is None else str(model)
     if not name.strip():
         raise ValueError("model must be None (the embedded model), a hub id, a local folder or a checkpoint file, got ''")
@@ -85,15 +86,15 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
             if not (EMBEDDED_DIR / "model_index.json").exists():
                 raise ModelNotAvailableError(f"the embedded model's weights are missing from {EMBEDDED_DIR}; "
                                              f"reinstall dragon_widgets or train them (python -m dragon_widgets.models.train)")
-            pipe = DiffusionPipeline.from_pretrained(str(EMBEDDED_DIR), **_dtype_kw(dtype), use_safetensors=True,
+            pipe = DiffusionPipeline.from_pretrained(str(EMBEDDED_DIR), **dtype_kw, use_safetensors=True,
                                                      local_files_only=True, **kwargs)
         elif Path(name).is_dir():
-            pipe = DiffusionPipeline.from_pretrained(name, **_dtype_kw(dtype), local_files_only=True, **kwargs)
+            pipe = DiffusionPipeline.from_pretrained(name, **dtype_kw, local_files_only=True, **kwargs)
         elif Path(name).is_file():
             if Path(name).suffix not in (".safetensors", ".ckpt"):
                 raise ValueError(f"model file must be a .safetensors or .ckpt checkpoint, got {name!r}")
             try:
-                pipe = StableDiffusionPipeline.from_single_file(name, **_dtype_kw(dtype), **kwargs)
+                pipe = StableDiffusionPipeline.from_single_file(name, **dtype_kw, **kwargs)
             except Exception as err:  # diffusers fetches the model's config from the hub for single files
                 raise ModelNotAvailableError(
                     f"could not load the single-file checkpoint {name!r} ({type(err).__name__}: {err}). Offline, "
@@ -103,12 +104,12 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
             raise ModelNotAvailableError(f"model path {name!r} does not exist")
         else:
             try:
-                pipe = DiffusionPipeline.from_pretrained(name, **_dtype_kw(dtype), local_files_only=True, **kwargs)
+                pipe = DiffusionPipeline.from_pretrained(name, **dtype_kw, local_files_only=True, **kwargs)
             except Exception as local_err:
                 if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
                     raise ModelNotAvailableError(_offline_message(name, local_err)) from local_err
                 try:
-                    pipe = DiffusionPipeline.from_pretrained(name, **_dtype_kw(dtype), **kwargs)
+                    pipe = DiffusionPipeline.from_pretrained(name, **dtype_kw, **kwargs)
                 except Exception as err:
                     raise ModelNotAvailableError(_offline_message(name, err)) from err
     if not hasattr(pipe, "unet") or not hasattr(pipe, "vae"):

@@ -115,7 +115,7 @@ def renoise_step(model: ModelAdapter, z: torch.Tensor, t_from: int, t_to: int, e
     """Time travel: move ``z`` (at timestep ``t_from``) back up to ``t_to`` by one deterministic DDIM step,
     with ε evaluated at ``t_from``, the level ``z`` is at (text only, no bank, no CFG)."""
     a_from, a_to = model.alpha(t_from), model.alpha(t_to)
-    eps = model.eps(model(z, max(t_from, 0), emb), z, a_from)
+    eps = model.eps(model(z, t_from, emb), z, a_from)
     return ddim_step(z, eps, a_from, a_to)
 
 
@@ -155,7 +155,8 @@ class GuidedSampler:
     decode: Callable[[torch.Tensor], np.ndarray] | None = None  # latent x̂₀ → uint8 working image (trace)
     preview: Callable[[torch.Tensor], object] | None = None  # latent x̂₀ → preview image for on_step
     trace: EditTrace | None = None
-    _ref_cache: dict = field(default_factory=dict)
+    _ref_cache: dict = field(default_factory=dict)  # {step: {source: (grid features, own-resolution ones)}}
+    _ref_recorded: dict = field(default_factory=dict)  # {(step, source): float16 numpy copies for the trace}
 
     # ----- pieces ---------------------------------------------------------------------------
     def _features(self, z, t, i) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -174,15 +175,15 @@ class GuidedSampler:
             with torch.no_grad():
                 self._ref_cache = {i: {name: self._features(bank.guidance_latent(i).to(self.cond.device, self.cond.dtype), t, i)
                                        for name, bank in self.banks.items()}}
-        return {name: entry[0] for name, entry in self._ref_cache[i].items()}
+        return {name: grid for name, (grid, _native) in self._ref_cache[i].items()}
 
     def _recorded_reference(self, i: int, name: str) -> list[np.ndarray]:
         """The reference features of step ``i`` for the trace: own resolution, float16, one copy shared by the
         time-travel rounds of the step (at SD sizes the guidance-grid copies would take GBs per edit)."""
-        entry = self._ref_cache[i][name]
-        if len(entry) == 2:
-            entry = self._ref_cache[i][name] = (*entry, [r.to("cpu", torch.float16).numpy() for r in entry[1]])
-        return entry[2]
+        if (i, name) not in self._ref_recorded:
+            native = self._ref_cache[i][name][1]
+            self._ref_recorded = {(i, name): [r.to("cpu", torch.float16).numpy() for r in native]}
+        return self._ref_recorded[(i, name)]
 
     def _eps(self, z: torch.Tensor, t: int, i: int, a_t: float) -> torch.Tensor:
         lo, hi = self.params.bank_steps

@@ -76,12 +76,12 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     return "danger", f"Unexpected error ({type(exc).__name__}): {text}"
 
 
-
 def _without_bank(result: Any) -> Any:
     """A copy of an EditResult whose source drops its memory bank (undo and export need only images and log)."""
     if result.source.bank is None:
         return result
     return dataclasses.replace(result, source=dataclasses.replace(result.source, bank=None))
+
 
 class EditorApp(W.VBox):
     """The drag-style editor: ``EditorApp()`` opens a built-in scene on the embedded model.
@@ -392,8 +392,8 @@ class EditorApp(W.VBox):
                     print("".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:])
         else:
             self.result = result
-            for h in self.history:  # older results keep their image and log, not their memory bank (GBs for SD)
-                h["result"] = _without_bank(h["result"])
+            if self.history:  # older results keep their image and log, not their memory bank (GBs for SD)
+                self.history[-1]["result"] = _without_bank(self.history[-1]["result"])
             self.history.append({"mode": mode, "input": image, "result": result, "seconds": seconds})
             self.compare.set_images(image, result.image)
             self.preview.value = _preview_png(result.image)
