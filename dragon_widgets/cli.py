@@ -1,4 +1,5 @@
-"""Command line: ``dragon-widgets demo`` and ``dragon-widgets edit move|drag|appearance|paste``."""
+"""Command line: ``dragon-widgets demo`` and ``dragon-widgets edit <mode>`` for every UI mode descriptor
+(move, resize, drag, landmark, appearance, paste)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,32 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _mode_name(args) -> str:
+    return "landmark" if args.mode == "drag" and args.no_content else args.mode
+
+
+def _build_edit(args):
+    """The engine edit for the arguments, built by the mode's UI descriptor from a Drawing."""
+    from PIL import Image
+
+    from .engine.edits.ui import Drawing, ui_mode
+
+    def image(path, name):
+        try:
+            return Image.open(path)
+        except OSError as err:
+            raise SystemExit(f"error: cannot read {name} {path!r}: {err}") from None
+
+    drawing = Drawing(
+        mask=_load_mask(args.mask, "--mask") if args.mask else None, offset=tuple(args.offset), scale=args.scale,
+        points=list(args.points), reference=image(args.reference, "--reference") if args.reference else None,
+        reference_mask=_load_mask(args.reference_mask, "--reference-mask") if args.reference_mask else None)
+    try:
+        return ui_mode(_mode_name(args)).build(drawing)
+    except (ValueError, TypeError) as err:
+        raise SystemExit(f"error: {err}") from None
+
+
 def cmd_edit(args) -> int:
     import dragon_widgets as dw
     from PIL import Image
@@ -101,17 +128,7 @@ def cmd_edit(args) -> int:
         editor = dw.DragonEditor(pipe, preset=args.preset)
     except (ValueError, TypeError) as err:
         raise SystemExit(f"error: {err}") from None
-    if args.mode == "move":
-        edit = dw.Move(mask=_load_mask(args.mask, "--mask"), offset=args.offset, scale=args.scale)
-    elif args.mode == "drag":
-        edit = dw.Drag(points=args.points, mask=_load_mask(args.mask, "--mask") if args.mask else None,
-                       content=not args.no_content)
-    elif args.mode == "appearance":
-        edit = dw.ReplaceAppearance(mask=_load_mask(args.mask, "--mask"), reference=Image.open(args.reference),
-                                    reference_mask=_load_mask(args.reference_mask, "--reference-mask"))
-    else:
-        edit = dw.Paste(reference=Image.open(args.reference), reference_mask=_load_mask(args.reference_mask, "--reference-mask"),
-                        offset=args.offset, scale=args.scale)
+    edit = _build_edit(args)
     try:
         src = editor.invert(image, prompt=args.prompt)
         res = editor.edit(src, edit, seed=args.seed)
@@ -133,6 +150,12 @@ _DTYPE_ARG = dict(default="auto", choices=["auto", "float32", "float16", "bfloat
                   help="model precision (auto: float16 on CUDA, float32 elsewhere)")
 
 
+def _ui_modes():
+    from .engine.edits.ui import UI_MODES
+
+    return UI_MODES
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dragon-widgets", description="DragonDiffusion / DiffEditor editing")
     sub = p.add_subparsers(dest="command", required=True)
@@ -145,14 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_demo)
 
     e = sub.add_parser("edit", help="edit an image file")
-    e.add_argument("mode", choices=["move", "drag", "appearance", "paste"])
+    e.add_argument("mode", choices=[d.name for d in _ui_modes()])
     e.add_argument("image")
     e.add_argument("--out", required=True, help="output PNG")
-    e.add_argument("--mask", help="object mask PNG (move/appearance) or editable-region mask (drag)")
-    e.add_argument("--offset", type=_pair, default=(0.0, 0.0), help="dx,dy in pixels (move/paste)")
-    e.add_argument("--scale", type=float, default=1.0, help="resize factor (move/paste)")
+    e.add_argument("--mask", help="object mask PNG (move/resize/appearance) or editable-region mask (drag)")
+    e.add_argument("--offset", type=_pair, default=(0.0, 0.0), help="dx,dy in pixels (move/resize/paste)")
+    e.add_argument("--scale", type=float, default=1.0, help="resize factor (move/resize/paste)")
     e.add_argument("--points", type=_points, nargs="+", default=[], help="drag pairs x0,y0:x1,y1 ...")
-    e.add_argument("--no-content", action="store_true", help="drag without the content term (landmarks)")
+    e.add_argument("--no-content", action="store_true", help="drag without the content term (the same as the landmark mode)")
     e.add_argument("--reference", help="reference image (appearance/paste)")
     e.add_argument("--reference-mask", help="reference object mask PNG (appearance/paste)")
     e.add_argument("--prompt", default="")
@@ -169,9 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "edit":
-        need = {"move": ["mask"], "drag": ["points"], "appearance": ["mask", "reference", "reference_mask"],
-                "paste": ["reference", "reference_mask"]}[args.mode]
-        missing = [n for n in need if not getattr(args, n)]
+        from .engine.edits.ui import ui_mode
+
+        missing = [n for n in ui_mode(_mode_name(args)).needs if not getattr(args, n)]
         if missing:
             raise SystemExit(f"error: {args.mode} needs " + ", ".join("--" + n.replace("_", "-") for n in missing))
     return args.func(args)

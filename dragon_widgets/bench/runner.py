@@ -104,8 +104,10 @@ def drag_region_mask(task: Task, region: str = "object") -> np.ndarray:
 
 
 def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "object"):
-    """The ``dw`` edit object that asks for ``task``."""
-    dw = dw or _dw()
+    """The ``dw`` edit object that asks for ``task``: the task as a ``Drawing``, built by the engine's UI
+    descriptor of the mode the task kind names (``dw`` is accepted for old callers and unused)."""
+    from ..engine.edits.ui import Drawing, ui_mode
+
     if task.kind in ("move", "resize"):
         mask = dilate(task.mask, edit_dilate)
         s = task.scale
@@ -113,16 +115,17 @@ def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "obj
         # engine centre is in pixel-edge units: pixel i spans [i, i+1), so its centre is i + 0.5
         dx = task.offset[0] + (1 - s) * ((mx + 0.5) - bx)
         dy = task.offset[1] + (1 - s) * ((my + 0.5) - by)
-        return dw.Move(mask=mask, offset=(float(dx), float(dy)), scale=float(s))
-    if task.kind == "drag":
-        return dw.Drag(points=[tuple(map(tuple, p)) for p in task.points], mask=drag_region_mask(task, drag_region))
-    if task.kind == "paste":
-        return dw.Paste(reference=task.reference_image, reference_mask=dilate(task.reference_mask, edit_dilate),
-                        offset=tuple(float(v) for v in task.offset), scale=float(task.scale))
-    if task.kind == "appearance":
-        return dw.ReplaceAppearance(mask=dilate(task.mask, edit_dilate), reference=task.reference_image,
-                                    reference_mask=dilate(task.reference_mask, edit_dilate))
-    raise ValueError(f"unknown task kind {task.kind!r}")
+        drawing = Drawing(mask=mask, offset=(float(dx), float(dy)), scale=float(s))
+    elif task.kind == "drag":
+        drawing = Drawing(points=[tuple(map(tuple, p)) for p in task.points], mask=drag_region_mask(task, drag_region))
+    elif task.kind in ("paste", "appearance"):
+        drawing = Drawing(mask=dilate(task.mask, edit_dilate) if task.kind == "appearance" else None,
+                          reference=task.reference_image, reference_mask=dilate(task.reference_mask, edit_dilate),
+                          offset=tuple(float(v) for v in task.offset) if task.kind == "paste" else None,
+                          scale=float(task.scale) if task.kind == "paste" else 1.0)
+    else:
+        raise ValueError(f"unknown task kind {task.kind!r}")
+    return ui_mode(task.kind).build(drawing)
 
 
 def _as_uint8(img, res: int) -> np.ndarray:
@@ -311,8 +314,18 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
     return report
 
 
-#: Which task kinds each engine mode serves (resize is a Move with scale != 1).
-MODE_KINDS = {"move": ("move", "resize"), "drag": ("drag",), "paste": ("paste",), "appearance": ("appearance",)}
+def _mode_kinds() -> dict[str, tuple[str, ...]]:
+    from ..engine.edits.ui import UI_MODES
+
+    out: dict[str, tuple[str, ...]] = {}
+    for d in UI_MODES:
+        if d.name in KINDS:
+            out[d.preset_mode] = out.get(d.preset_mode, ()) + (d.name,)
+    return out
+
+
+#: Which task kinds each preset mode serves (from the UI mode descriptors; resize is a Move with scale != 1).
+MODE_KINDS = _mode_kinds()
 
 
 def sweep(pipe, variants: dict, split: str = "tuning", n: int = 10, kinds=KINDS,

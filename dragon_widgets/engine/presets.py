@@ -10,25 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-
-@dataclass(frozen=True)
-class ModeParams:
-    """Per-mode values (one row of the official table)."""
-
-    guidance_scale: float  # classifier-free guidance γ
-    energy_scale: float  # multiplies every energy before the gradient (UI value × 1000)
-    grad_scale: float  # c: the regional gradient is c·(∇E_edit⊙M + ∇E_rest⊙(1−M))
-    w_edit: float
-    w_content: float = 0.0
-    w_contrast: float = 0.0
-    w_inpaint: float = 0.0
-    sde_strength: float = 0.4  # η inside the SDE region during the regional-SDE window
-    sde_strength_outside: float = 0.0  # η outside it
-    ip_scale: float = 0.1  # image-prompt (IP-Adapter) scale during the image-prompt window
-    bank_rule: str = "replace"  # visual cross-attention: "replace" | "concat" | "bgfg"
-    bank_steps: tuple[int, int] = (5, 10_000)  # bank attention for start ≤ i < end
-    layer_weights: tuple[float, ...] = (0.5, 0.5)  # how the feature layers are combined
-    latent_copy: bool = True  # start from the edited initial latent (object noise pasted / drag patch copied)
+from .edits import AppearanceParams, DragParams, LandmarkParams, ModeParams, MoveParams, PasteParams, params_class
 
 
 @dataclass(frozen=True)
@@ -85,9 +67,11 @@ class Preset:
                              f"it has {sorted(self.modes)}") from None
 
     def with_mode(self, name: str, **changes: Any) -> "Preset":
-        """A copy with some values of one mode changed: ``preset.with_mode("move", w_edit=6)``."""
+        """A copy with some values of one mode changed: ``preset.with_mode("move", w_edit=6)`` (the names of the
+        mode's parameter class; the old union names such as drag's ``w_inpaint`` are translated)."""
         modes = dict(self.modes)
-        modes[name] = replace(self.mode(name), **changes)
+        current = self.mode(name)
+        modes[name] = replace(current, **type(current).translate(changes))
         return replace(self, modes=modes)
 
     def replace(self, **changes: Any) -> "Preset":
@@ -99,24 +83,24 @@ class Preset:
     @classmethod
     def from_dict(cls, d: dict) -> "Preset":
         d = dict(d)
-        d["modes"] = {k: ModeParams(**{kk: tuple(vv) if isinstance(vv, list) else vv for kk, vv in v.items()})
-                      for k, v in d.get("modes", {}).items()}
+        d["modes"] = {k: params_class(k).from_dict(v) for k, v in d.get("modes", {}).items()}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 _SD15_MODES = {
-    "move": ModeParams(guidance_scale=4, energy_scale=0.5e3, grad_scale=0.08, w_edit=4, w_content=6,
+    "move": MoveParams(guidance_scale=4, energy_scale=0.5e3, grad_scale=0.08, w_edit=4, w_content=6,
                        w_contrast=0.2, w_inpaint=0.8, bank_rule="replace", bank_steps=(5, 10_000),
                        layer_weights=(0.5, 0.5)),
-    "drag": ModeParams(guidance_scale=4, energy_scale=2e3, grad_scale=0.04, w_edit=4, w_content=6,
-                       w_inpaint=0.2, bank_rule="concat", bank_steps=(5, 10_000), layer_weights=(0.5, 0.5)),
-    "landmark": ModeParams(guidance_scale=4, energy_scale=3e3, grad_scale=0.04, w_edit=12, sde_strength=0.2,
-                           sde_strength_outside=0.2, ip_scale=0.05, bank_rule="concat", bank_steps=(5, 10_000),
-                           layer_weights=(0.5, 0.5)),
-    "appearance": ModeParams(guidance_scale=5, energy_scale=2e3, grad_scale=0.04, w_edit=3.5, w_content=5,
-                             bank_rule="bgfg", bank_steps=(0, 36), layer_weights=(1.0, 1.0)),
-    "paste": ModeParams(guidance_scale=4, energy_scale=1.5e3, grad_scale=0.04, w_edit=4, w_content=6,
-                        bank_rule="bgfg", bank_steps=(0, 36), layer_weights=(1.0, 1.0)),
+    # the official code calls drag's contrast weight w_inpaint (0.2)
+    "drag": DragParams(guidance_scale=4, energy_scale=2e3, grad_scale=0.04, w_edit=4, w_content=6,
+                       w_contrast=0.2, bank_rule="concat", bank_steps=(5, 10_000), layer_weights=(0.5, 0.5)),
+    "landmark": LandmarkParams(guidance_scale=4, energy_scale=3e3, grad_scale=0.04, w_edit=12, sde_strength=0.2,
+                               sde_strength_outside=0.2, ip_scale=0.05, bank_rule="concat", bank_steps=(5, 10_000),
+                               layer_weights=(0.5, 0.5)),
+    "appearance": AppearanceParams(guidance_scale=5, energy_scale=2e3, grad_scale=0.04, w_edit=3.5, w_content=5,
+                                   bank_rule="bgfg", bank_steps=(0, 36), layer_weights=(1.0, 1.0)),
+    "paste": PasteParams(guidance_scale=4, energy_scale=1.5e3, grad_scale=0.04, w_edit=4, w_content=6,
+                         bank_rule="bgfg", bank_steps=(0, 36), layer_weights=(1.0, 1.0)),
 }
 
 #: The official values (SD-1.5, 50 DDIM steps, DiffEditor schedule; the bank in float16 as the official code keeps

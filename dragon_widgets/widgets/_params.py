@@ -1,26 +1,29 @@
-"""Parameter controls built from the engine's presets: basic (prompt, seed, scale, offset) + advanced."""
+"""Parameter controls built from the engine's presets and the UI mode descriptors: basic (prompt, seed, scale,
+offset, as the mode's descriptor lists them) + advanced (the numbers of the mode's parameter class)."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import ipywidgets as W
 
-#: UI modes → the preset's mode parameters (resize is a move with scale != 1).
-PRESET_MODE = {"move": "move", "resize": "move", "drag": "drag", "appearance": "appearance", "paste": "paste"}
-#: Advanced fields shown (numbers of dw.ModeParams), with a plain label.
-ADVANCED = {
-    "guidance_scale": "CFG scale",
-    "energy_scale": "energy scale",
-    "grad_scale": "gradient scale c",
-    "w_edit": "w edit",
-    "w_content": "w content",
-    "w_contrast": "w contrast",
-    "w_inpaint": "w inpaint",
-    "sde_strength": "SDE η",
-    "ip_scale": "image-prompt scale",
-}
+
+def _ui_mode(name: str) -> Any:
+    from dragon_widgets.engine.edits.ui import ui_mode
+
+    return ui_mode(name)
+
+
+def advanced_labels() -> dict[str, str]:
+    """Every tunable number of every registered mode's parameter class → its label (the Advanced fields)."""
+    from dragon_widgets.engine.edits import MODE_PARAMS
+
+    out: dict[str, str] = {}
+    for cls in MODE_PARAMS.values():
+        out.update(cls.labels)
+    return out
+
+
 _LABEL = {"description_width": "initial"}
 
 
@@ -38,7 +41,7 @@ class ParamPanel:
         self.dy = W.IntSlider(value=0, min=-64, max=64, description="dy", style=_LABEL, continuous_update=True)
         self.advanced_toggle = W.ToggleButton(value=False, description="Advanced ▸", layout=W.Layout(width="120px"))
         self.advanced_fields = {k: W.FloatText(description=label, style=_LABEL, layout=W.Layout(width="220px"))
-                                for k, label in ADVANCED.items()}
+                                for k, label in advanced_labels().items()}
         self.reset = W.Button(description="Reset to preset", layout=W.Layout(width="140px"))
         self.advanced_box = W.VBox([*self.advanced_fields.values(), self.reset])
         self.advanced_box.layout.display = "none"
@@ -65,38 +68,43 @@ class ParamPanel:
             s.min, s.max = -n, n
 
     def set_mode(self, mode: str) -> None:
+        desc = _ui_mode(mode)
         self.mode = mode
-        self.scale.layout.display = "" if mode in ("resize", "paste") else "none"
-        self.dx.layout.display = self.dy.layout.display = "" if mode == "paste" else "none"
-        if mode == "resize" and self.scale.value == 1.0:
-            self.scale.value = 1.25
-        if mode == "paste":
-            self.scale.min = 0.25
+        self.scale.layout.display = "" if "scale" in desc.controls else "none"
+        self.dx.layout.display = self.dy.layout.display = "" if "offset" in desc.controls else "none"
+        if desc.default_scale != 1.0 and self.scale.value == 1.0:
+            self.scale.value = desc.default_scale
         self._load_fields()
 
+    @property
+    def preset_mode(self) -> str:
+        """The preset mode whose parameters the current UI mode runs with."""
+        return _ui_mode(self.mode).preset_mode
+
     def _params(self) -> Any:
-        return self.base_preset.mode(PRESET_MODE[self.mode])
+        return self.base_preset.mode(self.preset_mode)
 
     def _load_fields(self) -> None:
         p = self._params()
-        names = {f.name for f in fields(p)}
-        ov = self.overrides.get(PRESET_MODE[self.mode], {})
+        numbers = p.numbers()
+        ov = self.overrides.get(self.preset_mode, {})
         self._loading = True
         try:
             for k, wdg in self.advanced_fields.items():
-                if k in names:
+                wdg.layout.display = "" if k in numbers else "none"
+                if k in numbers:
                     wdg.value = float(ov.get(k, getattr(p, k)))
         finally:
             self._loading = False
         n = len(ov)
-        self.preset_label.value = (f"<small>preset <b>{self.base_preset.name}</b>, mode <b>{PRESET_MODE[self.mode]}</b>"
+        self.preset_label.value = (f"<small>preset <b>{self.base_preset.name}</b>, mode <b>{self.preset_mode}</b>"
                                    f"{f' ({n} changed)' if n else ''}</small>")
 
     def _changed(self, key: str, value: float) -> None:
         if self._loading:
             return
         default = float(getattr(self._params(), key))
-        ov = self.overrides.setdefault(PRESET_MODE[self.mode], {})
+        ov = self.overrides.setdefault(self.preset_mode, {})
         if value == default:
             ov.pop(key, None)
         else:
@@ -104,7 +112,7 @@ class ParamPanel:
         self._load_fields()
 
     def _reset(self) -> None:
-        self.overrides.pop(PRESET_MODE[self.mode], None)
+        self.overrides.pop(self.preset_mode, None)
         self._load_fields()
 
     def _toggle(self, change: dict) -> None:
@@ -113,15 +121,17 @@ class ParamPanel:
 
     def preset_for(self, mode: str) -> Any:
         """The preset with this mode's advanced overrides applied."""
-        ov = self.overrides.get(PRESET_MODE[mode], {})
+        key = _ui_mode(mode).preset_mode
+        ov = self.overrides.get(key, {})
         if not ov:
             return self.base_preset
-        return self.base_preset.with_mode(PRESET_MODE[mode], **ov)
+        return self.base_preset.with_mode(key, **ov)
 
     def set_advanced(self, **values: float) -> None:
         """Set advanced values of the current mode from code, e.g. ``set_advanced(w_edit=6)``."""
-        bad = set(values) - set(self.advanced_fields)
+        numbers = self._params().numbers()
+        bad = set(values) - set(numbers)
         if bad:
-            raise ValueError(f"unknown parameters {sorted(bad)}; choose from {sorted(self.advanced_fields)}")
+            raise ValueError(f"unknown parameters {sorted(bad)} for mode {self.mode!r}; choose from {sorted(numbers)}")
         for k, v in values.items():
             self.advanced_fields[k].value = float(v)

@@ -22,26 +22,21 @@ from ._scene import builtin_reference, builtin_scene
 from .canvas import DragCanvas
 from .compare import CompareView
 
-MODES = ("move", "resize", "drag", "appearance", "paste")
-MODE_LABELS = {"move": "Move", "resize": "Resize", "drag": "Drag", "appearance": "Appearance", "paste": "Paste"}
-TOOLS_FOR = {
-    "move": ["box", "brush", "eraser", "arrow", "region"],
-    "resize": ["box", "brush", "eraser", "arrow"],
-    "drag": ["points", "brush", "eraser"],
-    "appearance": ["box", "brush", "eraser"],
-    "paste": ["arrow"],
-}
 REFERENCE_TOOLS = ["box", "brush", "eraser"]
-HINTS = {
-    "move": "Box or paint the object, then draw an arrow from it to where it should go. "
-            "Optionally paint a reference region for the uncovered background.",
-    "resize": "Box or paint the object; set the scale (an arrow also moves it).",
-    "drag": "Click a handle then its target (or drag from one to the other) for each point pair; "
-            "optionally paint the region that may change.",
-    "appearance": "Box or paint the object to restyle here, and box the object whose look to copy in the reference.",
-    "paste": "Box or paint the object to copy in the reference; move it with dx/dy (or an arrow on the image) "
-             "and scale it while watching the preview.",
-}
+
+
+def _ui_modes() -> tuple:
+    from dragon_widgets.engine.edits.ui import UI_MODES
+
+    return UI_MODES
+
+
+def _ui_mode(name: str) -> Any:
+    from dragon_widgets.engine.edits.ui import ui_mode
+
+    return ui_mode(name)
+
+
 PREVIEW_SIDE = 256
 
 
@@ -100,7 +95,7 @@ class EditorApp(W.VBox):
     preset : str or dw.Preset, optional
         Engine preset; default: the one that fits the model.
     mode : str
-        Starting mode: one of move, resize, drag, appearance, paste.
+        Starting mode: one of the UI modes (move, resize, drag, landmark, appearance, paste).
     export_dir : str or Path
         Where Export writes ``edit-NNN/`` folders (PNG + the engine's JSON edit log).
     box_to_mask : bool or callable
@@ -119,8 +114,7 @@ class EditorApp(W.VBox):
         export_dir: str | Path = "dragon_edits",
         box_to_mask: Any = True,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        _ui_mode(mode)  # ValueError naming the modes
         caption = ""
         if image is None:
             image, caption = builtin_scene()
@@ -140,13 +134,13 @@ class EditorApp(W.VBox):
         self.history: list[dict] = []
         self.last_error: BaseException | None = None
 
-        self.canvas = DragCanvas(image, tools=TOOLS_FOR[mode], box_to_mask=box_to_mask)
+        self.canvas = DragCanvas(image, tools=list(_ui_mode(mode).tools), box_to_mask=box_to_mask)
         self.reference_canvas = DragCanvas(reference, tools=REFERENCE_TOOLS, box_to_mask=box_to_mask)
         self.reference_canvas.tool = "box"
         self.params = ParamPanel(self._initial_preset(), prompt if prompt is not None else caption)
         self.params.set_size(self.canvas.width, self.canvas.height)
 
-        self.mode_selector = W.ToggleButtons(options=[(MODE_LABELS[m], m) for m in MODES], value=mode,
+        self.mode_selector = W.ToggleButtons(options=[(d.label, d.name) for d in _ui_modes()], value=mode,
                                              style={"button_width": "92px"})
         self.hint = W.HTML()
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
@@ -220,13 +214,12 @@ class EditorApp(W.VBox):
 
     @property
     def mode(self) -> str:
-        """Current mode (move, resize, drag, appearance, paste); settable."""
+        """Current UI mode (move, resize, drag, landmark, appearance, paste); settable."""
         return self.mode_selector.value
 
     @mode.setter
     def mode(self, value: str) -> None:
-        if value not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {value!r}")
+        _ui_mode(value)
         self.mode_selector.value = value
 
     @property
@@ -243,13 +236,14 @@ class EditorApp(W.VBox):
 
     # ------------------------------------------------------------------ UI reactions
     def _mode_changed(self, mode: str) -> None:
-        self.canvas.tools = TOOLS_FOR[mode]
-        if self.canvas.tool not in TOOLS_FOR[mode]:
-            self.canvas.tool = TOOLS_FOR[mode][0]
+        desc = _ui_mode(mode)
+        self.canvas.tools = list(desc.tools)
+        if self.canvas.tool not in desc.tools:
+            self.canvas.tool = desc.tools[0]
         self.params.set_mode(mode)
-        self.reference_box.layout.display = "" if mode in ("appearance", "paste") else "none"
+        self.reference_box.layout.display = "" if desc.reference else "none"
         self.preview_label.value = "<b>Paste preview</b>" if mode == "paste" else "<b>Preview</b>"
-        self.hint.value = f"<i>{html.escape(HINTS[mode])}</i>"
+        self.hint.value = f"<i>{html.escape(desc.hint)}</i>"
         self._update_paste_preview()
 
     def _arrow_changed(self, change: dict) -> None:
@@ -279,33 +273,22 @@ class EditorApp(W.VBox):
         self.undo_edit_button.disabled = running or not self.history
 
     # ------------------------------------------------------------------ edits
+    def drawing(self) -> Any:
+        """The canvases and controls as an engine ``Drawing`` (what the current mode's descriptor builds from)."""
+        from dragon_widgets.engine.edits.ui import Drawing
+
+        desc, c, r = _ui_mode(self.mode), self.canvas, self.reference_canvas
+        if "offset" in desc.controls:
+            offset = (float(self.params.dx.value), float(self.params.dy.value))
+        else:
+            offset = tuple(c.offset) if c.arrow else None
+        return Drawing(mask=c.mask, offset=offset, scale=float(self.params.scale.value) if "scale" in desc.controls else 1.0,
+                       region=c.region, points=list(c.points), reference=r.image_array if desc.reference else None,
+                       reference_mask=r.mask if desc.reference else None)
+
     def build_edit(self) -> Any:
         """The engine edit described by the canvases and controls (``ValueError`` in plain words if incomplete)."""
-        from dragon_widgets.engine import Drag, Move, Paste, ReplaceAppearance
-
-        mode, c, r = self.mode, self.canvas, self.reference_canvas
-        if mode in ("move", "resize"):
-            if not c.mask.any():
-                raise ValueError("Draw the object first: box it or paint it with the brush.")
-            scale = 1.0 if mode == "move" else float(self.params.scale.value)
-            if mode == "move" and not c.arrow:
-                raise ValueError("Draw an arrow from the object to where it should go.")
-            region = c.region if c.region.any() else None
-            return Move(mask=c.mask, offset=c.offset, scale=scale, reference_region=region)
-        if mode == "drag":
-            if not c.points:
-                raise ValueError("Add at least one handle → target point pair with the Points tool.")
-            pts = [(tuple(a), tuple(b)) for a, b in c.points]
-            return Drag(points=pts, mask=c.mask if c.mask.any() else None)
-        if not r.mask.any():
-            raise ValueError("Box or paint the object in the reference image first.")
-        if mode == "appearance":
-            if not c.mask.any():
-                raise ValueError("Box or paint the object to restyle in the image first.")
-            return ReplaceAppearance(mask=c.mask, reference=r.image_array, reference_mask=r.mask)
-        return Paste(reference=r.image_array, reference_mask=r.mask,
-                     offset=(float(self.params.dx.value), float(self.params.dy.value)),
-                     scale=float(self.params.scale.value))
+        return _ui_mode(self.mode).build(self.drawing())
 
     def run(self, wait: bool = True) -> Any:
         """Run the current edit. From code (``wait=True``) it blocks and returns the ``EditResult`` (or None
@@ -400,7 +383,7 @@ class EditorApp(W.VBox):
             self.progress.value = self.progress.max
             self.progress.bar_style = "success"
             t = result.timings
-            self._set_status(f"Done: {MODE_LABELS[mode].lower()} in {seconds:.1f} s "
+            self._set_status(f"Done: {_ui_mode(mode).label.lower()} in {seconds:.1f} s "
                              f"(inversion {t.get('invert', 0):.1f} s, edit {t.get('edit', 0):.1f} s).", "success")
         self._job = None
         self._busy = False
@@ -421,7 +404,7 @@ class EditorApp(W.VBox):
         if not self.history:
             self.history_html.value = "<small>No edits yet.</small>"
             return
-        items = "".join(f"<li>{html.escape(MODE_LABELS[h['mode']])} · seed {h['result'].seed} · {h['seconds']:.1f} s</li>"
+        items = "".join(f"<li>{html.escape(_ui_mode(h['mode']).label)} · seed {h['result'].seed} · {h['seconds']:.1f} s</li>"
                         for h in self.history)
         self.history_html.value = f"<b>History</b><ol style='margin:2px 0'>{items}</ol>"
 

@@ -54,10 +54,33 @@ def test_no_argument_app_opens_the_builtin_scene_without_loading_a_model():
         a.mode = "warp"
 
 
-@pytest.mark.parametrize("mode", ["move", "resize", "drag", "appearance", "paste"])
+def test_the_mode_selector_lists_every_ui_mode_descriptor():
+    from dragon_widgets.engine.edits.ui import UI_MODES
+
+    a = EditorApp()
+    assert [v for _, v in a.mode_selector.options] == [d.name for d in UI_MODES]
+    assert "landmark" in [v for _, v in a.mode_selector.options]
+    a.mode = "landmark"
+    assert a.canvas.tools == ["points"] and a.params.preset_mode == "landmark"
+
+
+def test_advanced_fields_are_the_modes_own_parameters():
+    a = EditorApp()
+    shown = lambda: {k for k, w in a.params.advanced_fields.items() if w.layout.display != "none"}  # noqa: E731
+    assert {"w_contrast", "w_inpaint"} <= shown()
+    a.mode = "drag"
+    assert "w_contrast" in shown() and "w_inpaint" not in shown()  # drag's contrast weight is called so
+    assert a.params.advanced_fields["w_contrast"].value == a.params.base_preset.mode("drag").w_contrast
+    a.mode = "landmark"
+    assert "w_content" not in shown()
+    with pytest.raises(ValueError, match="unknown parameters"):
+        a.params.set_advanced(w_content=1)
+
+
+@pytest.mark.parametrize("mode", ["move", "resize", "drag", "landmark", "appearance", "paste"])
 def test_every_mode_runs_and_exports(app, mode):
     app.mode = mode
-    if mode == "drag":
+    if mode in ("drag", "landmark"):
         app.canvas.add_point((20, 20), (26, 22))
     before = app.canvas.image_array
     res = app.run()

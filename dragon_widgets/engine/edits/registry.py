@@ -1,0 +1,40 @@
+"""The registry of edit modes: edit kind → class and preset mode → parameter class.
+
+A new mode is one module that defines an :class:`~.base.Edit` subclass (with ``kind`` = ``mode`` and its
+``Params`` class) decorated with :func:`register`, imported from ``engine/edits/__init__.py``, plus one
+descriptor in ``engine/edits/ui.py`` for the app, the CLI and the benchmark.
+"""
+
+from __future__ import annotations
+
+from .base import Edit, ModeParams
+
+#: Edit kind (``Edit.kind``, the ``"kind"`` of ``to_dict``) → class.
+EDIT_TYPES: dict[str, type[Edit]] = {}
+#: Preset mode (``Edit.mode``, a key of ``Preset.modes``) → parameter class.
+MODE_PARAMS: dict[str, type[ModeParams]] = {}
+
+
+def register(cls: type[Edit]) -> type[Edit]:
+    """Class decorator: make an edit class known to ``edit_from_dict``, presets and the conformance tests."""
+    if not isinstance(cls.kind, str) or not cls.kind:
+        raise TypeError(f"{cls.__name__} must set the class attribute kind (a non-empty string)")
+    if cls.kind in EDIT_TYPES and EDIT_TYPES[cls.kind] is not cls:
+        raise ValueError(f"edit kind {cls.kind!r} is already registered by {EDIT_TYPES[cls.kind].__name__}")
+    EDIT_TYPES[cls.kind] = cls
+    MODE_PARAMS[cls.kind] = cls.Params  # a registered class runs as preset mode == its kind
+    return cls
+
+
+def params_class(mode: str) -> type[ModeParams]:
+    """The parameter class of preset mode ``mode`` (the base :class:`ModeParams` for an unknown mode)."""
+    return MODE_PARAMS.get(mode, ModeParams)
+
+
+def edit_from_dict(d: dict) -> Edit:
+    """Inverse of ``Edit.to_dict`` (arrays already loaded); accepts every log version."""
+    d = dict(d)
+    kind = d.pop("kind", None)
+    if kind not in EDIT_TYPES:
+        raise ValueError(f"edit kind must be one of {sorted(EDIT_TYPES)}, got {kind!r}")
+    return EDIT_TYPES[kind].from_dict(d)
