@@ -23,7 +23,7 @@ _LAZY = {
     "LandmarkParams": "dragon_widgets.engine",
     "AppearanceParams": "dragon_widgets.engine",
     "PasteParams": "dragon_widgets.engine",
-    "UI_MODES": "dragon_widgets.engine.edits.ui",
+    "UI_MODES": "dragon_widgets.engine.ui_modes",
     "Paste": "dragon_widgets.engine",
     "ReplaceAppearance": "dragon_widgets.engine",
     "edit_from_dict": "dragon_widgets.engine",

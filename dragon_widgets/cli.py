@@ -39,7 +39,7 @@ def _points(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
 
 def demo_scene(seed: int = 3):
     """The built-in demo scene: one shape on a smooth background, with its mask and a free move."""
-    from .bench.scenes import render, sample_scene, to_uint8
+    from .core.scenes import render, sample_scene, to_uint8
 
     rng = np.random.default_rng(seed)
     scene = sample_scene(rng, n_shapes=1)
@@ -97,7 +97,7 @@ def _build_edit(args):
     """The engine edit for the arguments, built by the mode's UI descriptor from a Drawing."""
     from PIL import Image
 
-    from .engine.edits.ui import Drawing, ui_mode
+    from .engine.ui_modes import Drawing, ui_mode
 
     def image(path, name):
         try:
@@ -151,7 +151,7 @@ _DTYPE_ARG = dict(default="auto", choices=["auto", "float32", "float16", "bfloat
 
 
 def _ui_modes():
-    from .engine.edits.ui import UI_MODES
+    from .engine.ui_modes import UI_MODES
 
     return UI_MODES
 
@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "edit":
-        from .engine.edits.ui import ui_mode
+        from .engine.ui_modes import ui_mode
 
         missing = [n for n in ui_mode(_mode_name(args)).needs if not getattr(args, n)]
         if missing:

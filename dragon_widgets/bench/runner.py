@@ -106,7 +106,7 @@ def drag_region_mask(task: Task, region: str = "object") -> np.ndarray:
 def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "object"):
     """The ``dw`` edit object that asks for ``task``: the task as a ``Drawing``, built by the engine's UI
     descriptor of the mode the task kind names (``dw`` is accepted for old callers and unused)."""
-    from ..engine.edits.ui import Drawing, ui_mode
+    from ..engine.ui_modes import Drawing, ui_mode
 
     if task.kind in ("move", "resize"):
         mask = dilate(task.mask, edit_dilate)
@@ -315,7 +315,7 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
 
 
 def _mode_kinds() -> dict[str, tuple[str, ...]]:
-    from ..engine.edits.ui import UI_MODES
+    from ..engine.ui_modes import UI_MODES
 
     out: dict[str, tuple[str, ...]] = {}
     for d in UI_MODES:

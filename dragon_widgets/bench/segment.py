@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenes import SHAPE_HUES, SHAPE_KINDS, Shape, shape_alpha
+from ..core.scenes import SHAPE_HUES, SHAPE_KINDS, Shape, shape_alpha
 
 #: Largest CIELAB ΔE between a pixel and the object/background blend its coverage predicts.
 MAX_DE = 30.0

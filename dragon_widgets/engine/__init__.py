@@ -1,19 +1,20 @@
-"""The engine: pure torch + diffusers (never imports widgets)."""
+"""The engine: torch + diffusers (never imports widgets, bench or inspect). Names are imported lazily, so
+``import dragon_widgets.engine`` (and its torch-free parts, e.g. the UI mode descriptors) costs no torch import
+until an engine class is used."""
 
-from .editor import DragonEditor, EditResult, Source
-from .edits import (EDIT_TYPES, AppearanceParams, Drag, DragParams, Edit, Landmark, LandmarkParams, Move, MoveParams,
-                    Paste, PasteParams, ReplaceAppearance, edit_from_dict)
-from .log import replay
-from .memory import MemoryBank
-from .pipeline import ModelNotAvailableError, load_pipeline
-from .edits import ModeParams
-from .presets import PRESETS, Preset, get_preset
-from .sampler import EditCancelled, GuidanceError
-from .trace import EditTrace, StepRecord
+from __future__ import annotations
 
-__all__ = [
-    "DragonEditor", "EditResult", "Source", "EDIT_TYPES", "Drag", "Edit", "Landmark", "Move", "Paste", "ReplaceAppearance",
-    "MoveParams", "DragParams", "LandmarkParams", "AppearanceParams", "PasteParams",
-    "edit_from_dict", "replay", "MemoryBank", "ModelNotAvailableError", "load_pipeline", "PRESETS", "ModeParams",
-    "Preset", "get_preset", "EditCancelled", "GuidanceError", "EditTrace", "StepRecord",
-]
+from .._lazy import lazy_exports
+
+_LAZY = {
+    "DragonEditor": "editor", "EditResult": "editor", "Source": "editor",
+    "EDIT_TYPES": "edits", "Edit": "edits", "Move": "edits", "Drag": "edits", "Landmark": "edits",
+    "ReplaceAppearance": "edits", "Paste": "edits", "edit_from_dict": "edits", "ModeParams": "edits",
+    "MoveParams": "edits", "DragParams": "edits", "LandmarkParams": "edits", "AppearanceParams": "edits",
+    "PasteParams": "edits",
+    "replay": "log", "MemoryBank": "memory", "ModelNotAvailableError": "pipeline", "load_pipeline": "pipeline",
+    "PRESETS": "presets", "Preset": "presets", "get_preset": "presets",
+    "EditCancelled": "sampler", "GuidanceError": "sampler", "EditTrace": "trace", "StepRecord": "trace",
+}
+__all__ = sorted(_LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

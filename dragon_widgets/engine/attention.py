@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .images import resize_mask
+from ..core.images import resize_mask
 from .memory import MemoryBank
 
 

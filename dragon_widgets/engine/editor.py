@@ -16,7 +16,7 @@ from PIL import Image
 from .attention import BankControl, bank_layer_names, installed
 from .edits import Edit, EditContext
 from .image_prompt import ImagePrompt
-from .images import resize_rgb, to_rgb_array, warn_if_huge, working_size
+from ..core.images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
 from .pipeline import model_id
 from .presets import Preset, get_preset

@@ -14,7 +14,7 @@ import json
 import string
 from pathlib import Path
 
-from ..bench.scenes import CAPTION_WORDS
+from ..core.scenes import CAPTION_WORDS
 
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
 #: Context length of the embedded text encoder (second-world captions have at most 25 words).

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
+
+from ..core.geometry import paste_placement
+from ..core.images import resize_rgb, to_rgb_array
+from ..core.warp import warp_image
 
 
 def paste_preview(
@@ -16,24 +19,17 @@ def paste_preview(
 ) -> np.ndarray:
     """uint8 (H, W, 3): ``background`` with the masked ``reference`` object pasted semi-transparently.
 
-    The object is scaled by ``scale`` about its mask centre and moved by ``offset`` pixels of the
-    background, the same geometry as ``dw.Paste``. The reference is first resized to the background.
+    The reference is resized to the background, and the object is placed by the engine's own paste geometry
+    (:func:`dragon_widgets.core.geometry.paste_placement`, scaled about its box centre, then moved by
+    ``offset`` pixels) and warped by :func:`dragon_widgets.core.warp.warp_image`, as ``dw.Paste`` does.
     """
     h, w = background.shape[:2]
-    ref = np.asarray(Image.fromarray(reference).resize((w, h), Image.BICUBIC))
-    m = np.asarray(Image.fromarray(reference_mask.astype(np.uint8) * 255).resize((w, h), Image.NEAREST)) > 127
     out = background.copy()
-    if not m.any() or scale <= 0:
+    if not np.asarray(reference_mask).any() or scale <= 0:
         return out
-    ys, xs = np.nonzero(m)
-    cx, cy = xs.mean() + 0.5, ys.mean() + 0.5
-    gy, gx = np.mgrid[0:h, 0:w]
-    sx = cx + (gx + 0.5 - offset[0] - cx) / scale
-    sy = cy + (gy + 0.5 - offset[1] - cy) / scale
-    ix, iy = np.floor(sx).astype(int), np.floor(sy).astype(int)
-    ok = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-    hit = np.zeros((h, w), bool)
-    hit[ok] = m[iy[ok], ix[ok]]
-    src = ref[np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)]
+    ref = resize_rgb(to_rgb_array(reference, "reference"), (w, h))
+    placed = paste_placement(np.asarray(reference_mask, bool), (w, h), (float(offset[0]), float(offset[1])), float(scale))
+    hit = placed.target
+    src = warp_image(ref, placed.affine)
     out[hit] = (alpha * src[hit] + (1 - alpha) * background[hit]).astype(np.uint8)
     return out

@@ -1,4 +1,5 @@
-"""Image conversions used by the widgets: PIL/array in, uint8 arrays and PNG/JPEG bytes out."""
+"""Image conversions used by the widgets: PIL/array in (through the core's ``to_rgb_array``, the engine's own),
+uint8 arrays and PNG/JPEG bytes out."""
 
 from __future__ import annotations
 
@@ -8,39 +9,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..core import images as _core
+
 
 def to_rgb_array(image: Any, name: str = "image") -> np.ndarray:
-    """Coerce a PIL image or array (H, W[, C]) into a uint8 RGB array (H, W, 3).
-
-    Grayscale and RGBA are converted; float arrays must be in [0, 1]; 16-bit arrays are scaled.
-    Raises ``TypeError``/``ValueError`` naming ``name`` for anything else.
-    """
-    if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"{name} must be a PIL image or a numpy array (H, W, 3), got {type(image).__name__}")
-    arr = image
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name} must have shape (H, W), (H, W, 3) or (H, W, 4), got {image.shape}")
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.uint8) * 255
-    elif np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    elif arr.dtype == np.uint16:
-        arr = (arr // 257).astype(np.uint8)
-    elif arr.dtype != np.uint8:
-        if arr.min() < 0 or arr.max() > 255:
-            raise ValueError(f"{name} of dtype {arr.dtype} must hold values in 0..255")
-        arr = arr.astype(np.uint8)
-    if arr.shape[2] == 1:
-        arr = np.repeat(arr, 3, axis=2)
-    elif arr.shape[2] == 4:
-        arr = arr[:, :, :3]
-    return np.ascontiguousarray(arr)
+    """uint8 RGB (H, W, 3) of a PIL image or array, converted as the engine converts it (EXIF orientation, alpha
+    over white, 16-bit, float); any size of at least one pixel (the canvas shows what the engine would edit)."""
+    return _core.to_rgb_array(image, name, min_side=1)
 
 
 def to_mask_array(mask: Any, shape: tuple[int, int], name: str = "mask") -> np.ndarray:

@@ -9,7 +9,7 @@ import ipywidgets as W
 
 
 def _ui_mode(name: str) -> Any:
-    from dragon_widgets.engine.edits.ui import ui_mode
+    from dragon_widgets.engine.ui_modes import ui_mode
 
     return ui_mode(name)
 

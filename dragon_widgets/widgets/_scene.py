@@ -9,7 +9,7 @@ REFERENCE_SEED = 11
 
 
 def _scene(seed: int, res: int):
-    from dragon_widgets.bench import scenes
+    from dragon_widgets.core import scenes
 
     scene = scenes.sample_scene(np.random.default_rng(seed), n_shapes=2)
     img, _masks = scenes.render(scene, res)
@@ -18,7 +18,7 @@ def _scene(seed: int, res: int):
 
 def builtin_scene(res: int = 64) -> tuple[np.ndarray, str]:
     """(uint8 image (res, res, 3), caption) of the fixed demo scene."""
-    from dragon_widgets.bench import scenes
+    from dragon_widgets.core import scenes
 
     img, scene = _scene(SCENE_SEED, res)
     return img, scenes.caption(scene)
@@ -26,7 +26,7 @@ def builtin_scene(res: int = 64) -> tuple[np.ndarray, str]:
 
 def builtin_reference(res: int = 64) -> tuple[np.ndarray, str]:
     """A second fixed scene, the default reference image for appearance and paste."""
-    from dragon_widgets.bench import scenes
+    from dragon_widgets.core import scenes
 
     img, scene = _scene(REFERENCE_SEED, res)
     return img, scenes.caption(scene)
@@ -34,7 +34,7 @@ def builtin_reference(res: int = 64) -> tuple[np.ndarray, str]:
 
 def builtin_shape_masks(res: int = 64, reference: bool = False) -> list[np.ndarray]:
     """Visible masks (bool) of the shapes of the demo scene (tutorials draw with them)."""
-    from dragon_widgets.bench import scenes
+    from dragon_widgets.core import scenes
 
     scene = scenes.sample_scene(np.random.default_rng(REFERENCE_SEED if reference else SCENE_SEED), n_shapes=2)
     _img, masks = scenes.render(scene, res)

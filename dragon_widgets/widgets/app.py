@@ -26,13 +26,13 @@ REFERENCE_TOOLS = ["box", "brush", "eraser"]
 
 
 def _ui_modes() -> tuple:
-    from dragon_widgets.engine.edits.ui import UI_MODES
+    from dragon_widgets.engine.ui_modes import UI_MODES
 
     return UI_MODES
 
 
 def _ui_mode(name: str) -> Any:
-    from dragon_widgets.engine.edits.ui import ui_mode
+    from dragon_widgets.engine.ui_modes import ui_mode
 
     return ui_mode(name)
 
@@ -275,7 +275,7 @@ class EditorApp(W.VBox):
     # ------------------------------------------------------------------ edits
     def drawing(self) -> Any:
         """The canvases and controls as an engine ``Drawing`` (what the current mode's descriptor builds from)."""
-        from dragon_widgets.engine.edits.ui import Drawing
+        from dragon_widgets.engine.ui_modes import Drawing
 
         desc, c, r = _ui_mode(self.mode), self.canvas, self.reference_canvas
         if "offset" in desc.controls:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-geometry = pytest.importorskip("dragon_widgets.engine.geometry")
+geometry = pytest.importorskip("dragon_widgets.core.geometry")
 
 from dragon_widgets.bench.runner import make_edit  # noqa: E402
 from dragon_widgets.bench.segment import dilate, iou  # noqa: E402

@@ -3,7 +3,7 @@
 import numpy as np
 
 from dragon_widgets.bench import runner
-from dragon_widgets.bench.scenes import render, to_uint8
+from dragon_widgets.core.scenes import render, to_uint8
 from dragon_widgets.bench.tasks import caption_scenes, make_tasks
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dragon_widgets.bench.scenes import Shape, render, render_background, to_uint8
+from dragon_widgets.core.scenes import Shape, render, render_background, to_uint8
 from dragon_widgets.bench.segment import (CLEAN_EDGE_PX, classify_shape, delta_e, detect, edge_width, find_blobs, iou,
                                           parse_caption, segment_color)
 from dragon_widgets.bench.tasks import caption_scenes, inversion_scenes
@@ -45,7 +45,7 @@ def test_classify_shape(kind):
 
 
 def render_mask(shape):
-    from dragon_widgets.bench.scenes import shape_alpha
+    from dragon_widgets.core.scenes import shape_alpha
 
     return shape_alpha(shape, 64) >= 0.5
 
@@ -53,7 +53,7 @@ def render_mask(shape):
 def test_detect_captions_on_clean_renders():
     ok = 0
     scs = caption_scenes(16)
-    from dragon_widgets.bench.scenes import caption
+    from dragon_widgets.core.scenes import caption
 
     for sc in scs:
         r = detect(to_uint8(render(sc, 64)[0]), caption(sc))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dragon_widgets.bench import scenes
-from dragon_widgets.bench.world import HELD_OUT, _in_bands, sample_world_scene
+from dragon_widgets.core.world import HELD_OUT, _in_bands, sample_world_scene
 from dragon_widgets.models.vocab import save_tokenizer
 
 

@@ -11,7 +11,7 @@ import torch
 
 import dragon_widgets as dw
 from dragon_widgets.engine.edits import EDIT_TYPES, MODE_PARAMS, EditContext, ModeParams, edit_from_dict
-from dragon_widgets.engine.edits.ui import UI_MODES, Drawing, ui_mode
+from dragon_widgets.engine.ui_modes import UI_MODES, Drawing, ui_mode
 
 KINDS = sorted(EDIT_TYPES)
 NAMES = [d.name for d in UI_MODES]

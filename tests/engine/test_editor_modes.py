@@ -123,7 +123,7 @@ def test_recording_off_costs_nothing_and_on_records_everything(tiny_editor, tiny
     assert set(s.energies) == set(tr.terms) and all(np.isfinite(v) for v in s.energies.values())
     lat = tr.latent_size
     m_edit = tr.masks["edit"]
-    from dragon_widgets.engine.geometry import to_grid
+    from dragon_widgets.core.geometry import to_grid
 
     region = to_grid(m_edit, lat)
     for term, g in s.grads.items():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dragon_widgets.engine.geometry import (Affine, check_inside, mask_center, point_cell, shift_mask, to_grid,
+from dragon_widgets.core.geometry import (Affine, check_inside, mask_center, point_cell, shift_mask, to_grid,
                                             warp_mask_indices, window_indices)
 
 

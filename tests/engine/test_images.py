@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dragon_widgets.engine.images import to_mask, to_rgb_array, warn_if_huge, working_size
+from dragon_widgets.core.images import to_mask, to_rgb_array, warn_if_huge, working_size
 
 
 def test_grayscale_rgba_16bit_and_float_are_converted_to_rgb_uint8():

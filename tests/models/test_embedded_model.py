@@ -7,7 +7,7 @@ import torch
 
 import dragon_widgets as dw
 from dragon_widgets.bench.metrics import psnr
-from dragon_widgets.bench.scenes import CAPTION_WORDS, caption, render, sample_scene, to_uint8
+from dragon_widgets.core.scenes import CAPTION_WORDS, caption, render, sample_scene, to_uint8
 from dragon_widgets.engine.pipeline import EMBEDDED_DIR
 
 

@@ -20,7 +20,7 @@ def _box_of(mask: np.ndarray, pad: int = 2) -> tuple[int, int, int, int]:
 
 @pytest.mark.parametrize("res", [64, 256])
 def test_colour_segmenter_finds_the_boxed_shape(res):
-    from dragon_widgets.bench import scenes
+    from dragon_widgets.core import scenes
 
     rng = np.random.default_rng(5)
     ious = []

@@ -157,7 +157,7 @@ def test_python_setters_validate_with_clear_messages():
         c.add_point((1, 1), (100, 1))
     with pytest.raises(TypeError, match="unexpected keyword"):
         DragCanvas(np.zeros((4, 4, 3), np.uint8), colour="red")
-    with pytest.raises(TypeError, match="image must be a PIL image or a numpy array"):
+    with pytest.raises(TypeError, match="image must be a PIL.Image or a numpy array"):
         DragCanvas("cat.png")
 
 
@@ -214,3 +214,27 @@ def test_compare_view_position_from_the_page_and_binary_images():
     assert v.position == 0.25
     front_end_update(v, {"position": 7})  # clamped, never an error
     assert v.position == 1.0
+
+
+def test_canvas_converts_images_as_the_engine_does_exif_and_alpha():
+    from PIL import Image
+
+    from dragon_widgets.core.images import to_rgb_array
+
+    rgba = np.zeros((16, 24, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[:, :12, 3] = 255  # left half opaque red, right half transparent
+    img = Image.fromarray(rgba, "RGBA")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise on display
+    rotated = Image.fromarray(rgba[..., :3].copy())
+    import io
+
+    buf = io.BytesIO()
+    rotated.save(buf, format="PNG", exif=exif.tobytes())
+    from_file = Image.open(io.BytesIO(buf.getvalue()))
+    for im in (img, from_file):
+        c = DragCanvas(im)
+        assert np.array_equal(c.image_array, to_rgb_array(im))
+    assert DragCanvas(img).image_array[0, -1].tolist() == [255, 255, 255]  # transparent → white, as the engine
+    assert DragCanvas(from_file).size == (16, 24)  # (W, H) after the EXIF rotation

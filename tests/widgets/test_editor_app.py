@@ -55,7 +55,7 @@ def test_no_argument_app_opens_the_builtin_scene_without_loading_a_model():
 
 
 def test_the_mode_selector_lists_every_ui_mode_descriptor():
-    from dragon_widgets.engine.edits.ui import UI_MODES
+    from dragon_widgets.engine.ui_modes import UI_MODES
 
     a = EditorApp()
     assert [v for _, v in a.mode_selector.options] == [d.name for d in UI_MODES]

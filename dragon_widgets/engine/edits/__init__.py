@@ -1,5 +1,5 @@
-"""Edit requests as data: one module per mode (move, drag, landmark, appearance, paste), a registry, and the
-UI descriptors (:mod:`.ui`).
+"""Edit requests as data: one module per mode (move, drag, landmark, appearance, paste) and a registry (the UI
+descriptors are in :mod:`dragon_widgets.engine.ui_modes`).
 
 Each edit validates itself against the input image and compiles into an :class:`EditPlan` — energy terms,
 gradient regions, the initial-latent edit and the memory-bank rule — which the one sampler loop runs without
@@ -14,7 +14,7 @@ from .landmark import Landmark, LandmarkParams
 from .appearance import AppearanceParams, ReplaceAppearance
 from .paste import Paste, PasteParams
 from .registry import EDIT_TYPES, MODE_PARAMS, edit_from_dict, params_class, register
-from .warp import warp_image
+from ...core.warp import warp_image
 
 __all__ = [
     "Edit", "EditContext", "EditPlan", "ModeParams", "Move", "MoveParams", "Drag", "DragParams", "Landmark",

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..energy import SimilarityTerm, identity_group
-from ..geometry import to_grid
-from ..images import resize_mask, resize_rgb, to_mask
+from ...core.geometry import to_grid
+from ...core.images import resize_mask, resize_rgb, to_mask
 from .base import EditContext, EditPlan, Edit, ModeParams, reference_image
 from .registry import register
 

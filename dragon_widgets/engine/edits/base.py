@@ -9,8 +9,8 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import torch
 
-from ..geometry import to_grid
-from ..images import resize_mask, to_rgb_array
+from ...core.geometry import to_grid
+from ...core.images import resize_mask, to_rgb_array
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from ..energy import SimilarityTerm, identity_group
-from ..geometry import point_cell, to_grid, window_indices
-from ..images import to_mask
+from ...core.geometry import point_cell, to_grid, window_indices
+from ...core.images import to_mask
 from .base import EditContext, EditPlan, Edit, ModeParams, as_tensor_idx, check_point, paste_latent
 from .registry import register
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..images import to_mask
+from ...core.images import to_mask
 from .base import EditContext, EditPlan, Edit, ModeParams
 from .drag import check_points, plan_drag
 from .registry import register

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..energy import SimilarityTerm, identity_group
-from ..geometry import Affine, check_inside, mask_center, shift_mask, to_grid, warp_mask_indices
-from ..images import to_mask
+from ...core.geometry import Affine, check_inside, mask_center, shift_mask, to_grid, warp_mask_indices
+from ...core.images import to_mask
 from .base import EditContext, EditPlan, Edit, ModeParams, as_tensor_idx, check_offset, check_scale, paste_latent
 from .registry import register
 

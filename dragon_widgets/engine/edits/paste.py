@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..energy import SimilarityTerm, identity_group
-from ..geometry import Affine, check_inside, mask_center, shift_mask, to_grid
-from ..images import resize_mask, resize_rgb, to_mask
+from ...core.geometry import Affine, check_inside, mask_center, paste_placement, to_grid
+from ...core.images import resize_mask, resize_rgb, to_mask
 from .appearance import UNUSED_UNION
 from .base import EditContext, EditPlan, Edit, ModeParams, check_offset, check_scale, paste_latent, reference_image
 from .registry import register
-from .warp import warp_image
+from ...core.warp import warp_image
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,8 @@ class Paste(Edit):
     def plan(self, ctx: EditContext) -> EditPlan:
         p = ctx.params
         ref_img = resize_rgb(reference_image(self.reference), ctx.size)
-        m_r = resize_mask(self.reference_mask, ctx.size)
-        aff = Affine(mask_center(m_r), self.scale, ctx.scale_xy(self.offset))
-        m_b = shift_mask(m_r, aff)
+        placed = paste_placement(self.reference_mask, ctx.size, ctx.scale_xy(self.offset), self.scale)
+        aff, m_b = placed.affine, placed.target
         if not m_b.any():
             raise ValueError("the pasted object lands outside the image; check offset and scale")
         identity = self.scale == 1.0 and tuple(aff.offset) == (0.0, 0.0)

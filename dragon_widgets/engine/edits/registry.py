@@ -2,7 +2,7 @@
 
 A new mode is one module that defines an :class:`~.base.Edit` subclass (with ``kind`` = ``mode`` and its
 ``Params`` class) decorated with :func:`register`, imported from ``engine/edits/__init__.py``, plus one
-descriptor in ``engine/edits/ui.py`` for the app, the CLI and the benchmark.
+descriptor in ``engine/ui_modes.py`` for the app, the CLI and the benchmark.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def _need_reference(d: Drawing) -> None:
 
 
 def _move(d: Drawing):
-    from . import Move
+    from .edits import Move
 
     mask = _need_mask(d)
     if d.offset is None:
@@ -74,7 +74,7 @@ def _move(d: Drawing):
 
 
 def _resize(d: Drawing):
-    from . import Move
+    from .edits import Move
 
     mask = _need_mask(d)
     return Move(mask=mask, offset=d.offset or (0.0, 0.0), scale=d.scale,
@@ -82,19 +82,19 @@ def _resize(d: Drawing):
 
 
 def _drag(d: Drawing):
-    from . import Drag
+    from .edits import Drag
 
     return Drag(points=_need_points(d), mask=d.mask if _drawn(d.mask) else None)
 
 
 def _landmark(d: Drawing):
-    from . import Landmark
+    from .edits import Landmark
 
     return Landmark(points=_need_points(d), mask=d.mask if _drawn(d.mask) else None)
 
 
 def _appearance(d: Drawing):
-    from . import ReplaceAppearance
+    from .edits import ReplaceAppearance
 
     _need_reference(d)
     if not _drawn(d.mask):
@@ -103,7 +103,7 @@ def _appearance(d: Drawing):
 
 
 def _paste(d: Drawing):
-    from . import Paste
+    from .edits import Paste
 
     _need_reference(d)
     return Paste(reference=d.reference, reference_mask=d.reference_mask, offset=d.offset or (0.0, 0.0), scale=d.scale)

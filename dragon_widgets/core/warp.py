@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ..geometry import Affine
+from .geometry import Affine
 
 
 def warp_image(image: np.ndarray, affine: Affine) -> np.ndarray:
