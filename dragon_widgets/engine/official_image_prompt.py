@@ -8,7 +8,7 @@ dict ``{"image_proj": resampler, "ip_adapter": {"1.to_k_ip.weight", "1.to_v_ip.w
 processors' indices in the UNet's ``attn_processors`` order, cross-attentions at odd indices): the layout of
 IP-Adapter-Plus, which diffusers converts. The image is resized to 256×256 before CLIP's own preprocessing.
 
-Get the weights (about 100 MB) with
+Get the weights with
 ``huggingface-cli download Adapter/DragonDiffusion model/ip_sd15_64.bin --local-dir .``
 (the file the official ``download.py`` fetches). Without them the editor runs the method with text-only
 cross-attention (no image prompt), see docs/differences.md.

@@ -144,6 +144,20 @@ def test_the_image_prompt_is_the_image_resized_to_256_square_then_clip_preproces
     assert tokens.shape[-2] == TOKENS
 
 
+def test_the_feature_extractor_at_vit_h_size_is_the_official_default_clip_preprocessing():
+    """The loader builds CLIPImageProcessor(size=encoder image size); for ViT-H/14 (224) that is the official
+    ``CLIPImageProcessor()``."""
+    from transformers import CLIPImageProcessor
+
+    from dragon_widgets.engine.official_image_prompt import OFFICIAL_PROMPT_SIZE
+
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)).resize((OFFICIAL_PROMPT_SIZE,) * 2)
+    ours = CLIPImageProcessor(size=224, crop_size=224)(img, return_tensors="pt").pixel_values
+    official = CLIPImageProcessor()(img, return_tensors="pt").pixel_values
+    assert ours.shape == (1, 3, 224, 224) and torch.equal(ours, official)
+
+
 @pytest.mark.parametrize("mode, scale", [("move", 0.1), ("landmark", 0.05)])
 def test_scale_windows_per_mode(official_pipe, sd_preset, scene_image, mode, scale):
     """The official values: image term at ip_scale (0.1; face/landmark 0.05) for steps in ip_window only (official
