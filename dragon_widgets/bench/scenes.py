@@ -26,8 +26,10 @@ BACKGROUND_TINTS: dict[str, tuple[float, tuple[float, float]]] = {
 }
 SHAPE_KINDS = ("circle", "square", "triangle", "diamond")
 TEXTURES = ("gradient", "striped", "mottled")
-#: Caption adjective per texture ("" = plain gradient, not mentioned).
-TEXTURE_WORDS = {"gradient": "", "striped": "striped", "mottled": "mottled"}
+#: Caption adjective per texture ("" = plain gradient, not mentioned); noise and plaid are second-world textures.
+TEXTURE_WORDS = {"gradient": "", "striped": "striped", "mottled": "mottled", "noise": "noisy", "plaid": "plaid"}
+#: Tone adjectives of shapes (pale, dark) and backgrounds (dark, light), and the near-white colour name.
+TONE_WORDS = ("pale", "dark", "light", "white")
 
 
 def _hsv(h_deg: float, s: float, v: float) -> tuple[float, float, float]:
@@ -49,6 +51,7 @@ class Shape:
     size: float  # diameter as a fraction of the image side
     angle: float = 0.0  # degrees
     vertices: list[tuple[float, float]] | None = None
+    tone: str = ""  # "", "pale" or "dark": a caption adjective before the colour name
 
     @property
     def radius(self) -> float:
@@ -86,7 +89,12 @@ class Shape:
 
 @dataclass
 class Background:
-    """A smooth two-colour gradient, optionally with soft stripes or smooth (mottled) noise."""
+    """A smooth two-colour gradient, optionally with a soft texture.
+
+    ``layout`` is ``"linear"`` (along ``angle``) or ``"radial"`` (from ``center`` outwards). ``texture``:
+    ``"gradient"`` (none), ``"striped"``/``"plaid"`` (summed sine ``waves``), ``"mottled"`` (product of
+    sines) or ``"noise"`` (smooth value noise, one octave per entry of ``noise_cells``, from ``noise_seed``).
+    """
 
     tint: str
     c1: tuple[float, float, float]
@@ -95,6 +103,11 @@ class Background:
     texture: str = "gradient"
     amp: float = 0.0
     waves: list[tuple[float, float, float]] = field(default_factory=list)  # (freq, angle, phase) per wave
+    layout: str = "linear"
+    center: tuple[float, float] = (0.5, 0.5)
+    noise_cells: list[int] = field(default_factory=list)
+    noise_seed: int = 0
+    tone: str = ""  # "", "dark" or "light": a caption adjective
 
 
 @dataclass
@@ -112,6 +125,8 @@ class Scene:
         bg = dict(d["background"])
         bg["c1"], bg["c2"] = tuple(bg["c1"]), tuple(bg["c2"])
         bg["waves"] = [tuple(w) for w in bg.get("waves", [])]
+        if "center" in bg:
+            bg["center"] = tuple(bg["center"])
         shapes = []
         for s in d["shapes"]:
             s = dict(s)
@@ -165,26 +180,63 @@ def shape_alpha(shape: Shape, res: int) -> np.ndarray:
     return np.clip(0.5 - sd * res, 0.0, 1.0).astype(np.float32)
 
 
+def value_noise(cells: int, seed: int, res: int) -> np.ndarray:
+    """Smooth value noise in [-1, 1] at ``res``²: a random ``(cells+1)``² lattice, smoothstep-interpolated."""
+    lattice = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(cells + 1, cells + 1)).astype(np.float32)
+    u = (np.arange(res, dtype=np.float32) + 0.5) / res * cells
+    i = np.minimum(u.astype(int), cells - 1)
+    f = u - i
+    f = f * f * (3 - 2 * f)
+    rows = lattice[i] * (1 - f)[:, None] + lattice[i + 1] * f[:, None]  # (res, cells+1), y interpolated
+    return rows[:, i] * (1 - f)[None, :] + rows[:, i + 1] * f[None, :]
+
+
+def _texture(bg: Background, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
+    if bg.texture == "noise":
+        if not bg.noise_cells:
+            return None
+        tex = sum(value_noise(c, bg.noise_seed + k, xs.shape[0]) / (k + 1) for k, c in enumerate(bg.noise_cells))
+        return tex / sum(1 / (k + 1) for k in range(len(bg.noise_cells)))
+    if bg.texture == "gradient" or not bg.waves:
+        return None
+    tex = np.ones_like(xs) if bg.texture == "mottled" else np.zeros_like(xs)
+    for freq, ang, ph in bg.waves:
+        u = xs * math.cos(math.radians(ang)) + ys * math.sin(math.radians(ang))
+        w = np.sin(2 * math.pi * freq * u + ph)
+        tex = tex * w if bg.texture == "mottled" else tex + w
+    return tex / len(bg.waves) if bg.texture == "plaid" else tex
+
+
 def render_background(bg: Background, res: int) -> np.ndarray:
     xs, ys = _grid(res)
-    a = math.radians(bg.angle)
-    t = np.clip((xs - 0.5) * math.cos(a) + (ys - 0.5) * math.sin(a) + 0.5, 0.0, 1.0)[..., None]
+    if bg.layout == "radial":
+        cx, cy = bg.center
+        t = np.clip(np.hypot(xs - cx, ys - cy) / math.sqrt(2.0), 0.0, 1.0)[..., None]
+    else:
+        a = math.radians(bg.angle)
+        t = np.clip((xs - 0.5) * math.cos(a) + (ys - 0.5) * math.sin(a) + 0.5, 0.0, 1.0)[..., None]
     img = np.asarray(bg.c1, np.float32) * (1 - t) + np.asarray(bg.c2, np.float32) * t
-    if bg.texture != "gradient" and bg.waves:
-        tex = np.ones_like(xs) if bg.texture == "mottled" else np.zeros_like(xs)
-        for freq, ang, ph in bg.waves:
-            u = xs * math.cos(math.radians(ang)) + ys * math.sin(math.radians(ang))
-            w = np.sin(2 * math.pi * freq * u + ph)
-            tex = tex * w if bg.texture == "mottled" else tex + w
+    tex = _texture(bg, xs, ys)
+    if tex is not None:
         img = img + bg.amp * tex[..., None]
     return np.clip(img, 0.0, 1.0).astype(np.float32)
 
 
-def render(scene: Scene, res: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+def _box_down(a: np.ndarray, k: int) -> np.ndarray:
+    h, w = a.shape[:2]
+    return a.reshape(h // k, k, w // k, k, *a.shape[2:]).mean(axis=(1, 3))
+
+
+def render(scene: Scene, res: int = 64, supersample: int = 1) -> tuple[np.ndarray, list[np.ndarray]]:
     """Render ``scene`` → (image float32 (res, res, 3) in [0, 1], per-shape visible alpha masks).
 
     A shape's mask is its coverage minus what later shapes cover, so masks describe what is visible.
+    ``supersample`` > 1 renders at ``res * supersample`` and box-filters down (anti-aliasing by
+    downsampling, as a photo or a larger drawing resized to ``res`` would have).
     """
+    if supersample > 1:
+        img, masks = render(scene, res * supersample)
+        return _box_down(img, supersample), [_box_down(m, supersample) for m in masks]
     img = render_background(scene.background, res)
     alphas = [shape_alpha(s, res) for s in scene.shapes]
     visible = []
@@ -261,8 +313,9 @@ def sample_scene(rng: np.random.Generator, n_shapes: int | None = None, margin: 
 
 def caption(scene: Scene) -> str:
     """'a red circle and a blue square on a striped green background'."""
-    parts = [f"a {s.color} {s.kind}" for s in scene.shapes]
-    words = " ".join(w for w in (TEXTURE_WORDS[scene.background.texture], scene.background.tint) if w)
+    parts = [" ".join(w for w in ("a", s.tone, s.color, s.kind) if w) for s in scene.shapes]
+    bg = scene.background
+    words = " ".join(w for w in (bg.tone, TEXTURE_WORDS[bg.texture], bg.tint) if w)
     bg = f"on a {words} background"
     return (" and ".join(parts) + " " + bg) if parts else bg
 
@@ -270,5 +323,5 @@ def caption(scene: Scene) -> str:
 #: Every word a caption can contain (the embedded tokenizer's vocabulary is built from this).
 CAPTION_WORDS: tuple[str, ...] = tuple(sorted(
     {"a", "and", "on", "background"} | set(SHAPE_HUES) | set(BACKGROUND_TINTS) | set(SHAPE_KINDS)
-    | {w for w in TEXTURE_WORDS.values() if w}
+    | {w for w in TEXTURE_WORDS.values() if w} | set(TONE_WORDS)
 ))

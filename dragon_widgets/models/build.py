@@ -25,6 +25,14 @@ UNET_CONFIG = dict(
     block_out_channels=(32, 64, 128, 128), layers_per_block=1, cross_attention_dim=TEXT_DIM,
     attention_head_dim=(1, 2, 4, 4), norm_num_groups=8,
 )
+#: The second embedded model (in training): no attention at the full 32×32 latent resolution (half the
+#: cost of a training step and of an edit), so its decoder self-attention is in up_blocks 1–2, as SDXL's.
+UNET_CONFIG_V2 = dict(
+    UNET_CONFIG,
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+)
+ARCHITECTURES = {"v1": UNET_CONFIG, "v2": UNET_CONFIG_V2}
 TEXT_CONFIG = dict(
     hidden_size=TEXT_DIM, intermediate_size=4 * TEXT_DIM, num_hidden_layers=2, num_attention_heads=4,
     max_position_embeddings=MAX_LENGTH, projection_dim=TEXT_DIM,
@@ -36,8 +44,9 @@ SCHEDULER_CONFIG = dict(
 )
 
 
-def build_components() -> dict:
-    """Freshly initialised components (unet, text_encoder, tokenizer, vae, scheduler)."""
+def build_components(arch: str = "v1") -> dict:
+    """Freshly initialised components (unet, text_encoder, tokenizer, vae, scheduler) of ``arch``
+    (a key of :data:`ARCHITECTURES`)."""
     import tempfile
 
     from diffusers import DDIMScheduler, UNet2DConditionModel
@@ -50,7 +59,7 @@ def build_components() -> dict:
     with tempfile.TemporaryDirectory() as d:
         tokenizer = save_tokenizer(d)
     return dict(
-        unet=UNet2DConditionModel(**UNET_CONFIG),
+        unet=UNet2DConditionModel(**ARCHITECTURES[arch]),
         text_encoder=CLIPTextModel(text_cfg),
         tokenizer=tokenizer,
         vae=PixelUnshuffleAutoencoder(factor=CODEC_FACTOR, sample_size=IMAGE_SIZE),

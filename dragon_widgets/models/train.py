@@ -22,16 +22,39 @@ import numpy as np
 import torch
 
 from ..bench.scenes import caption, render, sample_scene, to_uint8
-from .build import IMAGE_SIZE, build_components, save_pipeline
+from ..bench.world import sample_world_scene
+from .build import ARCHITECTURES, IMAGE_SIZE, build_components, save_pipeline
+
+#: Scene generators the trainer can draw from: "v1" (the first model's ShapesBench world) and "train"
+#: (the broad second world of :mod:`dragon_widgets.bench.world`, which holds the shifted split out).
+WORLDS = {"v1": lambda rng: sample_scene(rng), "train": lambda rng: sample_world_scene(rng, "train")}
+#: How a training image is anti-aliased: analytic coverage, 2× supersampling, or drawn at 2× and resized
+#: by PIL (as a larger user image is resized to the working size), with these probabilities.
+RENDERINGS = {"analytic": 0.35, "supersample": 0.35, "resized": 0.3}
+_PIL_FILTERS = ("LANCZOS", "BICUBIC", "BILINEAR", "BOX")
 
 
-def make_batch(seed: int, step: int, batch: int, drop: float) -> tuple[torch.Tensor, list[str]]:
-    """Images in [-1, 1] (B, 3, H, W) and captions ("" with probability ``drop``)."""
+def render_for_training(scene, rng: np.random.Generator, res: int = IMAGE_SIZE) -> np.ndarray:
+    """``scene`` at ``res``² in [0, 1], anti-aliased one of the :data:`RENDERINGS` ways."""
+    how = rng.choice(list(RENDERINGS), p=list(RENDERINGS.values()))
+    if how == "analytic":
+        return render(scene, res)[0]
+    if how == "supersample":
+        return render(scene, res, supersample=2)[0]
+    from PIL import Image
+
+    big = Image.fromarray(to_uint8(render(scene, 2 * res)[0]))
+    filt = getattr(Image, str(rng.choice(_PIL_FILTERS)))
+    return np.asarray(big.resize((res, res), filt), dtype=np.float32) / 255.0
+
+
+def make_batch(seed: int, step: int, batch: int, drop: float, world: str = "v1") -> tuple[torch.Tensor, list[str]]:
+    """Images in [-1, 1] (B, 3, H, W) and captions ("" with probability ``drop``) from ``world``."""
     rng = np.random.default_rng([seed, step])
     imgs, caps = [], []
     for _ in range(batch):
-        scene = sample_scene(rng)
-        imgs.append(render(scene, IMAGE_SIZE)[0])
+        scene = WORLDS[world](rng)
+        imgs.append(render(scene, IMAGE_SIZE)[0] if world == "v1" else render_for_training(scene, rng))
         caps.append("" if rng.random() < drop else caption(scene))
     x = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2) * 2 - 1
     return x, caps
@@ -40,11 +63,11 @@ def make_batch(seed: int, step: int, batch: int, drop: float) -> tuple[torch.Ten
 def encode_text(tokenizer, text_encoder, caps: list[str]) -> torch.Tensor:
     ids = tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
                     return_tensors="pt").input_ids
-    return text_encoder(ids).last_hidden_state
+    return text_encoder(ids.to(text_encoder.device)).last_hidden_state
 
 
 @torch.no_grad()
-def inversion_psnr(comp: dict, n: int = 8, steps: int = 50) -> float:
+def inversion_psnr(comp: dict, n: int = 8, steps: int = 50, world: str = "v1") -> float:
     """Mean PSNR of DDIM inversion → reconstruction on ``n`` fixed held-out scenes (empty prompt)."""
     from diffusers import DDIMInverseScheduler, DDIMScheduler
 
@@ -53,8 +76,10 @@ def inversion_psnr(comp: dict, n: int = 8, steps: int = 50) -> float:
     inv = DDIMInverseScheduler.from_config(comp["scheduler"].config)
     fwd.set_timesteps(steps)
     inv.set_timesteps(steps)
+    dev = unet.device
     rng = np.random.default_rng(10_000)
-    x = torch.from_numpy(np.stack([render(sample_scene(rng), IMAGE_SIZE)[0] for _ in range(n)])).permute(0, 3, 1, 2) * 2 - 1
+    x = torch.from_numpy(np.stack([render(WORLDS[world](rng), IMAGE_SIZE)[0] for _ in range(n)])).permute(0, 3, 1, 2) * 2 - 1
+    x = x.to(dev)
     emb = encode_text(tok, te, [""] * n)
     z = vae.encode(x).latent_dist.mode()
     for t in inv.timesteps:
@@ -67,13 +92,14 @@ def inversion_psnr(comp: dict, n: int = 8, steps: int = 50) -> float:
 
 
 @torch.no_grad()
-def sample_grid(comp: dict, path: Path, seed: int = 0, steps: int = 25, cfg: float = 3.0) -> None:
-    """Caption-conditioned samples with the stock diffusers pipeline, as a PNG grid."""
+def sample_grid(comp: dict, path: Path, seed: int = 0, steps: int = 25, cfg: float = 3.0, world: str = "v1") -> None:
+    """Samples with the stock diffusers pipeline as a PNG grid: the top row from captions, the bottom row
+    unconditional (the empty prompt, which edits use)."""
     from .random_sd import as_pipeline
 
     pipe = as_pipeline(comp)
     rng = np.random.default_rng(20_000)
-    caps = [caption(sample_scene(rng)) for _ in range(8)]
+    caps = [caption(WORLDS[world](rng)) for _ in range(4)] + [""] * 4
     out = pipe(caps, num_inference_steps=steps, guidance_scale=cfg, height=IMAGE_SIZE, width=IMAGE_SIZE,
                generator=torch.Generator().manual_seed(seed), output_type="np").images
     grid = np.concatenate([np.concatenate(list(out[:4]), 1), np.concatenate(list(out[4:]), 1)], 0)
@@ -113,7 +139,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--eval", action=argparse.BooleanOptionalAction, default=True,
                    help="at each checkpoint, measure the inversion PSNR and write a sample grid")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast on CPU")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False,
+                   help="bf16 autocast on CPU (only faster on CPUs with native bf16, e.g. AVX512-BF16/AMX)")
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default="v2", help="UNet layout (models.build)")
+    p.add_argument("--world", choices=sorted(WORLDS), default="train", help="scene generator of the training data")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda: bf16 autocast when --bf16)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-from", default=None,
                    help="with no checkpoint in --out: start from a shipped pipeline folder (its EMA weights and "
@@ -124,7 +154,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(a.seed)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    comp = build_components()
+    comp = build_components(a.arch)
+    dev = torch.device(a.device)
+    comp["unet"].to(dev); comp["text_encoder"].to(dev)
     unet, te = comp["unet"], comp["text_encoder"]
     ema_unet, ema_te = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(te).requires_grad_(False)
     params = list(unet.parameters()) + list(te.parameters())
@@ -133,11 +165,11 @@ def main(argv: list[str] | None = None) -> None:
     warm_from = 0  # the step the learning-rate warm-up started from
     ck = out / "checkpoint.pt"
     if ck.exists():
-        s = torch.load(ck, weights_only=False)
+        s = torch.load(ck, weights_only=False, map_location=dev)
         unet.load_state_dict(s["unet"]); te.load_state_dict(s["te"])
         ema_unet.load_state_dict(s["ema_unet"]); ema_te.load_state_dict(s["ema_te"])
         opt.load_state_dict(s["opt"]); step, elapsed_before = s["step"], s["elapsed"]
-        torch.set_rng_state(s["torch_rng"])
+        torch.set_rng_state(s["torch_rng"].cpu())
         warm_from = step if a.rewarm else int(s.get("warm_from", 0))
         print(json.dumps(dict(resumed=str(ck), step=step)), flush=True)
     elif a.init_from:
@@ -146,14 +178,14 @@ def main(argv: list[str] | None = None) -> None:
 
         src = Path(a.init_from)
         for model, sub, cls in ((unet, "unet", UNet2DConditionModel), (te, "text_encoder", CLIPTextModel)):
-            model.load_state_dict(cls.from_pretrained(str(src / sub)).float().state_dict())
+            model.load_state_dict(cls.from_pretrained(str(src / sub)).float().to(dev).state_dict())
         ema_unet.load_state_dict(unet.state_dict()); ema_te.load_state_dict(te.state_dict())
         state = json.loads((src / "training_state.json").read_text()) if (src / "training_state.json").exists() else {}
         step, elapsed_before = int(state.get("steps", 0)), float(state.get("minutes", 0)) * 60
         warm_from = step
         print(json.dumps(dict(initialised_from=str(src), step=step)), flush=True)
     sched = comp["scheduler"]
-    acp = sched.alphas_cumprod
+    acp = sched.alphas_cumprod.to(dev)
     tok = comp["tokenizer"]
     log = (out / "log.jsonl").open("a")
     (out / "args.json").write_text(json.dumps(vars(a), indent=1))
@@ -167,8 +199,8 @@ def main(argv: list[str] | None = None) -> None:
         ema_comp = dict(comp, unet=ema_unet.eval(), text_encoder=ema_te.eval())
         psnr = None  # not measured with --no-eval (null in the JSON)
         if a.eval:
-            psnr = round(inversion_psnr(ema_comp), 2)
-            sample_grid(ema_comp, out / f"samples_{step:06d}.png")
+            psnr = round(inversion_psnr(ema_comp, world=a.world), 2)
+            sample_grid(ema_comp, out / f"samples_{step:06d}.png", world=a.world)
         minutes = round((elapsed_before + time.perf_counter() - start) / 60, 1)
         if a.export:
             save_pipeline(a.export, ema_comp, fp16=True)
@@ -183,10 +215,10 @@ def main(argv: list[str] | None = None) -> None:
     losses: list[float] = []
     unet.train(); te.train()
     while step < a.max_steps and time.perf_counter() - start < a.minutes * 60:
-        x0, caps = make_batch(a.seed, step, a.batch, a.caption_dropout)
-        z0 = comp["vae"].encode(x0).latent_dist.mode() * comp["vae"].config.scaling_factor
-        noise = torch.randn_like(z0)
-        t = torch.randint(0, sched.config.num_train_timesteps, (a.batch,))
+        x0, caps = make_batch(a.seed, step, a.batch, a.caption_dropout, a.world)
+        z0 = (comp["vae"].encode(x0).latent_dist.mode() * comp["vae"].config.scaling_factor).to(dev)
+        noise = torch.randn(z0.shape).to(dev)  # drawn on the CPU generator: same data on every device
+        t = torch.randint(0, sched.config.num_train_timesteps, (a.batch,)).to(dev)
         zt = sched.add_noise(z0, noise, t)
         target = sched.get_velocity(z0, noise, t)
         snr = acp[t] / (1 - acp[t])
@@ -195,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
             time.perf_counter() - start, a.minutes * 60, a.anneal_minutes * 60)
         for g in opt.param_groups:
             g["lr"] = lr
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16):
             emb = encode_text(tok, te, caps)
             pred = unet(zt, t, encoder_hidden_states=emb).sample
         loss = (w * (pred.float() - target).pow(2).flatten(1).mean(1)).mean()

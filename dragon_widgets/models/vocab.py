@@ -1,8 +1,9 @@
 """The embedded model's tokenizer: a CLIP BPE tokenizer whose vocabulary is exactly the caption words.
 
-The merges spell out every caption word (most become one token, ``red</w>``; where an earlier merge
-of another word wins, a word takes a few sub-word tokens); any other text falls back to characters,
-so unknown words still tokenize instead of failing. Changing this changes what the shipped text
+The merges spell out every caption word from its end (``e``+``d</w>`` → ``ed</w>``, then ``r``+``ed</w>``
+→ ``red</w>``): every merge joins a character to a word-final token, so inside a word only the last pair
+can ever merge and every caption word becomes exactly one token whatever the merge order. Any other text
+falls back to characters (and shared word endings), so unknown words still tokenize instead of failing. Changing this changes what the shipped text
 encoder was trained on. Built from :data:`CAPTION_WORDS` so the tokenizer
 and the scene generator cannot drift apart.
 """
@@ -16,8 +17,8 @@ from pathlib import Path
 from ..bench.scenes import CAPTION_WORDS
 
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
-#: Context length of the embedded text encoder (captions have at most 19 words).
-MAX_LENGTH = 24
+#: Context length of the embedded text encoder (second-world captions have at most 25 words).
+MAX_LENGTH = 32
 
 
 def build_vocab(words: tuple[str, ...] = CAPTION_WORDS) -> tuple[dict[str, int], list[tuple[str, str]]]:
@@ -33,13 +34,11 @@ def build_vocab(words: tuple[str, ...] = CAPTION_WORDS) -> tuple[dict[str, int],
         add(c + "</w>")
     merges: list[tuple[str, str]] = []
     for w in words:
-        parts = list(w[:-1]) + [w[-1] + "</w>"]
-        while len(parts) > 1:  # merge left to right: r,e,d</w> → re,d</w> → red</w>
-            pair = (parts[0], parts[1])
+        for k in range(len(w) - 2, -1, -1):  # right to left: e + d</w> → ed</w>, r + ed</w> → red</w>
+            pair = (w[k], w[k + 1:] + "</w>")
             if pair not in merges:
                 merges.append(pair)
             add(pair[0] + pair[1])
-            parts = [pair[0] + pair[1]] + parts[2:]
     return vocab, merges
 
 
