@@ -14,6 +14,7 @@ import numpy as np
 from ._arrays import Point, downsample_mask, mask_outline
 from ._steps import get_step, step_image, step_label
 from .attention import group_names, query_attention
+from .bank import bank_share_series, image_difference
 from .colors import MASK_COLORS, term_color
 from .correspondence import correspondence_grid
 from .energy import EnergySeries, energy_series
@@ -202,8 +203,9 @@ def plot_gradients(trace: Any, step: int, terms: Sequence[str] | None = None, di
     return fig
 
 
-def plot_attention(trace: Any, step: int, layer: str, point: Point):
-    """Memory-bank attention of the query pixel ``point`` at one bank layer and step, one map per token group."""
+def plot_attention(trace: Any, step: int, layer: str, point: Point, heads: bool = False):
+    """Memory-bank attention of the query pixel ``point`` at one bank layer and step, one map per token group
+    (the mean over heads; ``heads=True``: one map per head and group)."""
     s = get_step(trace, step)
     if not s.attention or layer not in s.attention:
         raise ValueError(f"no attention recorded for layer {layer!r} at step {step}; "
@@ -212,23 +214,77 @@ def plot_attention(trace: Any, step: int, layer: str, point: Point):
     groups = am.maps.shape[0]
     names = group_names(groups)
     img = step_image(trace, step)
-    fig = _figure(max(groups, 1) + 1, 1, extra_w=0.6)
-    ax = fig.add_subplot(1, max(groups, 1) + 1, 1)
+    if groups and heads:
+        n_heads = am.per_head.shape[0]
+        maps = am.per_head.reshape(n_heads, groups, *am.maps.shape[1:])
+        panels = [(maps[hd, g], names[g], f"head {hd} · ") for hd in range(n_heads) for g in range(groups)]
+    else:
+        panels = [(am.maps[g], names[g], "") for g in range(groups)]
+    fig = _figure(max(len(panels), 1) + 1, 1, extra_w=0.6)
+    ax = fig.add_subplot(1, max(len(panels), 1) + 1, 1)
     _show(ax, img, f"query {tuple(int(v) for v in point)} {step_label(s)}", size=tuple(trace.size))
     ax.plot([point[0]], [point[1]], marker="o", mfc="none", mec="red", ms=10, mew=2)
-    if groups == 0:  # masked bank selection (bg+fg): no grid to lay the weights on
+    if not panels:  # masked bank selection (bg+fg): no grid to lay the weights on
         ax = fig.add_subplot(1, 2, 2)
         ax.plot(np.sort(am.weights)[::-1], color="k")
         ax.set_title(f"{am.weights.size} bank tokens (masked selection), sorted\n{layer}", fontsize=6)
         ax.set_ylabel("attention weight")
         return fig
-    vmax = float(am.maps.max())
-    for g in range(groups):
-        ax = fig.add_subplot(1, groups + 1, g + 2)
-        under = trace.original if names[g] == "bank" else img
-        im = _heat(ax, np.asarray(under), am.maps[g], "viridis", 0.0, vmax, size=tuple(trace.size))
-        ax.set_title(f"{names[g]} tokens ({am.maps[g].sum():.0%})\n{layer}", fontsize=6)
+    vmax = float(max(m.max() for m, _, _ in panels))
+    for c, (values, name, prefix) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels) + 1, c + 2)
+        under = trace.original if name == "bank" else img  # as the AttentionPanel widget draws it
+        im = _heat(ax, np.asarray(under), values, "viridis", 0.0, vmax, size=tuple(trace.size))
+        ax.set_title(f"{prefix}{name} tokens ({values.sum():.0%})\n{layer}", fontsize=6)
     fig.colorbar(im, ax=fig.axes[1:], shrink=0.7, label="attention weight")
+    return fig
+
+
+def plot_bank_share(trace: Any, query_mask: np.ndarray, key_mask: np.ndarray | None = None,
+                    layers: Sequence[str] | None = None, key_group: int = -1):
+    """Per bank layer, over the steps: the share of attention that the queries in ``query_mask`` (solid, one
+    line per head) and the other queries (dashed) give to the bank tokens in ``key_mask``; dotted: the share
+    under uniform attention. See :func:`dragon_widgets.inspect.bank_share_series`."""
+    layers = list(layers) if layers else list(trace.bank_layers)
+    series = [bank_share_series(trace, layer, query_mask, key_mask, key_group) for layer in layers]
+    fig = _figure(min(len(series), 3), (len(series) + 2) // 3, cell=2.6)
+    axes = fig.subplots((len(series) + 2) // 3, min(len(series), 3), sharey=True, squeeze=False).ravel()
+    for ax, sr in zip(axes, series):
+        x = np.arange(len(sr.steps))
+        for hd in range(sr.inside.shape[1]):
+            color = f"C{hd}"
+            ax.plot(x, sr.inside[:, hd], "-", color=color, lw=1.2, label=f"head {hd}: queries in region")
+            ax.plot(x, sr.outside[:, hd], "--", color=color, lw=0.8, label=f"head {hd}: other queries")
+        ax.axhline(sr.uniform, color="grey", ls=":", lw=1, label="uniform attention")
+        ticks = x[:: max(1, len(x) // 5)]
+        ax.set_xticks(ticks, [str(sr.index[t]) for t in ticks], fontsize=6)
+        ax.tick_params(labelsize=6)
+        short = sr.layer.replace(".transformer_blocks.0.attn1", "").replace("attentions.", "attn ")
+        ax.set_title(short, fontsize=7)
+        ax.set_xlabel("sampler step i", fontsize=6)
+    for ax in axes[len(series):]:
+        ax.axis("off")
+    axes[0].set_ylabel("attention share on the key region", fontsize=7)
+    axes[0].legend(fontsize=5, loc="upper left")
+    return fig
+
+
+def plot_difference(a: np.ndarray, b: np.ndarray, title_a: str = "A", title_b: str = "B", trace: Any = None):
+    """``a``, ``b`` and their per-pixel difference (:func:`image_difference`, grey levels); ``trace`` outlines
+    its masks on the difference."""
+    diff = image_difference(a, b)
+    fig = _figure(3, 1, cell=2.4, extra_w=0.6)
+    for c, (img, title) in enumerate([(a, title_a), (b, title_b)]):
+        _show(fig.add_subplot(1, 3, c + 1), np.asarray(img), title)
+    ax = fig.add_subplot(1, 3, 3)
+    im = ax.imshow(diff, cmap="magma", vmin=0.0, vmax=max(float(diff.max()), 1.0), interpolation="nearest",
+                   extent=_extent(diff))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if trace is not None:
+        _masks_on(ax, trace)
+    ax.set_title(f"|{title_a} − {title_b}| (mean {diff.mean():.1f}, max {diff.max():.0f})", fontsize=7)
+    fig.colorbar(im, ax=ax, shrink=0.7, label="grey levels")
     return fig
 
 
