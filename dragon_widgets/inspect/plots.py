@@ -269,9 +269,10 @@ def plot_bank_share(trace: Any, query_mask: np.ndarray, key_mask: np.ndarray | N
     return fig
 
 
-def plot_difference(a: np.ndarray, b: np.ndarray, title_a: str = "A", title_b: str = "B", trace: Any = None):
-    """``a``, ``b`` and their per-pixel difference (:func:`image_difference`, grey levels); ``trace`` outlines
-    its masks on the difference."""
+def plot_difference(a: np.ndarray, b: np.ndarray, title_a: str = "A", title_b: str = "B",
+                    outline: Mapping[str, np.ndarray] | None = None):
+    """``a``, ``b`` and their per-pixel difference (:func:`image_difference`, grey levels), with the masks of
+    ``outline`` (name → bool mask; colours as in the other figures, white for other names) on the difference."""
     diff = image_difference(a, b)
     fig = _figure(3, 1, cell=2.4, extra_w=0.6)
     for c, (img, title) in enumerate([(a, title_a), (b, title_b)]):
@@ -281,8 +282,9 @@ def plot_difference(a: np.ndarray, b: np.ndarray, title_a: str = "A", title_b: s
                    extent=_extent(diff))
     ax.set_xticks([])
     ax.set_yticks([])
-    if trace is not None:
-        _masks_on(ax, trace)
+    size = (diff.shape[1], diff.shape[0])
+    for name, m in (outline or {}).items():
+        _outline(ax, m, MASK_COLORS.get(name, (255, 255, 255)), size)
     ax.set_title(f"|{title_a} − {title_b}| (mean {diff.mean():.1f}, max {diff.max():.0f})", fontsize=7)
     fig.colorbar(im, ax=ax, shrink=0.7, label="grey levels")
     return fig

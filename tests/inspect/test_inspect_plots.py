@@ -99,6 +99,11 @@ def test_difference_figure(trace):
 
     b = trace.original.copy()
     b[:8, :8] = 255 - b[:8, :8]
-    fig = plot_difference(trace.original, b, "original", "changed", trace=trace)
-    assert len(fig.axes) == 4 and "max" in fig.axes[2].get_title()  # 3 panels and a colour bar
+    fig = plot_difference(trace.original, b, "original", "changed", outline={"edit": trace.masks["edit"]})
+    from dragon_widgets.inspect import image_difference
+
+    want = image_difference(trace.original, b)
+    assert len(fig.axes) == 4 and f"mean {want.mean():.1f}, max {want.max():.0f}" in fig.axes[2].get_title()
+    np.testing.assert_array_equal(fig.axes[2].get_images()[0].get_array(), want)
+    assert len(fig.axes[2].get_images()) == 2  # the difference and the outline
     _png(fig)
