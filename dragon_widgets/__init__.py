@@ -10,6 +10,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "DragCanvas": "dragon_widgets.widgets",
     "EditorApp": "dragon_widgets.widgets",
+    "InspectorApp": "dragon_widgets.widgets.panels",
+    "CorrespondenceExplorer": "dragon_widgets.widgets.panels",
     "DragonEditor": "dragon_widgets.engine",
     "EditResult": "dragon_widgets.engine",
     "Source": "dragon_widgets.engine",
@@ -29,6 +31,7 @@ _LAZY = {
     "edit_from_dict": "dragon_widgets.engine",
     "replay": "dragon_widgets.engine",
     "MemoryBank": "dragon_widgets.engine",
+    "load_image_prompt": "dragon_widgets.engine",
     "ModelNotAvailableError": "dragon_widgets.engine",
     "load_pipeline": "dragon_widgets.engine",
     "PRESETS": "dragon_widgets.engine",

@@ -12,7 +12,8 @@ _LAZY = {
     "ReplaceAppearance": "edits", "Paste": "edits", "edit_from_dict": "edits", "ModeParams": "edits",
     "MoveParams": "edits", "DragParams": "edits", "LandmarkParams": "edits", "AppearanceParams": "edits",
     "PasteParams": "edits",
-    "replay": "log", "MemoryBank": "memory", "ModelNotAvailableError": "pipeline", "load_pipeline": "pipeline",
+    "replay": "log", "MemoryBank": "memory", "load_image_prompt": "official_image_prompt",
+    "ModelNotAvailableError": "pipeline", "load_pipeline": "pipeline",
     "PRESETS": "presets", "Preset": "presets", "get_preset": "presets",
     "EditCancelled": "sampler", "GuidanceError": "sampler", "EditTrace": "trace", "StepRecord": "trace",
 }

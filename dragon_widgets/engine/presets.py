@@ -91,12 +91,14 @@ _SD15_MODES = {
     "move": MoveParams(guidance_scale=4, energy_scale=0.5e3, grad_scale=0.08, w_edit=4, w_content=6,
                        w_contrast=0.2, w_inpaint=0.8, bank_rule="replace", bank_steps=(5, 10_000),
                        layer_weights=(0.5, 0.5)),
-    # the official code calls drag's contrast weight w_inpaint (0.2)
+    # the official code calls drag's contrast weight w_inpaint (0.2); start_reference: the official in-place patch
     "drag": DragParams(guidance_scale=4, energy_scale=2e3, grad_scale=0.04, w_edit=4, w_content=6,
-                       w_contrast=0.2, bank_rule="concat", bank_steps=(5, 10_000), layer_weights=(0.5, 0.5)),
+                       w_contrast=0.2, bank_rule="concat", bank_steps=(5, 10_000), layer_weights=(0.5, 0.5),
+                       start_reference=True),
+    # the official face mode starts from the inverted z_T unchanged (no patch copy)
     "landmark": LandmarkParams(guidance_scale=4, energy_scale=3e3, grad_scale=0.04, w_edit=12, sde_strength=0.2,
                                sde_strength_outside=0.2, ip_scale=0.05, bank_rule="concat", bank_steps=(5, 10_000),
-                               layer_weights=(0.5, 0.5)),
+                               layer_weights=(0.5, 0.5), latent_copy=False),
     "appearance": AppearanceParams(guidance_scale=5, energy_scale=2e3, grad_scale=0.04, w_edit=3.5, w_content=5,
                                    bank_rule="bgfg", bank_steps=(0, 36), layer_weights=(1.0, 1.0)),
     "paste": PasteParams(guidance_scale=4, energy_scale=1.5e3, grad_scale=0.04, w_edit=4, w_content=6,
@@ -118,7 +120,8 @@ EMBEDDED = Preset(
         "move": replace(_SD15_MODES["move"], guidance_scale=1.5),
         # no regional SDE for drags: on the tuning split it lets the small model regrow the dragged shape as a
         # blob (mean end distance 5.8 → 3.8 px, IoU 0.37 → 0.43 without it; RESULTS.md)
-        "drag": replace(_SD15_MODES["drag"], guidance_scale=1.5, sde_strength=0.0),
+        # step 0 guided against the clean inversion (the value ShapesBench was tuned with)
+        "drag": replace(_SD15_MODES["drag"], guidance_scale=1.5, sde_strength=0.0, start_reference=False),
         "landmark": replace(_SD15_MODES["landmark"], guidance_scale=1.5),
         "appearance": replace(_SD15_MODES["appearance"], guidance_scale=1.5),
         "paste": replace(_SD15_MODES["paste"], guidance_scale=1.5),

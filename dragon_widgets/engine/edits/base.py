@@ -29,6 +29,9 @@ class ModeParams:
     bank_steps: tuple[int, int] = (5, 10_000)  # bank attention for start ≤ i < end
     layer_weights: tuple[float, ...] = (0.5, 0.5)  # how the feature layers are combined
     latent_copy: bool = True  # start from the edited initial latent (object noise pasted / drag patch copied)
+    # step 0's guidance reference is the starting latent (the edited z_T) instead of the inverted z_T: the official
+    # drag copies its patch into its list of inverted latents in place, so its step-0 reference is the patched z_T
+    start_reference: bool = False
 
     #: Plain labels of the numbers the app's Advanced panel shows (subclasses add their weights).
     labels: ClassVar[dict[str, str]] = {
