@@ -22,6 +22,7 @@ _LAZY = {
     "edit_from_dict": "dragon_widgets.engine",
     "replay": "dragon_widgets.engine",
     "MemoryBank": "dragon_widgets.engine",
+    "load_image_prompt": "dragon_widgets.engine",
     "ModelNotAvailableError": "dragon_widgets.engine",
     "load_pipeline": "dragon_widgets.engine",
     "PRESETS": "dragon_widgets.engine",

@@ -1,4 +1,5 @@
-"""Image prompts through an IP-Adapter the user loaded with diffusers (``pipe.load_ip_adapter``).
+"""Image prompts through an IP-Adapter loaded into the pipeline: the official DiffEditor adapter
+(``dw.load_image_prompt``, see :mod:`.official_image_prompt`) or any diffusers one (``pipe.load_ip_adapter``).
 
 DiffEditor adds an image prompt of the edited content for steps 10 ≤ i < 20. With an adapter loaded,
 every UNet call must carry image embeddings, so inversion and the guidance passes carry them at scale 0.
@@ -9,6 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+
+
+#: Attribute of a loaded adapter's projection (``unet.encoder_hid_proj``) that asks for the prompt image to be
+#: resized to that many pixels square before CLIP's preprocessing (set by the official adapter's loader: 256).
+PROMPT_SIZE_ATTR = "_dw_prompt_size"
+
+
+def prompt_image(pipe, image: np.ndarray) -> Image.Image:
+    """The image the adapter's image encoder gets: resized to a square of the adapter's prompt size when it asks
+    for one (the official adapter: 256², as the official code), else as is (CLIP's preprocessing then crops the
+    centre square of a non-square image)."""
+    pil = Image.fromarray(image)
+    size = getattr(getattr(pipe.unet, "encoder_hid_proj", None), PROMPT_SIZE_ATTR, None)
+    return pil.resize((size, size), Image.BICUBIC) if size else pil
 
 
 def has_ip_adapter(pipe) -> bool:
@@ -31,7 +46,7 @@ class ImagePrompt:
         self._current = None
         if self.active:
             self._saved = _scales(pipe)
-            self.embeds = pipe.prepare_ip_adapter_image_embeds(Image.fromarray(image), None, pipe.unet.device, 1, True)
+            self.embeds = pipe.prepare_ip_adapter_image_embeds(prompt_image(pipe, image), None, pipe.unet.device, 1, True)
 
     def scale_at(self, i: int) -> float:
         """The adapter scale at step ``i`` (0 outside the window or without an adapter)."""

@@ -6,7 +6,8 @@ Per step i (timestep t):
 3. x̂₀ = (z_t − √(1−ᾱ_t)(ε+g)) / √ᾱ_t and z_{t−1} = √ᾱ_prev·x̂₀ + √(1−ᾱ_prev−σ²)·ε + σ·n, with η
    set per region during the regional-SDE window;
 4. at time-travel steps, repeat: re-noise z_{t−1} back to t by one deterministic DDIM step with ε
-   predicted at z_{t−1}'s own timestep (as the official code), and redo step i.
+   predicted at z_{t−1}'s own timestep (as the official code), and redo step i; only when there is energy
+   (energy scale ≠ 0 and energy terms), as the official code.
 The loop keeps its latent in float32 whatever the UNet's dtype; :class:`ModelAdapter` casts at the UNet.
 All numbers come from the preset and the mode's parameters; the plan holds the mode's geometry.
 """
@@ -157,6 +158,7 @@ class GuidedSampler:
     trace: EditTrace | None = None
     _ref_cache: dict = field(default_factory=dict)  # {step: {source: (grid features, own-resolution ones)}}
     _ref_recorded: dict = field(default_factory=dict)  # {(step, source): float16 numpy copies for the trace}
+    _start: torch.Tensor | None = None  # the latent run() started from
 
     # ----- pieces ---------------------------------------------------------------------------
     def _features(self, z, t, i) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -170,11 +172,18 @@ class GuidedSampler:
             self.control.mode = prev
         return [to_guidance_grid(f, self.grid)[0] for f in native], [f[0] for f in native]
 
+    def _reference_latent(self, name: str, i: int) -> torch.Tensor:
+        """z_t^gud of feature source ``name`` at step ``i``: the inverted latent, or at step 0 with the mode's
+        ``start_reference`` the starting latent the loop began from (the official drag's in-place patch)."""
+        if i == 0 and name == "base" and self.params.start_reference and self._start is not None:
+            return self._start
+        return self.banks[name].guidance_latent(i)
+
     def _reference_features(self, i: int, t: int) -> dict[str, list[torch.Tensor]]:
         if i not in self._ref_cache:
             with torch.no_grad():
-                self._ref_cache = {i: {name: self._features(bank.guidance_latent(i).to(self.cond.device, self.cond.dtype), t, i)
-                                       for name, bank in self.banks.items()}}
+                self._ref_cache = {i: {name: self._features(self._reference_latent(name, i).to(self.cond.device, self.cond.dtype), t, i)
+                                       for name in self.banks}}
         return {name: grid for name, (grid, _native) in self._ref_cache[i].items()}
 
     def _recorded_reference(self, i: int, name: str) -> list[np.ndarray]:
@@ -264,11 +273,14 @@ class GuidedSampler:
         total = len(model.timesteps)
         sde_in = self.plan.sde_region.float()
         z = z.float()
+        self._start = z.detach()
+        energy_on = p.energy_scale != 0 and bool(self.plan.terms)
         for i, t in enumerate(model.timesteps):
             a_t, t_prev = model.alpha(t), model.prev_t(i)
             a_prev = model.alpha(t_prev)
-            rounds = schedule_rounds(preset, i)
-            guided = schedule_is_guided(preset, i) and p.energy_scale != 0 and bool(self.plan.terms)
+            # time travel refines the guidance: without energy the official code runs one round
+            rounds = schedule_rounds(preset, i) if energy_on else 1
+            guided = schedule_is_guided(preset, i) and energy_on
             for r in range(rounds):
                 rec = StepRecord(index=i, timestep=int(t), round=r, guided=guided) if record else None
                 eps = self._eps(z, t, i, a_t)

@@ -109,6 +109,59 @@ def sample_grid(comp: dict, path: Path, seed: int = 0, steps: int = 25, cfg: flo
     path.with_suffix(".txt").write_text("\n".join(caps) + "\n")
 
 
+RESUME_PARTS = ("unet", "te", "ema_unet", "ema_te")
+
+
+def write_resume_file(checkpoint: dict, path: str | Path, args: dict | None = None) -> None:
+    """Write the weights of a trainer ``checkpoint`` (model and EMA, fp16, no optimiser state) to a small
+    safetensors ``path`` that a later sitting on another machine resumes from (``--resume-file``)."""
+    from safetensors.torch import save_file
+
+    tensors = {f"{part}.{k}": v.detach().to("cpu", torch.float16).contiguous()
+               for part in RESUME_PARTS for k, v in checkpoint[part].items()}
+    meta = dict(step=checkpoint["step"], elapsed=checkpoint["elapsed"], args=args or {})
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={"state": json.dumps(meta)})
+
+
+def read_resume_file(path: str | Path) -> dict:
+    """The weights (float32) and ``step``/``elapsed`` of a :func:`write_resume_file` file."""
+    from safetensors import safe_open
+
+    out: dict = {part: {} for part in RESUME_PARTS}
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads(f.metadata()["state"])
+        for key in f.keys():
+            part, name = key.split(".", 1)
+            out[part][name] = f.get_tensor(key).float()
+    return dict(out, step=int(meta["step"]), elapsed=float(meta["elapsed"]), args=meta.get("args", {}))
+
+
+class _Batches(torch.utils.data.IterableDataset):
+    """``make_batch(seed, step, ...)`` for step, step+1, ...: the same data whatever the number of workers."""
+
+    def __init__(self, first_step: int, **kw) -> None:
+        self.first_step, self.kw = first_step, kw
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid, n = (info.id, info.num_workers) if info else (0, 1)
+        step = self.first_step + wid
+        while True:
+            yield make_batch(step=step, **self.kw)
+            step += n
+
+
+def batches(first_step: int, workers: int, **kw):
+    """An iterator of training batches from ``first_step`` on; ``workers`` > 0 renders them in parallel
+    processes (for a GPU, whose steps outrun one CPU core's scene rendering)."""
+    if workers <= 0:
+        return iter(_Batches(first_step, **kw))
+    loader = torch.utils.data.DataLoader(_Batches(first_step, **kw), batch_size=None, num_workers=workers,
+                                         prefetch_factor=4, persistent_workers=True)
+    return iter(loader)
+
+
 def anneal_factor(elapsed_s: float, budget_s: float, anneal_s: float, floor: float = 0.05) -> float:
     """Learning-rate factor: 1 until the last ``anneal_s`` seconds of the budget, then a cosine down to ``floor``."""
     if anneal_s <= 0:
@@ -145,6 +198,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--world", choices=sorted(WORLDS), default="train", help="scene generator of the training data")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda: bf16 autocast when --bf16)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=0, help="data-rendering worker processes (0 = in the training process)")
+    p.add_argument("--resume-file", default=None,
+                   help="small weights-only resume file (fp16 model + EMA, no optimiser state): with no checkpoint "
+                        "in --out the run starts from it (re-warming the learning rate), and every checkpoint "
+                        "rewrites it — commit it to carry a training run across machines")
     p.add_argument("--init-from", default=None,
                    help="with no checkpoint in --out: start from a shipped pipeline folder (its EMA weights and "
                         "training_state.json), e.g. dragon_widgets/models/embedded, to continue training in a new sitting")
@@ -172,6 +230,13 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_rng_state(s["torch_rng"].cpu())
         warm_from = step if a.rewarm else int(s.get("warm_from", 0))
         print(json.dumps(dict(resumed=str(ck), step=step)), flush=True)
+    elif a.resume_file and Path(a.resume_file).exists():
+        r = read_resume_file(a.resume_file)
+        for model, part in ((unet, "unet"), (te, "te"), (ema_unet, "ema_unet"), (ema_te, "ema_te")):
+            model.load_state_dict({k: v.to(dev) for k, v in r[part].items()})
+        step, elapsed_before = r["step"], r["elapsed"]
+        warm_from = step
+        print(json.dumps(dict(resumed_from_file=str(a.resume_file), step=step)), flush=True)
     elif a.init_from:
         from diffusers import UNet2DConditionModel
         from transformers import CLIPTextModel
@@ -191,11 +256,13 @@ def main(argv: list[str] | None = None) -> None:
     (out / "args.json").write_text(json.dumps(vars(a), indent=1))
 
     def save(tag: str) -> None:
-        torch.save(dict(unet=unet.state_dict(), te=te.state_dict(), ema_unet=ema_unet.state_dict(),
-                        ema_te=ema_te.state_dict(), opt=opt.state_dict(), step=step, warm_from=warm_from,
-                        elapsed=elapsed_before + time.perf_counter() - start, torch_rng=torch.get_rng_state()),
-                   out / "checkpoint.tmp")
+        state = dict(unet=unet.state_dict(), te=te.state_dict(), ema_unet=ema_unet.state_dict(),
+                     ema_te=ema_te.state_dict(), opt=opt.state_dict(), step=step, warm_from=warm_from,
+                     elapsed=elapsed_before + time.perf_counter() - start, torch_rng=torch.get_rng_state())
+        torch.save(state, out / "checkpoint.tmp")
         (out / "checkpoint.tmp").replace(ck)
+        if a.resume_file:
+            write_resume_file(state, a.resume_file, dict(arch=a.arch, world=a.world, seed=a.seed, batch=a.batch))
         ema_comp = dict(comp, unet=ema_unet.eval(), text_encoder=ema_te.eval())
         psnr = None  # not measured with --no-eval (null in the JSON)
         if a.eval:
@@ -214,8 +281,9 @@ def main(argv: list[str] | None = None) -> None:
     next_ck = a.ckpt_every_min * 60
     losses: list[float] = []
     unet.train(); te.train()
+    data = batches(step, a.workers, seed=a.seed, batch=a.batch, drop=a.caption_dropout, world=a.world)
     while step < a.max_steps and time.perf_counter() - start < a.minutes * 60:
-        x0, caps = make_batch(a.seed, step, a.batch, a.caption_dropout, a.world)
+        x0, caps = next(data)
         z0 = (comp["vae"].encode(x0).latent_dist.mode() * comp["vae"].config.scaling_factor).to(dev)
         noise = torch.randn(z0.shape).to(dev)  # drawn on the CPU generator: same data on every device
         t = torch.randint(0, sched.config.num_train_timesteps, (a.batch,)).to(dev)

@@ -57,3 +57,27 @@ def test_training_is_reproducible_resumes_exactly_and_exports_a_loadable_pipelin
     assert all(torch.allclose(shipped[n].float(), w.float(), atol=1e-2, rtol=1e-2) for n, w in whole["ema_unet"].items())
     unevaluated = [json.loads(line) for line in (tmp_path / "again" / "log.jsonl").read_text().splitlines()]
     assert unevaluated[-1]["inversion_psnr"] is None  # --no-eval: no figure, and valid JSON
+
+
+def test_parallel_data_workers_give_the_same_batches():
+    from dragon_widgets.models.train import batches
+
+    kw = dict(seed=3, batch=2, drop=0.3, world="train")
+    serial = batches(5, 0, **kw)
+    parallel = batches(5, 2, **kw)
+    for _ in range(3):
+        (xa, ca), (xb, cb) = next(serial), next(parallel)
+        assert torch.equal(xa, xb) and ca == cb
+
+
+@pytest.mark.slow
+def test_a_run_carries_over_through_the_resume_file(tmp_path):
+    resume = tmp_path / "carry" / "resume.safetensors"
+    first = run(tmp_path / "machine1", 1, "--no-eval", "--resume-file", str(resume))
+    r = train.read_resume_file(resume)
+    assert r["step"] == 1 and r["args"]["arch"] == "v2"
+    assert all(torch.allclose(r["ema_unet"][n], w.float(), atol=1e-2, rtol=1e-2) for n, w in first["ema_unet"].items())
+    # a new machine: no checkpoint in --out, so the run starts from the file and re-warms the learning rate
+    second = run(tmp_path / "machine2", 2, "--no-eval", "--resume-file", str(resume))
+    assert second["step"] == 2 and second["warm_from"] == 1
+    assert train.read_resume_file(resume)["step"] == 2
