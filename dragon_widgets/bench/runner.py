@@ -336,13 +336,14 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
     ``drag_region``: the editable region drags get (:func:`drag_region_mask`).
     ``store``: a folder of result images (:func:`run_tasks`): a rerun scores saved results instead of
     editing again and adds the missing ones. Use one folder per model and preset. ``stored_only``: score
-    only the tasks whose method result is in ``store`` (nothing is edited; partial runs).
+    only the tasks whose method (``method=False``: baseline) result is in ``store`` — a partial run.
     """
     tasks = make_tasks(split, n, tuple(kinds))
     if stored_only:
         if store is None:
             raise ValueError("stored_only=True needs a store folder")
-        tasks = [t for t in tasks if _result_path(store, EngineMethod.name, t).exists()]
+        name = EngineMethod.name if method else BaselineMethod.name
+        tasks = [t for t in tasks if _result_path(store, name, t).exists()]
     report: dict[str, Any] = dict(split=split, n=n, kinds=list(kinds), drag_region=drag_region, runs={})
     m = None
     if method:
