@@ -344,7 +344,8 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
             raise ValueError("stored_only=True needs a store folder")
         name = EngineMethod.name if method else BaselineMethod.name
         tasks = [t for t in tasks if _result_path(store, name, t).exists()]
-    report: dict[str, Any] = dict(split=split, n=n, kinds=list(kinds), drag_region=drag_region, runs={})
+    report: dict[str, Any] = dict(split=split, n=n, kinds=list(kinds), drag_region=drag_region, runs={},
+                                  stored_only=stored_only)
     m = None
     if method:
         m = EngineMethod(pipe, preset=preset, editor=editor, drag_region=drag_region)
@@ -447,7 +448,9 @@ def format_table(report: dict) -> str:
 
 
 def format_report(report: dict) -> str:
-    out = [f"ShapesBench — split {report['split']}, {report['n']} tasks per kind, {report['steps']} DDIM steps"
+    per_kind = (f"the saved results of tasks 0–{report['n'] - 1} per kind (n column)" if report.get("stored_only")
+                else f"{report['n']} tasks per kind")
+    out = [f"ShapesBench — split {report['split']}, {per_kind}, {report['steps']} DDIM steps"
            + (f", preset {report['preset']}" if "preset" in report else ""), "", format_table(report)]
     cuts = []
     for name, run in report["runs"].items():
