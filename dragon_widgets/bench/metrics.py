@@ -6,7 +6,8 @@ For a result image (uint8 or float, ``res`` × ``res``) and its :class:`~dragon_
   the scene's known background, other shapes' colours as distractors) and compared with the
   ground-truth target mask.
 * **ghost** — share of the vacated area (source mask minus the 1-px-dilated target mask) that still
-  shows the object's colour; for ``appearance`` edits, the share of the object that still shows its
+  shows the object's colour or is otherwise not restored (ΔE > :data:`CHANGE_DE` to the ground truth: a
+  faint, recoloured or glowing copy left behind); for ``appearance`` edits, the share of the object that still shows its
   *old* colour. NaN when there is no such area (paste; a pure enlargement), which passes.
 * **bg_psnr** — PSNR (dB) between result and source outside the union of source and target
   object masks dilated by :data:`BG_DILATE` px.
@@ -111,6 +112,8 @@ def ghost_fraction(result, task: Task) -> float:
     else:
         area = task.mask & ~dilate(task.target_mask, 1)
         seg = object_mask(result, task, rgb=task.source_shape.rgb)
+        # a faint or recoloured copy left behind is a ghost too: the vacated area must look like the truth
+        seg = seg | (delta_e(as_float(result), as_float(task.target_image)) > CHANGE_DE)
     if area.sum() < MIN_VACATED_PX:
         return float("nan")
     return float(seg[area].mean())

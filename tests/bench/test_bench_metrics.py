@@ -242,3 +242,13 @@ def test_any_colour_is_segmented(diamond_move):
             continue  # too close to this background to be a fair test
         s = score(tt.target_image, tt)
         assert s.iou > 0.95 and s.shape_error < 0.1 and s.success, (rgb, s)
+
+
+def test_a_faint_ghost_left_behind_fails(diamond_move):
+    t = diamond_move
+    img = render(t.target)[0]
+    src_obj = t.scene.shapes[t.index]
+    faint = to_uint8(_paint(img, 0.4 * shape_alpha(src_obj, 64), src_obj.rgb))  # 40 % of the old object stays
+    assert ghost_fraction(faint, t) > 0.5
+    s = score(faint, t)
+    assert s.iou > 0.9 and s.invented == 0 and not s.success, s
