@@ -7,8 +7,8 @@ For a result image (uint8 or float, ``res`` × ``res``) and its :class:`~dragon_
   ground-truth target mask.
 * **ghost** — share of the vacated area (source mask minus the 1-px-dilated target mask) that still
   shows the object's colour or is otherwise not restored (ΔE > :data:`CHANGE_DE` to the ground truth: a
-  faint, recoloured or glowing copy left behind); for ``appearance`` edits, the share of the object that still shows its
-  *old* colour. NaN when there is no such area (paste; a pure enlargement), which passes.
+  faint, recoloured or glowing copy left behind); for ``appearance`` edits, the share of the object that
+  still shows its *old* colour. NaN when there is no such area (paste; a pure enlargement), which passes.
 * **bg_psnr** — PSNR (dB) between result and source outside the union of source and target
   object masks dilated by :data:`BG_DILATE` px.
 * **md_start / md_end** (drag) — distance (px) from the dragged vertex to its target before and
@@ -30,8 +30,8 @@ For a result image (uint8 or float, ``res`` × ``res``) and its :class:`~dragon_
   within :data:`BYSTANDER_DE_MAX` ΔE (:func:`bystanders`). ``bystander_iou`` is the worst IoU (NaN: no
   other object), ``bystanders_ok`` whether all passed.
 * **success** — per kind, see :func:`score`: IoU ≥ 0.5, ghost ≤ 0.25, background PSNR ≥ 28 dB, no
-  invented object, shape error ≤ :data:`SHAPE_ERROR_MAX_PX` px, bystanders intact; drags also need a ≥ 70 % cut of
-  the point distance.
+  invented object, shape error ≤ :data:`SHAPE_ERROR_MAX_PX` px, bystanders intact; drags also need a
+  ≥ 70 % cut of the point distance.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ INVENT_DILATE = 3
 SHAPE_ERROR_MAX_PX = 0.5
 #: An untouched object keeps this IoU with its visible ground-truth mask (issue 11) ...
 BYSTANDER_IOU_MIN = 0.9
-#: ... and its median colour stays within this ΔE of its own (regenerating an untouched object moves it ΔE ≈ 0.5–5.5; a hue shift a person notices, e.g. yellow → orange-yellow, ≈ 9).
+#: ... and its median colour stays within this ΔE of its own: regenerating an untouched object moves it by
+#: ΔE ≈ 0.5–5.5; a hue shift a person notices side by side (yellow → orange-yellow) is ≈ 9.
 BYSTANDER_DE_MAX = 8.0
 #: Objects with fewer visible pixels than this (mostly covered by another) are not judged as bystanders.
 MIN_BYSTANDER_PX = 6
