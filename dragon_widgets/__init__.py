@@ -10,6 +10,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "DragCanvas": "dragon_widgets.widgets",
     "EditorApp": "dragon_widgets.widgets",
+    "InspectorApp": "dragon_widgets.widgets.panels",
+    "CorrespondenceExplorer": "dragon_widgets.widgets.panels",
     "DragonEditor": "dragon_widgets.engine",
     "EditResult": "dragon_widgets.engine",
     "Source": "dragon_widgets.engine",

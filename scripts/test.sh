@@ -34,6 +34,30 @@ fi
 source "$VENV/bin/activate"
 pip install -q --no-deps -e . >/dev/null
 
+# ipywidgets 7 front ends (Colab's generation) for tests/browser/test_ipywidgets7_frontends.py, one venv each:
+# the server and front end are its own, a .pth file lends it the main venv's packages (torch, the engine) for
+# the kernel. Classic Notebook 6.5 with ipywidgets 7.7.1 and with 7.8.5 (whose widgetsnbextension 3.6.7-3.6.10
+# cannot display an ipywidgets.Output), and JupyterLab 3.6 with 7.8.5.
+MAIN_SITE=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+FRONTENDS=""
+frontend_venv() {  # name, pip requirements...
+  local name=$1 dir=$CACHE/venv-fe-$1-$KEY
+  shift
+  if [ ! -f "$dir/.complete" ]; then
+    echo "== creating front-end venv $dir" >&2
+    rm -rf "$dir"
+    "$PY" -m venv "$dir"
+    "$dir/bin/pip" install -q "$@" "traitlets==5.7.1" anywidget ipykernel >&2
+    echo "$MAIN_SITE" > "$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zz_main_venv.pth"
+    touch "$dir/.complete"
+  fi
+  FRONTENDS="$FRONTENDS${FRONTENDS:+,}$name=$dir/bin/python"
+}
+frontend_venv classic-7.7 "notebook==6.5.*" "ipywidgets==7.7.1" "widgetsnbextension==3.6.1"
+frontend_venv classic-7.8 "notebook==6.5.*" "ipywidgets==7.8.5"
+frontend_venv lab-3.6 "jupyterlab==3.6.*" "ipywidgets==7.8.5"
+export DW_IPYW7_FRONTENDS=$FRONTENDS
+
 export PYTHONUNBUFFERED=1
 python -m pytest -q "$@"
 

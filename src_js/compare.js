@@ -8,6 +8,17 @@ function urlFor(value, format) {
 	return URL.createObjectURL(new Blob([bytes], { type: `image/${format || "png"}` }));
 }
 
+// The images' geometry is set inline with !important so a host page's stylesheet cannot change it: classic
+// Notebook's `div.output_area img { max-width: 100%; height: auto }` would shrink "before" to the clip's width.
+function pin(img, width, height) {
+	const style = {
+		position: "absolute", left: "0", top: "0", width, height, "max-width": "none", "max-height": "none",
+		"min-width": "0", "min-height": "0", margin: "0", padding: "0", border: "0", "box-sizing": "content-box",
+		"image-rendering": "pixelated",
+	};
+	for (const [k, v] of Object.entries(style)) img.style.setProperty(k, v, "important");
+}
+
 function render({ model, el }) {
 	ensureStyle("dragon-widgets-style", css);
 	const root = h("div", "dw-root dw-compare-root");
@@ -46,7 +57,8 @@ function render({ model, el }) {
 		if (!dw) dw = Math.max(w, hgt) < 384 ? w * Math.max(1, Math.floor(384 / Math.max(w, hgt))) : Math.min(w, 512);
 		box.style.width = `${dw}px`;
 		box.style.aspectRatio = `${w} / ${hgt}`;
-		before.style.width = `${dw}px`;
+		pin(after, "100%", "100%");
+		pin(before, `${dw}px`, `${(dw * hgt) / w}px`);
 		place();
 	}
 

@@ -20,12 +20,15 @@ _LAZY = {
     "AttentionMap": "attention", "attention_weights": "attention", "query_attention": "attention",
     "group_names": "attention", "TERM_REGIONS": "gradients",
     "handle_tracks": "tracks",
+    "BankShare": "bank", "BankShareSeries": "bank", "region_share": "bank", "bank_share_series": "bank",
+    "attention_spread": "bank", "attention_rows": "bank", "mask_on_grid": "bank", "image_difference": "bank",
+    "Reconstruction": "inversion", "reconstructions": "inversion",
     "SideBySide": "matches", "side_by_side": "matches", "MatchLine": "matches", "match_lines": "matches",
     "layer_color": "matches",
     "get_step": "_steps", "step_image": "_steps", "step_label": "_steps",
     "plot_correspondence": "plots", "plot_trace_correspondence": "plots", "plot_energies": "plots",
     "plot_gradients": "plots", "plot_attention": "plots", "plot_step": "plots",
-    "plot_overview": "plots",
+    "plot_overview": "plots", "plot_bank_share": "plots", "plot_difference": "plots",
 }
 __all__ = sorted(_LAZY)
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

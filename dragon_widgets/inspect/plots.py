@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import Point, downsample_mask
+from ._arrays import Point, downsample_mask, mask_outline
 from ._steps import get_step, step_image, step_label
 from .attention import group_names, query_attention
+from .bank import bank_share_series, image_difference
 from .colors import MASK_COLORS, term_color
 from .correspondence import correspondence_grid
 from .energy import EnergySeries, energy_series
@@ -29,31 +30,39 @@ def _figure(ncols: int, nrows: int, cell: float = 2.2, extra_w: float = 0.0):
     return Figure(figsize=(cell * ncols + extra_w, cell * nrows + 0.4), layout="constrained")
 
 
-def _show(ax, image: np.ndarray, title: str | None = None) -> None:
-    ax.imshow(image, interpolation="nearest")
+def _extent(image: np.ndarray, size: tuple[int, int] | None = None) -> tuple[float, float, float, float]:
+    """imshow extent putting pixel (col, row) on [col, col+1] × [row, row+1] of image coordinates, as the widgets
+    draw it (``size`` (W, H) when the image is shown at another resolution than its coordinates)."""
+    W, H = size if size is not None else (image.shape[1], image.shape[0])
+    return (0, W, H, 0)
+
+
+def _show(ax, image: np.ndarray, title: str | None = None, size: tuple[int, int] | None = None) -> None:
+    ext = _extent(image, size)
+    ax.imshow(image, interpolation="nearest", extent=ext)
+    ax.set_xlim(ext[0], ext[1])
+    ax.set_ylim(ext[2], ext[3])
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=8)
 
 
-def _outline(ax, mask: np.ndarray, color, extent=None) -> None:
-    m = np.asarray(mask, dtype=bool)
-    if m.any():
-        ax.contour(m.astype(float), levels=[0.5], colors=[np.asarray(color) / 255.0], linewidths=1.0,
-                   extent=extent, origin="upper")
+def _outline(ax, mask: np.ndarray, color, size: tuple[int, int]) -> None:
+    """The mask's boundary cells over an image of ``size`` (W, H), the cells the widget panels fill
+    (``ImageCanvas.draw_outline``), so the static figure and the widget show the outline in the same place."""
+    edge = mask_outline(np.asarray(mask, dtype=bool))
+    if edge.any():
+        rgba = np.zeros(edge.shape + (4,), dtype=float)
+        rgba[edge] = (*(np.asarray(color[:3], dtype=float) / 255.0), 0.9)
+        ax.imshow(rgba, interpolation="nearest", extent=_extent(edge, size))
 
 
-def _heat(ax, image: np.ndarray, values: np.ndarray, cmap: str, vmin=None, vmax=None, alpha: float = 0.65):
-    H, W = image.shape[:2]
-    ax.imshow(image, interpolation="nearest")
-    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, alpha=alpha, interpolation="nearest",
-                   extent=(0, W, H, 0))
-    ax.set_xlim(0, W)
-    ax.set_ylim(H, 0)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return im
+def _heat(ax, image: np.ndarray, values: np.ndarray, cmap: str, vmin=None, vmax=None, alpha: float = 0.65,
+          size: tuple[int, int] | None = None):
+    _show(ax, image, size=size)
+    return ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, alpha=alpha, interpolation="nearest",
+                     extent=_extent(image, size))
 
 
 def plot_correspondence(image_a: np.ndarray, image_b: np.ndarray, features_a: Mapping[Hashable, Any],
@@ -148,9 +157,9 @@ def plot_energies(trace_or_series: Any, step: int | None = None, ax=None):
     return fig
 
 
-def _masks_on(ax, trace: Any, extent=None) -> None:
+def _masks_on(ax, trace: Any) -> None:
     for name, m in (trace.masks or {}).items():
-        _outline(ax, m, MASK_COLORS.get(name, (255, 255, 255)), extent)
+        _outline(ax, m, MASK_COLORS.get(name, (255, 255, 255)), tuple(trace.size))
 
 
 def _arrows(ax, trace: Any) -> None:
@@ -170,22 +179,22 @@ def plot_gradients(trace: Any, step: int, terms: Sequence[str] | None = None, di
         raise ValueError(f"step {step} ({step_label(s)}) has no recorded gradients; pick a guided step")
     terms = [t for t in (terms or trace.terms) if t in s.grads]
     img = step_image(trace, step)
-    size = (img.shape[1], img.shape[0])
+    size = tuple(trace.size)
     rows = 2 if direction else 1
     fig = _figure(len(terms), rows)
     for c, term in enumerate(terms):
         ax = fig.add_subplot(rows, len(terms), c + 1)
         g = gradient_map(s, term)
-        im = _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0)
-        _masks_on(ax, trace, (0, size[0], size[1], 0))
+        im = _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0, size=size)
+        _masks_on(ax, trace)
         ax.set_title(f"|∂E_{term}/∂z| {step_label(s)}\nmax {g.max():.2e}", fontsize=7)
         fig.colorbar(im, ax=ax, shrink=0.7)
         if direction and s.grad_latents and term in s.grad_latents:
             ax2 = fig.add_subplot(rows, len(terms), len(terms) + c + 1)
             d = gradient_direction(s, term)
             lim = float(np.abs(d).max()) or 1.0
-            im2 = _heat(ax2, img, np.where(d != 0, d, np.nan), "coolwarm", -lim, lim, alpha=0.75)
-            _masks_on(ax2, trace, (0, size[0], size[1], 0))
+            im2 = _heat(ax2, img, np.where(d != 0, d, np.nan), "coolwarm", -lim, lim, alpha=0.75, size=size)
+            _masks_on(ax2, trace)
             _arrows(ax2, trace)
             ax2.set_title(f"push of −∂E_{term}/∂z", fontsize=7)
             fig.colorbar(im2, ax=ax2, shrink=0.7)
@@ -194,8 +203,9 @@ def plot_gradients(trace: Any, step: int, terms: Sequence[str] | None = None, di
     return fig
 
 
-def plot_attention(trace: Any, step: int, layer: str, point: Point):
-    """Memory-bank attention of the query pixel ``point`` at one bank layer and step, one map per token group."""
+def plot_attention(trace: Any, step: int, layer: str, point: Point, heads: bool = False):
+    """Memory-bank attention of the query pixel ``point`` at one bank layer and step, one map per token group
+    (the mean over heads; ``heads=True``: one map per head and group)."""
     s = get_step(trace, step)
     if not s.attention or layer not in s.attention:
         raise ValueError(f"no attention recorded for layer {layer!r} at step {step}; "
@@ -204,23 +214,79 @@ def plot_attention(trace: Any, step: int, layer: str, point: Point):
     groups = am.maps.shape[0]
     names = group_names(groups)
     img = step_image(trace, step)
-    fig = _figure(max(groups, 1) + 1, 1, extra_w=0.6)
-    ax = fig.add_subplot(1, max(groups, 1) + 1, 1)
-    _show(ax, img, f"query {tuple(int(v) for v in point)} {step_label(s)}")
+    if groups and heads:
+        n_heads = am.per_head.shape[0]
+        maps = am.per_head.reshape(n_heads, groups, *am.maps.shape[1:])
+        panels = [(maps[hd, g], names[g], f"head {hd} · ") for hd in range(n_heads) for g in range(groups)]
+    else:
+        panels = [(am.maps[g], names[g], "") for g in range(groups)]
+    fig = _figure(max(len(panels), 1) + 1, 1, extra_w=0.6)
+    ax = fig.add_subplot(1, max(len(panels), 1) + 1, 1)
+    _show(ax, img, f"query {tuple(int(v) for v in point)} {step_label(s)}", size=tuple(trace.size))
     ax.plot([point[0]], [point[1]], marker="o", mfc="none", mec="red", ms=10, mew=2)
-    if groups == 0:  # masked bank selection (bg+fg): no grid to lay the weights on
+    if not panels:  # masked bank selection (bg+fg): no grid to lay the weights on
         ax = fig.add_subplot(1, 2, 2)
         ax.plot(np.sort(am.weights)[::-1], color="k")
         ax.set_title(f"{am.weights.size} bank tokens (masked selection), sorted\n{layer}", fontsize=6)
         ax.set_ylabel("attention weight")
         return fig
-    vmax = float(am.maps.max())
-    for g in range(groups):
-        ax = fig.add_subplot(1, groups + 1, g + 2)
-        under = trace.original if names[g] == "bank" else img
-        im = _heat(ax, np.asarray(under), am.maps[g], "viridis", 0.0, vmax)
-        ax.set_title(f"{names[g]} tokens ({am.maps[g].sum():.0%})\n{layer}", fontsize=6)
+    vmax = float(max(m.max() for m, _, _ in panels))
+    for c, (values, name, prefix) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels) + 1, c + 2)
+        under = trace.original if name == "bank" else img  # as the AttentionPanel widget draws it
+        im = _heat(ax, np.asarray(under), values, "viridis", 0.0, vmax, size=tuple(trace.size))
+        ax.set_title(f"{prefix}{name} tokens ({values.sum():.0%})\n{layer}", fontsize=6)
     fig.colorbar(im, ax=fig.axes[1:], shrink=0.7, label="attention weight")
+    return fig
+
+
+def plot_bank_share(trace: Any, query_mask: np.ndarray, key_mask: np.ndarray | None = None,
+                    layers: Sequence[str] | None = None, key_group: int = -1):
+    """Per bank layer, over the steps: the share of attention that the queries in ``query_mask`` (solid, one
+    line per head) and the other queries (dashed) give to the bank tokens in ``key_mask``; dotted: the share
+    under uniform attention. See :func:`dragon_widgets.inspect.bank_share_series`."""
+    layers = list(layers) if layers else list(trace.bank_layers)
+    series = [bank_share_series(trace, layer, query_mask, key_mask, key_group) for layer in layers]
+    fig = _figure(min(len(series), 3), (len(series) + 2) // 3, cell=2.6)
+    axes = fig.subplots((len(series) + 2) // 3, min(len(series), 3), sharey=True, squeeze=False).ravel()
+    for ax, sr in zip(axes, series):
+        x = np.arange(len(sr.steps))
+        for hd in range(sr.inside.shape[1]):
+            color = f"C{hd}"
+            ax.plot(x, sr.inside[:, hd], "-", color=color, lw=1.2, label=f"head {hd}: queries in region")
+            ax.plot(x, sr.outside[:, hd], "--", color=color, lw=0.8, label=f"head {hd}: other queries")
+        ax.axhline(sr.uniform, color="grey", ls=":", lw=1, label="uniform attention")
+        ticks = x[:: max(1, len(x) // 5)]
+        ax.set_xticks(ticks, [str(sr.index[t]) for t in ticks], fontsize=6)
+        ax.tick_params(labelsize=6)
+        short = sr.layer.replace(".transformer_blocks.0.attn1", "").replace("attentions.", "attn ")
+        ax.set_title(short, fontsize=7)
+        ax.set_xlabel("sampler step i", fontsize=6)
+    for ax in axes[len(series):]:
+        ax.axis("off")
+    axes[0].set_ylabel("attention share on the key region", fontsize=7)
+    axes[0].legend(fontsize=5, loc="upper left")
+    return fig
+
+
+def plot_difference(a: np.ndarray, b: np.ndarray, title_a: str = "A", title_b: str = "B",
+                    outline: Mapping[str, np.ndarray] | None = None):
+    """``a``, ``b`` and their per-pixel difference (:func:`image_difference`, grey levels), with the masks of
+    ``outline`` (name → bool mask; colours as in the other figures, white for other names) on the difference."""
+    diff = image_difference(a, b)
+    fig = _figure(3, 1, cell=2.4, extra_w=0.6)
+    for c, (img, title) in enumerate([(a, title_a), (b, title_b)]):
+        _show(fig.add_subplot(1, 3, c + 1), np.asarray(img), title)
+    ax = fig.add_subplot(1, 3, 3)
+    im = ax.imshow(diff, cmap="magma", vmin=0.0, vmax=max(float(diff.max()), 1.0), interpolation="nearest",
+                   extent=_extent(diff))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    size = (diff.shape[1], diff.shape[0])
+    for name, m in (outline or {}).items():
+        _outline(ax, m, MASK_COLORS.get(name, (255, 255, 255)), size)
+    ax.set_title(f"|{title_a} − {title_b}| (mean {diff.mean():.1f}, max {diff.max():.0f})", fontsize=7)
+    fig.colorbar(im, ax=ax, shrink=0.7, label="grey levels")
     return fig
 
 
@@ -230,7 +296,7 @@ def plot_step(trace: Any, step: int, show_tracks: bool = True, ax=None):
     img = step_image(trace, step)
     fig = _figure(1, 1, cell=3.2) if ax is None else ax.figure
     ax = fig.add_subplot() if ax is None else ax
-    _show(ax, img, f"x̂₀ {step_label(s)}" + (" guided" if s.guided else ""))
+    _show(ax, img, f"x̂₀ {step_label(s)}" + (" guided" if s.guided else ""), size=tuple(trace.size))
     _masks_on(ax, trace)
     _arrows(ax, trace)
     if show_tracks and trace.points and any(st.features for st in trace.steps):
@@ -240,8 +306,9 @@ def plot_step(trace: Any, step: int, show_tracks: bool = True, ax=None):
             for p in range(tr.shape[1]):
                 ax.plot(tr[upto, p, 0], tr[upto, p, 1], "-", color="lime", lw=1)
                 ax.plot(tr[upto[-1], p, 0], tr[upto[-1], p, 1], "s", mfc="none", mec="lime", ms=7)
-    ax.set_xlim(0, img.shape[1])
-    ax.set_ylim(img.shape[0], 0)
+    W, H = tuple(trace.size)
+    ax.set_xlim(0, W)
+    ax.set_ylim(H, 0)
     return fig
 
 
@@ -266,8 +333,8 @@ def plot_overview(trace: Any, step: int = -1):
         ax = fig.add_subplot(gs[0, 3])
         img = step_image(trace, j)
         g = gradient_map(st, term)
-        _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0)
-        _masks_on(ax, trace, (0, img.shape[1], img.shape[0], 0))
+        _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0, size=tuple(trace.size))
+        _masks_on(ax, trace)
         ax.set_title(f"|∂E_{term}/∂z| {step_label(st)}", fontsize=8)
     return fig
 

@@ -161,7 +161,10 @@ class EditorApp(W.VBox):
         self.use_result_button = W.Button(description="Use result as input", icon="arrow-left", disabled=True)
         self.export_button = W.Button(description="Export", icon="download", disabled=True)
         self.history_html = W.HTML()
-        self.details = W.Output(layout=W.Layout(max_height="160px", overflow="auto"))
+        # Tracebacks as HTML, not an ipywidgets.Output: some ipywidgets 7 front ends cannot show an Output
+        # (ipywidgets 7.8.5 in classic Notebook fails to render the whole app).
+        self.details = W.HTML(layout=W.Layout(max_height="160px", overflow="auto"))
+        self.details.add_class("dw-error-details")
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
         left = W.VBox([W.HTML("<b>Image</b>"), self.canvas, self.reference_box],
@@ -388,9 +391,11 @@ class EditorApp(W.VBox):
             self._set_status(text, level)
             self.progress.bar_style = level
             if level == "danger" and not isinstance(error, (ValueError, TypeError)):
-                with self.details:
-                    print("".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:])
+                tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:]
+                self.details.value = ("<pre style='margin:0;font-size:11px;white-space:pre-wrap;color:#b00020'>"
+                                      f"{html.escape(tb)}</pre>")
         else:
+            self.details.value = ""
             self.result = result
             if self.history:  # older results keep their image and log, not their memory bank (GBs for SD)
                 self.history[-1]["result"] = _without_bank(self.history[-1]["result"])

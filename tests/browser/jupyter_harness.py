@@ -29,17 +29,29 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyter_server(app: str, root: pathlib.Path, token: str, start_timeout: float = 90.0) -> Iterator[str]:
-    """Run ``jupyter <app>`` (``lab`` or ``notebook``) serving ``root``; yields its base URL, stops it after."""
+def jupyter_server(app: str, root: pathlib.Path, token: str, start_timeout: float = 90.0,
+                   python: str | None = None) -> Iterator[str]:
+    """Run ``jupyter <app>`` (``lab`` or ``notebook``) serving ``root``; yields its base URL, stops it after.
+
+    ``python``: the interpreter of another environment (its server, front end and kernel); there ``notebook``
+    may be classic Notebook 6, which takes ``NotebookApp`` options.
+    """
     port = free_port()
+    python = python or sys.executable
+    classic = app == "notebook" and subprocess.run(
+        [python, "-c", "import notebook, sys; sys.exit(int(notebook.__version__.split('.')[0]) >= 7)"]).returncode == 0
+    cfg = "NotebookApp" if classic else "ServerApp"
+    token_flag = f"--NotebookApp.token={token}" if classic else f"--IdentityProvider.token={token}"
+    root_flag = f"--NotebookApp.notebook_dir={root}" if classic else f"--ServerApp.root_dir={root}"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
                JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"),
-               OMP_NUM_THREADS="1")  # a 2-core CI box: OpenMP spin-waits badly when oversubscribed
+               OMP_NUM_THREADS="1",  # a 2-core CI box: OpenMP spin-waits badly when oversubscribed
+               PATH=os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")]))  # its jupyter-* first
     log_path = root / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", app, "--no-browser", "--allow-root", f"--port={port}",
-             "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"],
+            [python, "-m", "jupyter", app, "--no-browser", "--allow-root", f"--port={port}",
+             f"--{cfg}.ip=127.0.0.1", token_flag, root_flag],
             stdout=log, stderr=subprocess.STDOUT, env=env)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -156,3 +156,17 @@ def test_every_panel_displays_with_a_static_twin(trace):
         assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG", type(p).__name__
     with pytest.raises(ValueError, match="point"):
         panels[3].set_point(-1, 3)
+
+
+def test_inspector_and_explorer_hold_no_output_widget(trace):
+    """ipywidgets 7.8.5 in classic Notebook cannot display an ``ipywidgets.Output`` (the whole view fails)."""
+    import ipywidgets
+
+    def walk(w):
+        yield w
+        for c in getattr(w, "children", ()) or ():
+            yield from walk(c)
+
+    for root in (InspectorApp(trace), CorrespondenceExplorer.from_trace(trace).widget):
+        found = list(walk(root))
+        assert len(found) > 5 and not [w for w in found if isinstance(w, ipywidgets.Output)]

@@ -71,3 +71,39 @@ def test_attention_and_step_figures(trace):
     _png(fig)
     with pytest.raises(ValueError, match="step"):
         plot_step(trace, 99)
+
+
+def test_attention_figure_per_head(trace):
+    fig = plot_attention(trace, 0, BANK_LAYER, (30, 30), heads=True)
+    titles = [ax.get_title() for ax in fig.axes]
+    # 2 heads × [own ‖ bank] groups, each head's weights over both groups sum to 1
+    assert sum(t.startswith("head 0 · ") for t in titles) == 2 and sum(t.startswith("head 1 · ") for t in titles) == 2
+    _png(fig)
+
+
+def test_bank_share_figure_draws_the_series(trace):
+    from dragon_widgets.inspect import bank_share_series, plot_bank_share
+
+    src = trace.masks["edit"]
+    fig = plot_bank_share(trace, ~src, src)
+    ax = fig.axes[0]
+    series = bank_share_series(trace, BANK_LAYER, ~src, src)
+    solid = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-"]
+    assert len(solid) == 2  # one per head
+    np.testing.assert_allclose(solid[1].get_ydata(), series.inside[:, 1])
+    _png(fig)
+
+
+def test_difference_figure(trace):
+    from dragon_widgets.inspect import plot_difference
+
+    b = trace.original.copy()
+    b[:8, :8] = 255 - b[:8, :8]
+    fig = plot_difference(trace.original, b, "original", "changed", outline={"edit": trace.masks["edit"]})
+    from dragon_widgets.inspect import image_difference
+
+    want = image_difference(trace.original, b)
+    assert len(fig.axes) == 4 and f"mean {want.mean():.1f}, max {want.max():.0f}" in fig.axes[2].get_title()
+    np.testing.assert_array_equal(fig.axes[2].get_images()[0].get_array(), want)
+    assert len(fig.axes[2].get_images()) == 2  # the difference and the outline
+    _png(fig)

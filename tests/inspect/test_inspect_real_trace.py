@@ -6,17 +6,26 @@ import pytest
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(scope="module")
-def result():
-    import dragon_widgets as dw
-    from dragon_widgets.models.random_sd import random_embedded_pipeline
-
-    pipe = random_embedded_pipeline(0)
-    editor = dw.DragonEditor(pipe, preset="embedded")
+def scene():
     img = np.zeros((64, 64, 3), np.uint8)
     img[:] = (30, 60, 200)
     img[20:36, 12:28] = (220, 30, 30)
-    src = editor.invert(img, prompt="a red square on a blue background")
+    return img
+
+
+@pytest.fixture(scope="module")
+def editor():
+    import dragon_widgets as dw
+    from dragon_widgets.models.random_sd import random_embedded_pipeline
+
+    return dw.DragonEditor(random_embedded_pipeline(0), preset="embedded")
+
+
+@pytest.fixture(scope="module")
+def result(editor):
+    import dragon_widgets as dw
+
+    src = editor.invert(scene(), prompt="a red square on a blue background")
     mask = np.zeros((64, 64), bool)
     mask[8:48, 4:52] = True
     return editor.edit(src, dw.Drag(points=[((20, 28), (36, 28))], mask=mask), seed=0, record=True)
@@ -106,3 +115,38 @@ def test_every_figure_and_the_inspector_render(result):
         app.scrubber.value = k
         assert app.energy.step == k
 
+
+
+def test_bank_share_of_a_drag_splits_between_own_and_bank_tokens(result):
+    from dragon_widgets.inspect import region_share
+
+    tr = result.trace
+    query = np.zeros((64, 64), bool)
+    query[20:36, 28:44] = True  # around the drag target
+    k = next(k for k, s in enumerate(tr.steps) if s.attention and s.index >= 5)  # the bank is on from i = 5
+    for layer, rec in tr.steps[k].attention.items():
+        assert rec["k"].shape[0] == 2 * rec["grid"][0] * rec["grid"][1]  # [own ‖ bank]
+        bank, own = region_share(rec, query), region_share(rec, query, key_group=0)  # drag concatenates
+        np.testing.assert_allclose(bank.inside + own.inside, 1.0, rtol=1e-3)
+        assert bank.uniform == pytest.approx(0.5) and np.all((bank.inside > 0) & (bank.inside < 1)), layer
+
+
+def test_reconstructions_with_and_without_refinement(editor):
+    from dragon_widgets.inspect import reconstructions
+
+    short = editor.preset.replace(num_steps=8, guided_until=4, dense_until=2, time_travel_steps=(), sde_window=(2, 4),
+                                  ip_window=(2, 4))
+    import dragon_widgets as dw
+
+    ed = dw.DragonEditor(editor.pipe, preset=short)
+    recs = reconstructions(ed, scene(), prompt="a red square", refines=(0, 2))
+    assert [r.refine for r in recs] == [0, 2] and ed.preset.inversion_refine == short.inversion_refine
+    for r in recs:
+        assert r.image.shape == (64, 64, 3) and r.image.dtype == np.uint8 and np.isfinite(r.psnr) and r.seconds > 0
+    # refine=0 is the plain inversion of an editor built with it
+    plain = dw.DragonEditor(editor.pipe, preset=short.replace(inversion_refine=0))
+    np.testing.assert_array_equal(recs[0].image, plain.reconstruct(plain.invert(scene(), prompt="a red square")))
+    # the fixed-point iterations make the inversion closer to exact, on any weights
+    assert recs[1].psnr > recs[0].psnr
+    with pytest.raises(ValueError, match="refines"):
+        reconstructions(ed, scene(), refines=(-1,))

@@ -236,3 +236,27 @@ def test_a_failed_run_releases_its_frames_locals():
     _runner.start(work, lambda result, error: errors.append(error), wait=True)
     gc.collect()
     assert isinstance(errors[0], RuntimeError) and refs[0]() is None
+
+
+def _all_widgets(w):
+    yield w
+    for c in getattr(w, "children", ()) or ():
+        yield from _all_widgets(c)
+
+
+def test_no_output_widget_and_unexpected_errors_as_escaped_html(app, monkeypatch):
+    import ipywidgets
+
+    # ipywidgets 7.8.5 in classic Notebook cannot display any Output: the app must hold none
+    assert not [w for w in _all_widgets(app) if isinstance(w, ipywidgets.Output)]
+    assert app.details in list(_all_widgets(app)) and app.details.value == ""
+
+    def broken(*_a, **_k):
+        raise KeyError("<bank> missing")
+
+    monkeypatch.setattr(app.editor, "edit", broken)
+    assert app.run() is None and app.status_text.startswith("Unexpected error (KeyError)")
+    assert "Traceback" in app.details.value and "&lt;bank&gt; missing" in app.details.value
+    assert "<bank>" not in app.details.value
+    monkeypatch.undo()
+    assert app.run() is not None and app.details.value == ""  # a good run clears the old traceback

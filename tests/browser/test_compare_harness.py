@@ -1,0 +1,56 @@
+"""The built compare bundle in a real browser, inside a host page whose CSS shrinks images (classic Notebook)."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+
+from dragon_widgets.widgets import CompareView
+from dragon_widgets.widgets._frontend import STATIC
+
+from test_canvas_harness import server  # noqa: F401  (the module-scoped static file server)
+
+BINARY = ["before_data", "after_data"]
+# classic Notebook 6's rule for images in outputs, once as shipped and once as a page might force it
+HOST_RULES = {
+    "classic": "div.output_area img, div.output_area svg { max-width: 100%; height: auto; }",
+    "forced": "div.output_area img { max-width: 100% !important; height: auto !important; width: 10px !important; }",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(HOST_RULES))
+def test_before_image_keeps_full_size_under_host_page_css(browser, server, rule, artifacts):  # noqa: F811
+    if not (STATIC / "compare.js").is_file():
+        pytest.fail("dragon_widgets/static/compare.js is missing: run `npm ci && npm run build`")
+    ctx = browser.new_context(viewport={"width": 900, "height": 800})
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{server}/tests/browser/harness.html")
+    pg.evaluate("""(css) => {
+        document.getElementById('host').className = 'output_area';
+        const s = document.createElement('style'); s.textContent = css; document.head.appendChild(s);
+    }""", HOST_RULES[rule])
+    before = np.zeros((48, 64, 3), np.uint8)
+    before[:, :32] = (230, 40, 40)
+    view = CompareView(before, before[:, ::-1].copy())
+    state = {k: v for k, v in view.get_state().items() if not k.startswith("_")}
+    for k in BINARY:
+        state[k] = base64.b64encode(bytes(state[k])).decode()
+    pg.evaluate("([u, s, b]) => start(u, s, b)", [f"{server}/dragon_widgets/static/compare.js", state, BINARY])
+    pg.wait_for_selector(".dw-compare img.dw-before")
+    pg.wait_for_function("document.querySelector('img.dw-before').complete")
+    box = pg.locator(".dw-compare").bounding_box()
+    img_b = pg.locator("img.dw-before").bounding_box()
+    img_a = pg.locator("img.dw-after").bounding_box()
+    clip = pg.locator(".dw-before-clip").bounding_box()
+    pg.screenshot(path=str(artifacts / f"compare_{rule}.png"))
+    assert box["width"] == pytest.approx(64 * 6, abs=1) and box["height"] == pytest.approx(48 * 6, abs=1)
+    assert clip["width"] == pytest.approx(box["width"] / 2, abs=1)  # divider in the middle
+    for img in (img_b, img_a):  # both pictures cover the whole box, whatever the page's img rules say
+        assert (img["x"], img["y"]) == pytest.approx((box["x"], box["y"]), abs=1)
+        assert (img["width"], img["height"]) == pytest.approx((box["width"], box["height"]), abs=1)
+    assert not errors, errors
+    ctx.close()
