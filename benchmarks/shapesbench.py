@@ -1,14 +1,19 @@
 """ShapesBench: the method (engine, ``embedded`` preset) vs the naive copy-paste + DDIM baseline.
 
     python benchmarks/shapesbench.py                       # test split, 20 tasks per kind, everything
+    python benchmarks/shapesbench.py --split test shifted --store results/v2   # both splits; results saved
+    python benchmarks/shapesbench.py --split test-v1 shifted --store results/v1 --stored-only   # re-score saved
     python benchmarks/shapesbench.py --split tuning --n 10 --kinds move drag
     python benchmarks/shapesbench.py --set move.guidance_scale=2 --set drag.w_edit=6   # preset variants (tuning)
     python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md --markdown README.md
     python benchmarks/shapesbench.py --split tuning --n 10 --sweep move.w_edit=2,4,8   # tune one value at a time
 
-Prints a Markdown table (per task kind: success rate, mean IoU, ghost %, background PSNR, drag point
-distance start→end, seconds per edit), the DDIM inversion PSNR on test scenes and the caption-sample
-check. See ``dragon_widgets/bench/metrics.py`` for the definitions.
+Prints a Markdown table per split (per task kind: success rate, mean IoU, shape fidelity, share of edits
+with an invented object, share with the other objects intact, ghost %, background PSNR, drag point
+distance start→end, seconds per edit), the DDIM inversion PSNR on the split's scenes and the caption-sample
+check. See ``dragon_widgets/bench/metrics.py`` for the definitions and ``dragon_widgets/bench/tasks.py``
+for the splits (tune on ``tuning`` only; report ``test`` and ``shifted``; ``test-v1`` is the first
+model's test split).
 """
 
 from __future__ import annotations
@@ -43,11 +48,17 @@ def _parse_set(items: list[str]):
 
 def main(argv: list[str] | None = None) -> dict:
     from dragon_widgets.bench.runner import DRAG_REGIONS
+    from dragon_widgets.bench.tasks import SPLITS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--split", choices=["tuning", "test"], default="test")
+    p.add_argument("--split", nargs="+", choices=list(SPLITS), default=["test"],
+                   help="one or more splits (a sweep uses the first)")
+    p.add_argument("--store", default=None,
+                   help="folder of result images: saved results are scored instead of edited again, new ones saved "
+                        "(one folder per model and preset)")
+    p.add_argument("--stored-only", action="store_true", help="with --store: score only the saved results")
     p.add_argument("--n", type=int, default=20, help="tasks per kind")
-    p.add_argument("--kinds", nargs="+", default=None, help="subset of move resize drag paste appearance")
+    p.add_argument("--kinds", nargs="+", default=None, help="subset of move resize drag drag-far paste appearance")
     p.add_argument("--json", default=None, help="write the full report (per-task scores) here")
     p.add_argument("--markdown", action="append", default=[],
                    help="put the tables between the <!-- shapesbench:begin/end --> markers of this Markdown file "
@@ -102,31 +113,40 @@ def main(argv: list[str] | None = None) -> dict:
                 variants[f"{key}={v}"] = preset.with_mode(mode, **{k: val}) if mode else preset.replace(**{k: val})
                 sweep_kinds.update(runner.MODE_KINDS.get(mode, kinds) if mode else kinds)
         skinds = tuple(k for k in kinds if k in sweep_kinds)
-        result = runner.sweep(pipe, variants, split=a.split, n=a.n, kinds=skinds, progress=log,
+        result = runner.sweep(pipe, variants, split=a.split[0], n=a.n, kinds=skinds, progress=log,
                               drag_region=a.drag_region)
-        text = f"ShapesBench sweep — split {a.split}, {a.n} tasks per kind\n\n" + runner.format_sweep(result, skinds)
+        text = f"ShapesBench sweep — split {a.split[0]}, {a.n} tasks per kind\n\n" + runner.format_sweep(result, skinds)
         print(text)
         if a.json:
             Path(a.json).write_text(json.dumps(dict(sweep=a.sweep, set=a.set, drag_region=a.drag_region, results=result), indent=1, default=float))
         return result
-    report = runner.benchmark(pipe, split=a.split, n=a.n, kinds=kinds, preset=preset, baseline=not a.no_baseline,
-                              method=not a.no_method, inversion=a.inversion, captions=a.captions, steps=a.steps,
-                              progress=log, images=a.images, drag_region=a.drag_region)
-    report["config"] = dict(argv=sys.argv[1:] if argv is None else argv, model=a.model or "embedded",
-                            random_weights=a.random_weights, threads=a.threads, overrides=a.set,
-                            machine=f"{platform.machine()} {platform.processor() or ''}".strip(),
-                            torch=torch.__version__, wall_s=round(time.perf_counter() - t0, 1))
-    text = runner.format_report(report)
+    if a.stored_only and not a.store:
+        p.error("--stored-only needs --store")
+    reports = []
+    for split in a.split:
+        images = None if a.images is None else str(Path(a.images) / split) if len(a.split) > 1 else a.images
+        reports.append(runner.benchmark(
+            pipe, split=split, n=a.n, kinds=kinds, preset=preset, baseline=not a.no_baseline, method=not a.no_method,
+            inversion=a.inversion, captions=a.captions, steps=a.steps, progress=log, images=images,
+            drag_region=a.drag_region, store=a.store, stored_only=a.stored_only))
+    config = dict(argv=sys.argv[1:] if argv is None else argv, model=a.model or "embedded",
+                  random_weights=a.random_weights, threads=a.threads, overrides=a.set,
+                  machine=f"{platform.machine()} {platform.processor() or ''}".strip(),
+                  torch=torch.__version__, wall_s=round(time.perf_counter() - t0, 1))
+    for r in reports:
+        r["config"] = config
+    text = "\n\n".join(runner.format_report(r) for r in reports)
     print(text)
+    out = reports[0] if len(reports) == 1 else dict(reports=reports)
     if a.json:
-        Path(a.json).write_text(json.dumps(report, indent=1, default=float))
+        Path(a.json).write_text(json.dumps(out, indent=1, default=float))
     if a.markdown:
-        block = (f"Command: `python benchmarks/shapesbench.py {' '.join(report['config']['argv'])}` "
-                 f"({a.threads} CPU threads, {report['config']['machine']}, torch {torch.__version__}, "
-                 f"{report['config']['wall_s']} s in all)\n\n{text}\n")
+        block = (f"Command: `python benchmarks/shapesbench.py {' '.join(config['argv'])}` "
+                 f"({a.threads} CPU threads, {config['machine']}, torch {torch.__version__}, "
+                 f"{config['wall_s']} s in all)\n\n{text}\n")
         for md in a.markdown:
             write_block(Path(md), block)
-    return report
+    return out
 
 
 BEGIN, END = "<!-- shapesbench:begin -->", "<!-- shapesbench:end -->"

@@ -102,7 +102,7 @@ class NaiveBaseline:
         if task.kind in ("move", "resize"):
             mask = _grow(task.mask, self.edit_dilate)
             zT = _paste(zT, zT, mask, res, f, task.center, task.offset, task.scale)
-        elif task.kind == "drag":
+        elif task.kind in ("drag", "drag-far"):
             out = zT.clone()
             r = self.drag_patch
             for (x0, y0), (x1, y1) in task.points:

@@ -9,9 +9,19 @@ Coordinates: pixel ``(x, y)`` means the centre of pixel column ``x``, row ``y``;
 ``f`` (fraction of the side) is pixel ``f * res - 0.5``. Offsets are whole pixels, so the target
 mask of a move is exactly the shifted source mask.
 
-Splits: :func:`make_tasks` draws every task from ``numpy.random.default_rng([BENCH_SEED, split, kind,
-i])``. The ``tuning`` and ``test`` splits use different ``split`` ids, so they never share a seed (and
-neither shares one with the training data, which is drawn from ``default_rng([seed, step])``).
+Splits (:data:`SPLITS`): :func:`make_tasks` draws every task from ``numpy.random.default_rng([BENCH_SEED,
+split id, kind, i])``; every split has its own id, so no two share a seed (and none shares one with the
+training data, which is drawn from ``default_rng([seed, step])``).
+
+* ``tuning`` / ``test``: scenes of the second model's training world (:func:`~dragon_widgets.bench.world.
+  sample_world_scene` ``"train"``), inputs at the working size.
+* ``shifted``: scenes only from the ranges the training world holds out (``"shifted"``), moves of
+  20–33 % of the side, inputs rendered at 128 px (the engine resizes them to its working size).
+* ``test-v1``: the first model's test split exactly as before (v1 generator, same seeds), kept so figures
+  from before the second world stay comparable.
+
+Kinds: ``drag`` pulls a corner ≈ 5 px (at most 90 % of the shape's radius, one cell of the coarser
+feature map); ``drag-far`` pulls it 10–20 px outward. Both are reported separately.
 """
 
 from __future__ import annotations
@@ -23,9 +33,38 @@ from functools import cached_property
 import numpy as np
 
 from .scenes import Scene, Shape, render, render_background, sample_scene, sample_shape, shape_alpha, to_uint8
+from .world import MIN_CONTRAST, MIN_SHAPE_DISTANCE, sample_world_scene, sample_world_shape
 
-KINDS = ("move", "resize", "drag", "paste", "appearance")
-SPLITS = {"tuning": 1, "test": 2}
+KINDS = ("move", "resize", "drag", "drag-far", "paste", "appearance")
+#: Kinds that pull a polygon corner (``points`` / ``vertex`` set).
+DRAG_KINDS = ("drag", "drag-far")
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a split draws its tasks.
+
+    ``world``: ``None`` for the v1 scene generator (:func:`~dragon_widgets.bench.scenes.sample_scene`),
+    else the :func:`~dragon_widgets.bench.world.sample_world_scene` world. ``input_res``: the size the input
+    (and paste/appearance reference) images are rendered at (ground truth and scoring stay at the task's
+    ``res``). ``move_frac``: move length range as a fraction of the side (``None``: the v1 rule, from 0.7 of
+    the object's size up to half the side).
+    """
+
+    id: int
+    world: str | None
+    input_res: int = 64
+    move_frac: tuple[float, float] | None = None
+
+
+SPLITS: dict[str, Split] = {
+    "tuning": Split(11, "train"),
+    "test": Split(12, "train"),
+    "shifted": Split(13, "shifted", input_res=128, move_frac=(0.20, 0.33)),
+    "test-v1": Split(2, None),  # the first model's test split: same seeds, same generator
+}
+#: Drag length ranges (px at the task's ``res``): ``drag`` keeps the v1 rule (50–90 % of the radius, ≥ 5 px).
+DRAG_FAR_PX = (10.0, 20.0)
 BENCH_SEED = 7301
 #: Alpha threshold that turns anti-aliased coverage into a bool object mask.
 MASK_THRESHOLD = 0.5
@@ -61,6 +100,7 @@ class Task:
     reference: Scene | None = None
     ref_index: int | None = None
     res: int = 64
+    input_res: int | None = None  # size the input/reference images are rendered at (None: ``res``)
 
     # ---- serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -70,7 +110,7 @@ class Task:
             offset=list(self.offset), scale=self.scale,
             points=[[list(a), list(b)] for a, b in self.points], vertex=self.vertex,
             reference=None if self.reference is None else self.reference.to_dict(), ref_index=self.ref_index,
-            res=self.res,
+            res=self.res, input_res=self.input_res,
         )
 
     @classmethod
@@ -81,7 +121,7 @@ class Task:
             offset=(int(d["offset"][0]), int(d["offset"][1])), scale=float(d["scale"]),
             points=[(tuple(a), tuple(b)) for a, b in d.get("points", [])], vertex=d.get("vertex"),
             reference=None if d.get("reference") is None else Scene.from_dict(d["reference"]),
-            ref_index=d.get("ref_index"), res=int(d.get("res", 64)),
+            ref_index=d.get("ref_index"), res=int(d.get("res", 64)), input_res=d.get("input_res"),
         )
 
     # ---- derived images and masks (rendered on demand, cached) ---------------------------------
@@ -98,9 +138,47 @@ class Task:
         return None if self.reference is None else render(self.reference, self.res)
 
     @property
+    def in_res(self) -> int:
+        """Size of the images handed to the method (``input_res``, default ``res``)."""
+        return self.input_res or self.res
+
+    @cached_property
+    def _src_in(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._src if self.in_res == self.res else render(self.scene, self.in_res)
+
+    @cached_property
+    def _ref_in(self) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        if self.reference is None or self.in_res == self.res:
+            return self._ref
+        return render(self.reference, self.in_res)
+
+    @property
     def source_image(self) -> np.ndarray:
-        """uint8 (res, res, 3) input image."""
+        """uint8 (res, res, 3) source at the scoring size (what results are compared with)."""
         return to_uint8(self._src[0])
+
+    @property
+    def input_image(self) -> np.ndarray:
+        """uint8 (in_res, in_res, 3): the image the method edits."""
+        return to_uint8(self._src_in[0])
+
+    @property
+    def input_reference_image(self) -> np.ndarray | None:
+        return None if self._ref_in is None else to_uint8(self._ref_in[0])
+
+    def input_mask(self) -> np.ndarray:
+        """bool (in_res, in_res): the edited object at the input size (paste: empty)."""
+        if self.kind == "paste":
+            return np.zeros((self.in_res, self.in_res), bool)
+        return self._src_in[1][self.index] >= MASK_THRESHOLD
+
+    def input_reference_mask(self) -> np.ndarray | None:
+        return None if self._ref_in is None else self._ref_in[1][self.ref_index] >= MASK_THRESHOLD
+
+    def to_input(self, x: float, y: float) -> tuple[float, float]:
+        """A pixel position at ``res`` → the same point at ``in_res`` (pixel centres map to pixel centres)."""
+        k = self.in_res / self.res
+        return ((x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5)
 
     @property
     def target_image(self) -> np.ndarray:
@@ -147,6 +225,11 @@ class Task:
         """Pixel centre the object is scaled about (the shape's centroid)."""
         s = self.source_shape
         return (s.cx * self.res - 0.5, s.cy * self.res - 0.5)
+
+    @property
+    def bystanders(self) -> list[int]:
+        """Indices (in ``target``) of the shapes the edit must leave as they are."""
+        return [i for i in range(len(self.target.shapes)) if i != self.target_index]
 
     @property
     def other_rgbs(self) -> list[tuple[float, float, float]]:
@@ -225,56 +308,83 @@ def _pick(rng: np.random.Generator, scene: Scene, kinds: tuple[str, ...] | None 
     return None if not idx else int(rng.choice(idx))
 
 
-def _move_like(rng, scene: Scene, res: int, resize: bool) -> dict | None:
+def _contrast_ok(shape: Shape, bg: np.ndarray) -> bool:
+    """The shape's colour differs from the background under its centre by ≥ ``MIN_CONTRAST`` (RGB)."""
+    res = bg.shape[0]
+    y, x = min(res - 1, max(0, int(shape.cy * res))), min(res - 1, max(0, int(shape.cx * res)))
+    return float(np.linalg.norm(np.asarray(shape.rgb) - bg[y, x])) >= MIN_CONTRAST
+
+
+def _colour_clear(rgb, others: list[Shape]) -> bool:
+    return all(np.linalg.norm(np.asarray(rgb) - np.asarray(o.rgb)) >= MIN_SHAPE_DISTANCE for o in others)
+
+
+def _move_like(rng, scene: Scene, res: int, split: Split, resize: bool) -> dict | None:
     i = _pick(rng, scene)
     if i is None:
         return None
     s = scene.shapes[i]
     others = [o for j, o in enumerate(scene.shapes) if j != i]
+    world = split.world is not None
+    if world and not _fits(s, others, res):
+        return None  # world scenes may overlap; an edited object starts clear of the others
+    bg = render_background(scene.background, res) if world else None
     if resize:
         scale = float(rng.choice([rng.uniform(0.55, 0.7), rng.uniform(1.4, 1.7)]))
         scale = round(scale, 2)
         max_off = 0.8 * s.size * res
         min_off = 0.35 * s.size * res
+    elif split.move_frac is not None:
+        min_off, max_off = (f * res for f in split.move_frac)
     else:
         scale = 1.0
         max_off = 0.5 * res
         min_off = max(6.0, 0.7 * s.size * res)  # leave a real vacated area behind
+    scale = scale if resize else 1.0
     for _ in range(60):
         ang = rng.uniform(0, 2 * math.pi)
         dist = rng.uniform(min_off, max_off)
         dx, dy = int(round(dist * math.cos(ang))), int(round(dist * math.sin(ang)))
-        if math.hypot(dx, dy) < min_off:
+        d = math.hypot(dx, dy)
+        if d < min_off or (split.move_frac is not None and d > max_off):
             continue
         t = s.moved(dx / res, dy / res, scale)
-        if _fits(t, others, res):
+        if _fits(t, others, res) and (bg is None or _contrast_ok(t, bg)):
             return dict(index=i, target=scene.with_shape(i, t), target_index=i, offset=(dx, dy), scale=scale)
     return None
 
 
-def _drag(rng, scene: Scene, res: int) -> dict | None:
+def _drag(rng, scene: Scene, res: int, split: Split, far: bool = False) -> dict | None:
     i = _pick(rng, scene, ("square", "triangle", "diamond"))
     if i is None:
         return None
     s = scene.shapes[i]
     poly = s.polygon()
     others = [o for j, o in enumerate(scene.shapes) if j != i]
+    if split.world is not None and not _fits(s, others, res):
+        return None
     for _ in range(40):
         k = int(rng.integers(len(poly)))
         vx, vy = poly[k]
         ux, uy = vx - s.cx, vy - s.cy
         n = math.hypot(ux, uy)
         ux, uy = ux / n, uy / n
-        outward = rng.random() < 0.6
-        amount = rng.uniform(0.5, 0.9) * s.radius * res * (1 if outward else -1)
-        amount = math.copysign(max(abs(amount), 5.0), amount)
-        # a little sideways component so drags are not always radial
-        side = rng.uniform(-0.3, 0.3) * abs(amount)
+        if far:  # pulled 10–20 px outward: the shape grows a long corner
+            amount = rng.uniform(*DRAG_FAR_PX)
+            side = rng.uniform(-0.3, 0.3) * amount
+            length = (DRAG_FAR_PX[0] - 0.5, DRAG_FAR_PX[1] + 0.5)
+        else:
+            outward = rng.random() < 0.6
+            amount = rng.uniform(0.5, 0.9) * s.radius * res * (1 if outward else -1)
+            amount = math.copysign(max(abs(amount), 5.0), amount)
+            # a little sideways component so drags are not always radial
+            side = rng.uniform(-0.3, 0.3) * abs(amount)
+            length = (4.0, math.inf)
         h = (round(_px(vx, res)), round(_px(vy, res)))
         tx, ty = amount * ux - side * uy, amount * uy + side * ux
         t_pt = (round(h[0] + tx), round(h[1] + ty))
         ddx, ddy = t_pt[0] - h[0], t_pt[1] - h[1]
-        if math.hypot(ddx, ddy) < 4:
+        if not length[0] <= math.hypot(ddx, ddy) <= length[1]:
             continue
         verts = list(poly)
         verts[k] = (vx + ddx / res, vy + ddy / res)
@@ -289,11 +399,17 @@ def _drag(rng, scene: Scene, res: int) -> dict | None:
     return None
 
 
-def _paste(rng, scene: Scene, res: int) -> dict | None:
+def _paste(rng, scene: Scene, res: int, split: Split) -> dict | None:
     used = {s.color for s in scene.shapes}
+    bg = render_background(scene.background, res) if split.world is not None else None
     for _ in range(20):
-        ref = sample_scene(rng, n_shapes=int(rng.integers(1, 3)))
-        cand = [j for j, s in enumerate(ref.shapes) if s.color not in used]
+        if split.world is None:
+            ref = sample_scene(rng, n_shapes=int(rng.integers(1, 3)))
+            cand = [j for j, s in enumerate(ref.shapes) if s.color not in used]
+        else:
+            ref = sample_world_scene(rng, split.world, n_shapes=int(rng.integers(1, 3)))
+            cand = [j for j, s in enumerate(ref.shapes) if _colour_clear(s.rgb, scene.shapes)
+                    and _fits(s, [o for k, o in enumerate(ref.shapes) if k != j], res)]
         if not cand:
             continue
         j = int(rng.choice(cand))
@@ -302,18 +418,20 @@ def _paste(rng, scene: Scene, res: int) -> dict | None:
             tx, ty = rng.uniform(r.radius + 0.03, 1 - r.radius - 0.03, size=2)
             dx, dy = int(round((tx - r.cx) * res)), int(round((ty - r.cy) * res))
             t = r.moved(dx / res, dy / res)
-            if _fits(t, scene.shapes, res):
+            if _fits(t, scene.shapes, res) and (bg is None or _contrast_ok(t, bg)):
                 target = Scene(scene.background, list(scene.shapes) + [t])
                 return dict(index=-1, target=target, target_index=len(scene.shapes), offset=(dx, dy), scale=1.0,
                             reference=ref, ref_index=j)
     return None
 
 
-def _appearance(rng, scene: Scene, res: int) -> dict | None:
+def _appearance(rng, scene: Scene, res: int, split: Split) -> dict | None:
     i = _pick(rng, scene)
     if i is None:
         return None
     s = scene.shapes[i]
+    if split.world is not None:
+        return _appearance_world(rng, scene, res, split.world, i)
     used = {o.color for o in scene.shapes}
     from .scenes import SHAPE_HUES
 
@@ -331,33 +449,76 @@ def _appearance(rng, scene: Scene, res: int) -> dict | None:
     return dict(index=i, target=scene.with_shape(i, t), target_index=i, reference=ref, ref_index=len(shapes))
 
 
+def _appearance_world(rng, scene: Scene, res: int, world: str, i: int) -> dict | None:
+    """Appearance replace in a world split: a new colour clear of every shape's, visible on both backgrounds."""
+    s = scene.shapes[i]
+    others = [o for j, o in enumerate(scene.shapes) if j != i]
+    if not _fits(s, others, res):
+        return None
+    bg = render_background(scene.background, res)
+    for _ in range(30):
+        ref = sample_world_scene(rng, world, n_shapes=int(rng.integers(1, 3)))
+        if not ref.shapes:
+            continue
+        j = int(rng.integers(len(ref.shapes)))
+        old = ref.shapes[j]
+        new = replace(sample_world_shape(rng, world, size=old.size), cx=old.cx, cy=old.cy)
+        t = replace(s, color=new.color, rgb=new.rgb, tone=new.tone)
+        if not (_colour_clear(new.rgb, scene.shapes) and _contrast_ok(t, bg)
+                and _contrast_ok(new, render_background(ref.background, res))):
+            continue
+        shapes = [o for k, o in enumerate(ref.shapes) if k != j and _colour_clear(o.rgb, [new])]
+        ref = Scene(ref.background, shapes + [new])
+        if not _fits(new, shapes, res):
+            continue
+        return dict(index=i, target=scene.with_shape(i, t), target_index=i, reference=ref, ref_index=len(shapes))
+    return None
+
+
 _BUILDERS = {
-    "move": lambda rng, sc, res: _move_like(rng, sc, res, resize=False),
-    "resize": lambda rng, sc, res: _move_like(rng, sc, res, resize=True),
+    "move": lambda rng, sc, res, sp: _move_like(rng, sc, res, sp, resize=False),
+    "resize": lambda rng, sc, res, sp: _move_like(rng, sc, res, sp, resize=True),
     "drag": _drag,
+    "drag-far": lambda rng, sc, res, sp: _drag(rng, sc, res, sp, far=True),
     "paste": _paste,
     "appearance": _appearance,
 }
+#: Seed id per kind (stable: adding a kind must not change the tasks of the others).
+KIND_IDS = {"move": 0, "resize": 1, "drag": 2, "paste": 3, "appearance": 4, "drag-far": 5}
+
+
+def get_split(split: str) -> Split:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {tuple(SPLITS)}, got {split!r}")
+    return SPLITS[split]
+
+
+def _scene(rng: np.random.Generator, sp: Split, kind: str) -> Scene:
+    if sp.world is None:
+        n = int(rng.integers(1, 4))
+        if kind == "paste":  # v1 drew twice for paste; kept so test-v1 reproduces the old tasks exactly
+            n = int(rng.integers(1, 3))
+        return sample_scene(rng, n_shapes=n)
+    n = int(rng.integers(1, 4)) if kind == "paste" else None
+    return sample_world_scene(rng, sp.world, n_shapes=n)
 
 
 def make_task(kind: str, split: str = "test", i: int = 0, res: int = 64) -> Task:
     """Task number ``i`` of ``kind`` in ``split`` (deterministic; redraws scenes until one is valid)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {tuple(SPLITS)}, got {split!r}")
-    seed = [BENCH_SEED, SPLITS[split], KINDS.index(kind), int(i)]
+    sp = get_split(split)
+    seed = [BENCH_SEED, sp.id, KIND_IDS[kind], int(i)]
     rng = np.random.default_rng(seed)
-    for _ in range(100):
-        n = int(rng.integers(1, 4))
-        if kind == "paste":
-            n = int(rng.integers(1, 3))
-        scene = sample_scene(rng, n_shapes=n)
+    for _ in range(200):
+        scene = _scene(rng, sp, kind)
         if len(scene.shapes) == 0:
             continue
-        spec = _BUILDERS[kind](rng, scene, res)
+        spec = _BUILDERS[kind](rng, scene, res, sp)
         if spec is not None:
-            return Task(id=f"{split}-{kind}-{i:03d}", kind=kind, split=split, seed=seed, scene=scene, res=res, **spec)
+            input_res = sp.input_res * res // 64 if sp.input_res != 64 else None
+            return Task(id=f"{split}-{kind}-{i:03d}", kind=kind, split=split, seed=seed, scene=scene, res=res,
+                        input_res=input_res, **spec)
     raise RuntimeError(f"could not build a {kind} task for seed {seed}")
 
 
@@ -367,14 +528,20 @@ def make_tasks(split: str = "test", n: int = 20, kinds: tuple[str, ...] | list[s
     return [make_task(k, split, i, res) for k in kinds for i in range(start, start + n)]
 
 
+def _plain_scenes(split: str, n: int, stream: int) -> list[Scene]:
+    sp = get_split(split)
+    rngs = (np.random.default_rng([BENCH_SEED, sp.id, stream, i]) for i in range(n))
+    return [sample_scene(r) if sp.world is None else sample_world_scene(r, sp.world) for r in rngs]
+
+
 def inversion_scenes(n: int = 50, split: str = "test") -> list[Scene]:
     """``n`` plain scenes of a split (inversion / reconstruction benchmark)."""
-    return [sample_scene(np.random.default_rng([BENCH_SEED, SPLITS[split], 99, i])) for i in range(n)]
+    return _plain_scenes(split, n, 99)
 
 
 def caption_scenes(n: int = 64, split: str = "test") -> list[Scene]:
     """``n`` scenes whose captions are used for the caption-sampling check."""
-    return [sample_scene(np.random.default_rng([BENCH_SEED, SPLITS[split], 98, i])) for i in range(n)]
+    return _plain_scenes(split, n, 98)
 
 
 def save_tasks(tasks: list[Task], path) -> None:

@@ -16,7 +16,7 @@ def _engine_target(edit) -> np.ndarray:
 
 
 def test_move_and_resize_land_on_the_ground_truth():
-    for t in make_tasks("test", 8, kinds=("move", "resize")):
+    for t in make_tasks("test-v1", 8, kinds=("move", "resize")):
         edit = make_edit(t).validate((t.res, t.res))
         got = _engine_target(edit)
         want = dilate(t.target_mask, 1)
@@ -31,7 +31,25 @@ def test_every_kind_validates():
         edit = make_edit(t)
         edit.validate((t.res, t.res))  # raises ValueError on anything out of range
         d = edit.to_dict()
-        assert d["kind"] == ("move" if t.kind == "resize" else t.kind)
+        assert d["kind"] == {"resize": "move", "drag-far": "drag"}.get(t.kind, t.kind)
+
+
+def test_128_px_inputs_get_the_edit_in_input_pixels():
+    """Shifted split: inputs are 128 px; masks, offsets and points are handed over at that size."""
+    from dragon_widgets.bench.scenes import render
+
+    for t in make_tasks("shifted", 3):
+        edit = make_edit(t).validate((t.in_res, t.in_res))
+        if t.kind == "move":  # whole-pixel moves at 64 px are even moves at 128: the dilated masks match exactly
+            want = dilate(render(t.target, t.in_res)[1][t.target_index] >= 0.5, 2)
+            assert np.array_equal(_engine_target(edit), want), t.id
+            assert edit.offset == (2 * t.offset[0], 2 * t.offset[1])
+        if t.kind in ("drag", "drag-far"):
+            (h, g), = edit.points
+            (h0, g0), = t.points
+            assert h == pytest.approx((2 * h0[0] + 0.5, 2 * h0[1] + 0.5)) and edit.mask.shape == (128, 128)
+        if t.kind in ("paste", "appearance"):
+            assert np.asarray(edit.reference).shape[:2] == (128, 128)
 
 
 def test_drag_regions_cover_the_dragged_corner_and_local_is_the_smaller():

@@ -9,7 +9,7 @@ from dragon_widgets.bench.tasks import caption_scenes, inversion_scenes
 
 @pytest.fixture(scope="module")
 def scenes_():
-    return inversion_scenes(12)
+    return inversion_scenes(12, "test-v1")  # the estimated-background path leans on v1's saturated shapes
 
 
 def test_segment_finds_each_object_on_clean_renders(scenes_):
@@ -52,7 +52,7 @@ def render_mask(shape):
 
 def test_detect_captions_on_clean_renders():
     ok = 0
-    scs = caption_scenes(16)
+    scs = caption_scenes(16, "test-v1")
     from dragon_widgets.core.scenes import caption
 
     for sc in scs:
@@ -73,7 +73,7 @@ def test_parse_caption():
 
 
 def test_edge_width_detects_blur():
-    sc = caption_scenes(1)[0]
+    sc = caption_scenes(1, "test-v1")[0]
     img, alphas = render(sc, 64)
     m = alphas[0] >= 0.5
     sharp = edge_width(to_uint8(img), m)

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from dragon_widgets.bench import scenes
-from dragon_widgets.bench.tasks import KINDS, Task, load_tasks, make_task, make_tasks, save_tasks
+from dragon_widgets.bench.tasks import (DRAG_FAR_PX, DRAG_KINDS, KINDS, SPLITS, Task, load_tasks, make_task,
+                                        make_tasks, save_tasks)
+from dragon_widgets.bench.world import HELD_OUT, MIN_SHAPE_DISTANCE, _in_bands
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def test_resize_geometry(tasks):
 
 
 def test_drag_ground_truth(tasks):
-    for t in (t for t in tasks if t.kind == "drag"):
+    for t in (t for t in tasks if t.kind in DRAG_KINDS):
         (h, g), = t.points
         src = t.scene.shapes[t.index].polygon()
         tgt = t.target.shapes[t.target_index].polygon()
@@ -94,13 +96,14 @@ def test_paste_and_appearance_ground_truth(tasks):
         assert len(t.target.shapes) == len(t.scene.shapes) + 1
         dx, dy = t.offset
         assert np.array_equal(np.roll(np.roll(t.reference_mask, dy, 0), dx, 1), t.target_mask), t.id
-        assert t.object_shape.color not in {s.color for s in t.scene.shapes}
+        for s in t.scene.shapes:  # world colours are any hue: distinct by RGB distance, not by name
+            assert np.linalg.norm(np.subtract(t.object_shape.rgb, s.rgb)) >= MIN_SHAPE_DISTANCE, t.id
         assert _others_clear(t)
     for t in (t for t in tasks if t.kind == "appearance"):
         assert np.array_equal(t.mask, t.target_mask)
         ref = t.reference.shapes[t.ref_index]
         assert t.object_shape.rgb == ref.rgb and t.object_shape.color == ref.color
-        assert ref.color != t.scene.shapes[t.index].color
+        assert np.linalg.norm(np.subtract(ref.rgb, t.scene.shapes[t.index].rgb)) >= MIN_SHAPE_DISTANCE
         assert t.reference_mask.sum() > 20
 
 
@@ -109,3 +112,75 @@ def test_bad_arguments():
         make_task("rotate")
     with pytest.raises(ValueError, match="split"):
         make_task("move", split="train")
+
+
+def test_splits_never_share_a_seed():
+    ids = [sp.id for sp in SPLITS.values()]
+    assert len(set(ids)) == len(ids)
+    seeds = {tuple(t.seed) for name in SPLITS for t in make_tasks(name, 2, ("move",))}
+    assert len(seeds) == 2 * len(SPLITS)
+
+
+def test_drag_far_pulls_a_corner_10_to_20_px():
+    lengths = []
+    for split in ("test", "shifted", "test-v1"):
+        for t in make_tasks(split, 6, ("drag-far",)):
+            (h, g), = t.points
+            lengths.append(np.hypot(g[0] - h[0], g[1] - h[1]))
+            assert DRAG_FAR_PX[0] - 0.5 <= lengths[-1] <= DRAG_FAR_PX[1] + 0.5, t.id
+            assert t.target_mask.sum() > t.mask.sum()  # pulled outward: the shape grows a corner
+    short = [np.hypot(*np.subtract(*t.points[0])) for t in make_tasks("test", 6, ("drag",))]
+    assert max(short) < min(lengths)
+
+
+def _hue(rgb) -> float:
+    import colorsys
+
+    return colorsys.rgb_to_hsv(*rgb)[0] * 360.0
+
+
+def test_shifted_split_draws_only_held_out_ranges_and_renders_inputs_at_128():
+    lo, hi = HELD_OUT["size_band"]
+    for t in make_tasks("shifted", 3):
+        assert t.in_res == 128 and t.res == 64
+        assert t.input_image.shape == (128, 128, 3) and t.source_image.shape == (64, 64, 3)
+        assert t.input_mask().shape == (128, 128)
+        assert t.scene.background.layout in HELD_OUT["layouts"]
+        assert t.scene.background.texture in HELD_OUT["textures"] + ("gradient",)
+        for s in t.scene.shapes + ([] if t.reference is None else t.reference.shapes):
+            assert lo <= s.size <= hi, t.id
+            if s.color != "white":
+                assert _in_bands(_hue(s.rgb)), (t.id, s)
+        if t.kind == "appearance":
+            assert _in_bands(_hue(t.object_shape.rgb)) or t.object_shape.color == "white"
+        if t.kind == "move":
+            assert 0.2 * 64 - 0.5 <= np.hypot(*t.offset) <= 0.33 * 64 + 0.5, t.id
+        # the 128-px input shows the same picture as the 64-px scoring image
+        small = t.input_image.astype(float).reshape(64, 2, 64, 2, 3).mean((1, 3))
+        assert np.abs(small - t.source_image).mean() < 3.0
+        if t.kind != "paste":
+            coarse = t.input_mask().reshape(64, 2, 64, 2).mean((1, 3)) >= 0.5
+            from dragon_widgets.bench.segment import dilate, erode
+
+            outline = dilate(t.mask, 1) & ~erode(t.mask, 1)
+            assert not ((coarse ^ t.mask) & ~outline).any(), t.id  # same object, up to its outline pixels
+
+
+def test_test_and_tuning_come_from_the_training_world():
+    lo, hi = HELD_OUT["size_band"]
+    for split in ("test", "tuning"):
+        for t in make_tasks(split, 3):
+            assert t.in_res == 64
+            assert t.scene.background.layout == "linear" and t.scene.background.texture != "plaid"
+            for s in t.scene.shapes:
+                assert not lo <= s.size <= hi
+                if s.color != "white":
+                    assert not _in_bands(_hue(s.rgb))
+
+
+def test_test_v1_reproduces_the_first_models_test_split():
+    # recorded from the v1 generator before the split was renamed (test-move-000 / test-paste-000 of v1)
+    move, paste = make_task("move", "test-v1", 0), make_task("paste", "test-v1", 0)
+    assert (move.offset, move.object_shape.color, move.object_shape.kind) == ((-25, -1), "pink", "square")
+    assert (paste.offset, paste.object_shape.color, paste.object_shape.kind) == ((-14, 20), "pink", "square")
+    assert move.scene.background.tint == "yellow"
