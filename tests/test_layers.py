@@ -16,9 +16,8 @@ FORBIDDEN = {
     "engine": {"widgets", "bench", "inspect", "cli"},
     "models": {"bench", "widgets", "inspect", "cli"},
 }
-#: Modules left as they are on purpose: the training script is imported by a running training job (it still
-#: reads scenes through the bench.scenes/bench.world compatibility aliases).
-EXEMPT = {"models/train.py"}
+#: Modules left as they are on purpose (none today).
+EXEMPT: set[str] = set()
 
 
 def imported(path: Path) -> set[str]:
@@ -61,21 +60,18 @@ def test_no_import_runs_upward(path):
     assert not bad, f"{rel} ({layer}) imports {sorted(bad)}"
 
 
-def test_the_training_script_reads_scenes_only_through_the_core_aliases():
+def test_the_old_scene_modules_are_aliases_of_core():
     import dragon_widgets.bench.scenes as old_scenes
     import dragon_widgets.bench.world as old_world
     from dragon_widgets.core import scenes, world
 
     assert old_scenes is scenes and old_world is world
-    text = (PKG / "models" / "train.py").read_text()
-    bench_lines = [ln for ln in text.splitlines() if ln.startswith(("from ..bench", "import dragon_widgets.bench"))]
-    assert bench_lines and all(ln.startswith(("from ..bench.scenes ", "from ..bench.world ")) for ln in bench_lines)
 
 
 def test_the_scan_sees_relative_and_absolute_imports():
     assert "core" in imported(PKG / "engine" / "attention.py")
     assert "torch" in imported(PKG / "engine" / "sampler.py")
-    assert "scenes" not in FORBIDDEN["models"] and "bench" in imported(PKG / "models" / "train.py")
+    assert "core" in imported(PKG / "models" / "train.py") and "bench" not in imported(PKG / "models" / "train.py")
 
 
 def test_core_imports_without_torch():

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..bench.scenes import caption, render, sample_scene, to_uint8
-from ..bench.world import sample_world_scene
+from ..core.scenes import caption, render, sample_scene, to_uint8
+from ..core.world import sample_world_scene
 from .build import ARCHITECTURES, IMAGE_SIZE, build_components, save_pipeline
 
 #: Scene generators the trainer can draw from: "v1" (the first model's ShapesBench world) and "train"
-#: (the broad second world of :mod:`dragon_widgets.bench.world`, which holds the shifted split out).
+#: (the broad second world of :mod:`dragon_widgets.core.world`, which holds the shifted split out).
 WORLDS = {"v1": lambda rng: sample_scene(rng), "train": lambda rng: sample_world_scene(rng, "train")}
 #: How a training image is anti-aliased: analytic coverage, 2× supersampling, or drawn at 2× and resized
 #: by PIL (as a larger user image is resized to the working size), with these probabilities.
