@@ -81,6 +81,14 @@ def plan_drag(ctx: EditContext, points: list, mask: np.ndarray | None, content: 
     )
 
 
+def validate_points_and_mask(edit, size):
+    """Validate a point-pair edit in place (``points``, optional ``mask``) at image ``size``; returns it."""
+    edit.points = check_points(edit.points, size)
+    if edit.mask is not None:
+        edit.mask = to_mask(edit.mask, size, "mask")
+    return edit
+
+
 @register
 @dataclass
 class Drag(Edit):
@@ -98,10 +106,7 @@ class Drag(Edit):
         return "drag" if self.content else "landmark"  # the landmark form runs with the landmark parameters
 
     def validate(self, size):
-        self.points = check_points(self.points, size)
-        if self.mask is not None:
-            self.mask = to_mask(self.mask, size, "mask")
-        return self
+        return validate_points_and_mask(self, size)
 
     def plan(self, ctx: EditContext) -> EditPlan:
         return plan_drag(ctx, self.points, self.mask, self.content, self.mode)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ...core.images import to_mask
 from .base import EditContext, EditPlan, Edit, ModeParams
-from .drag import check_points, plan_drag
+from .drag import plan_drag, validate_points_and_mask
 from .registry import register
 
 
@@ -30,10 +29,7 @@ class Landmark(Edit):
     Params: ClassVar[type] = LandmarkParams
 
     def validate(self, size):
-        self.points = check_points(self.points, size)
-        if self.mask is not None:
-            self.mask = to_mask(self.mask, size, "mask")
-        return self
+        return validate_points_and_mask(self, size)
 
     def plan(self, ctx: EditContext) -> EditPlan:
         return plan_drag(ctx, self.points, self.mask, False, self.mode)
