@@ -136,7 +136,11 @@ class Edit:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Edit":
-        """Inverse of :meth:`to_dict` without ``kind`` (arrays already loaded)."""
+        """Inverse of :meth:`to_dict` without ``kind`` (arrays already loaded; a JSON ``offset`` list becomes a
+        tuple)."""
+        d = dict(d)
+        if "offset" in d:
+            d["offset"] = tuple(d["offset"])
         return cls(**d)
 
 

@@ -93,10 +93,3 @@ class Move(Edit):
     def to_dict(self) -> dict:
         return {"kind": self.kind, "mask": self.mask, "offset": list(self.offset), "scale": self.scale,
                 "reference_region": self.reference_region}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Move":
-        d = dict(d)
-        if "offset" in d:
-            d["offset"] = tuple(d["offset"])
-        return cls(**d)

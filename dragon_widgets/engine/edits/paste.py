@@ -84,10 +84,3 @@ class Paste(Edit):
     def to_dict(self) -> dict:
         return {"kind": self.kind, "reference": reference_image(self.reference), "reference_mask": self.reference_mask,
                 "offset": list(self.offset), "scale": self.scale, "reference_prompt": self.reference_prompt}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Paste":
-        d = dict(d)
-        if "offset" in d:
-            d["offset"] = tuple(d["offset"])
-        return cls(**d)
