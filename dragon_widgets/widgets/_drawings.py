@@ -1,9 +1,9 @@
-"""Per-mode drawings: a layer the next mode's tools cannot edit is put aside, and comes back with its mode.
+"""Per-mode drawings: a layer the next mode's tools cannot edit is put aside, and comes back with a mode that can.
 
 A canvas drawing has five layers (mask, region, points, boxes, arrow). When the editor switches mode, a layer
-that both modes can edit stays (a mask boxed in Move is still the object in Drag); a layer only the old mode can
-edit is hidden from the new one (Landmarks would otherwise run with an invisible mask painted in Move) and kept
-for the old mode; a layer only the new mode can edit comes back as that mode last left it.
+both modes can edit stays (a mask boxed in Move is still the object in Drag); a layer the new mode cannot edit
+is taken off the canvas and kept (Landmarks would otherwise run with an invisible mask painted in Move); it comes
+back, as it was left, when a mode that can edit it is chosen again.
 """
 
 from __future__ import annotations
@@ -47,19 +47,18 @@ def restore(canvas: Any, drawing: Drawing) -> None:
             setattr(canvas, layer, value)
 
 
-def switch(canvas: Any, kept: dict[str, Drawing], old: str, old_tools: Any, new: str, new_tools: Any) -> None:
-    """Leave mode ``old`` for ``new``: remember ``old``'s drawing in ``kept`` and show what ``new`` may edit."""
+def switch(canvas: Any, hidden: Drawing, old_tools: Any, new_tools: Any) -> None:
+    """Leave a mode with ``old_tools`` for one with ``new_tools``: layers the new tools cannot edit go into
+    ``hidden`` (and off the canvas); hidden layers the new tools can edit come back."""
     current = snapshot(canvas)
-    kept[old] = current
-    back = kept.get(new, empty(canvas))
     blank = empty(canvas)
     shown = {}
     for layer in LAYER_TOOLS:
-        if not editable(layer, new_tools):
-            shown[layer] = blank[layer]
-        elif editable(layer, old_tools):
-            shown[layer] = current[layer]
+        if editable(layer, new_tools):
+            shown[layer] = current[layer] if editable(layer, old_tools) else hidden.pop(layer, blank[layer])
         else:
-            shown[layer] = back[layer]
+            if editable(layer, old_tools):
+                hidden[layer] = current[layer]
+            shown[layer] = blank[layer]
     if shown != current:
         restore(canvas, shown)

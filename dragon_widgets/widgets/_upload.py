@@ -76,7 +76,7 @@ class UploadAssembler:
         if size > self.limit:
             self._pending.pop(uid, None)
             raise UploadError(too_big_message(name, size, self.limit))
-        if len(buffers) != 1 or not 0 <= index < count or count > self.limit // 1024 + 1:
+        if len(buffers) != 1 or not 0 <= index < count or count > max(1, size):
             self._pending.pop(uid, None)
             raise UploadError(f"The upload of {name} arrived damaged; try again.")
         job = self._pending.setdefault(uid, _Pending(name, size, count))

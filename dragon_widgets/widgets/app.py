@@ -181,7 +181,7 @@ class EditorApp(W.VBox):
         self.history: list[dict] = []
         self.last_error: BaseException | None = None
         self._steps: list[Any] = []  # undo order: "edit" (an entry of history) or a loaded image's previous state
-        self._kept_drawings: dict[str, dict] = {}  # mode → its drawing, while another mode is shown
+        self._kept_drawings: dict[str, Any] = {}  # drawing layers the current mode's tools cannot edit
         self._preview_before_run = b""
         self._run_inversion = 0.0
 
@@ -312,7 +312,7 @@ class EditorApp(W.VBox):
     def _mode_changed(self, mode: str, old: str | None = None) -> None:
         desc = _ui_mode(mode)
         if old is not None and old != mode:  # a drawing stays with the modes whose tools can edit it
-            _drawings.switch(self.canvas, self._kept_drawings, old, _ui_mode(old).tools, mode, desc.tools)
+            _drawings.switch(self.canvas, self._kept_drawings, _ui_mode(old).tools, desc.tools)
         self.canvas.tools = list(desc.tools)
         if self.canvas.tool not in desc.tools:
             self.canvas.tool = desc.tools[0]
