@@ -44,12 +44,16 @@ export const css = `
 .dw-editor-app .dw-editor-body { display: flex; flex-flow: row wrap; align-items: flex-start; width: 100%; }
 .dw-editor-app .dw-editor-left { flex: 0 1 auto; min-width: 0; max-width: 100%; margin-right: 16px; }
 .dw-editor-app .dw-editor-right { flex: 1 1 100%; min-width: 0; max-width: 100%; overflow: visible; }
+/* the canvas is as wide as its image; its toolbar wraps above it instead of widening the column */
+.dw-editor-app .dw-editor-left .dw-canvas { width: min-content; min-width: min(320px, 100%); }
 .dw-editor-app .dw-editor-right .widget-hbox { flex-wrap: wrap; }
-.dw-editor-app .dw-editor-right .widget-text { width: auto; max-width: 100%; box-sizing: border-box; }
+/* the prompt fills the column without overflowing it (width: 100% plus its margins overflowed by 4 px) */
+.dw-editor-app .dw-editor-right .widget-text { width: auto !important; max-width: 100%; box-sizing: border-box; }
 .dw-editor-app .dw-editor-result { flex-wrap: nowrap !important; width: 100%; }
 .dw-editor-app .dw-preview-cell { flex: 1 1 0; min-width: 0; max-width: 256px; margin-right: 8px; }
 .dw-editor-app .dw-compare-cell { flex: 2 1 0; min-width: 0; }
-.dw-editor-app .dw-preview-cell img { width: 100%; height: auto; max-width: 256px; image-rendering: pixelated; }
+.dw-editor-app .dw-preview-cell img { width: 100%; height: auto; max-width: 256px; margin: 0 !important;
+  image-rendering: pixelated; }
 .dw-editor-app .widget-toggle-buttons .widget-toggle-button { width: auto; min-width: 72px; padding: 0 10px; }
 .dw-editor-app .dw-wide-button { width: auto; min-width: 64px; padding: 0 10px; }
 @container dw-editor (min-width: 1000px) {
