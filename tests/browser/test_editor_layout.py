@@ -108,6 +108,13 @@ DROP_JS = """(stage, [b64, name, type, pad]) => {
 }"""
 
 
+PASTE_JS = """(root, b64) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "pasted.png", { type: "image/png" }));
+    root.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+}"""
+
+
 def _drop(stage, data: bytes, name: str, mime: str = "image/png", pad: int = 0) -> None:
     stage.evaluate(DROP_JS, [base64.b64encode(data).decode(), name, mime, pad])
 
@@ -185,6 +192,10 @@ def test_dropping_an_image_file_on_the_canvas_loads_it_with_undo(browser, front_
     _wait_text(status, r"64×64 px · mask [1-9]\d* px")  # the old image with its drawing
     _wait_text(app_status, r"previous image")
     page.screenshot(path=str(artifacts / f"{name}_undo_load.png"))
+    # pasting an image (a clipboard event on the focused canvas) loads it the same way
+    canvas.evaluate(PASTE_JS, base64.b64encode(_png(50, 40)).decode())
+    _wait_text(status, r"50×40 px · mask 0 px")
+    _wait_text(app_status, r"Loaded pasted\.png \(50×40 px\)")
     assert not _ours(errors), _ours(errors)
     ctx.close()
 
