@@ -28,7 +28,6 @@ export const css = `
 .dw-compare-bar button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #999; border-radius: 4px;
   cursor: pointer; background: var(--jp-layout-color1, #fff); color: inherit; }
 .dw-compare-bar button.dw-active { background: #2f6fd0; border-color: #2f6fd0; color: #fff; }
-.dw-compare-root.dw-no-after .dw-compare-bar { visibility: hidden; }
 .dw-compare-pair { display: flex; gap: 6px; }
 .dw-compare-pair figure { margin: 0; padding: 0; display: flex; flex-direction: column; align-items: center; }
 .dw-compare-pair figcaption { font-size: 11px; color: var(--jp-ui-font-color2, #555); }
