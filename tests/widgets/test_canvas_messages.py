@@ -149,7 +149,7 @@ def test_python_updates_reach_the_page_as_binary():
 
 def test_python_setters_validate_with_clear_messages():
     c = _canvas()
-    with pytest.raises(ValueError, match=r"mask must have shape \(H, W\) = \(32, 48\)"):
+    with pytest.raises(ValueError, match=r"mask must have the image.s size \(H, W\) = \(32, 48\)"):
         c.mask = np.zeros((10, 10), bool)
     with pytest.raises(TypeError, match="mask must be"):
         c.mask = "x"
