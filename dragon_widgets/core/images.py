@@ -326,7 +326,8 @@ def to_mask(mask: Any, size: tuple[int, int], name: str = "mask", allow_empty: b
     """The one mask normaliser: bool / 0..1 / 0..255 (/ 0..65535) array or PIL image → bool (H, W) for an image of
     ``size`` = (W, H).
 
-    Values are thresholded at half the range the dtype and values imply (0/1 data at 0.5, 0..255 data at 128).
+    Values are thresholded at half the range the dtype and values imply (0/1 data, of any dtype, at 0.5; 0..255
+    data at 128).
     PIL ``1``/``L``/``I``/``I;16``/``F`` are read as values; colour masks (RGB, P) by their brightest channel and
     alpha masks (RGBA, LA, (H, W, 4) arrays) by colour × alpha, so white paint on a transparent layer is the mask.
     A mask of another size with the image's aspect ratio (e.g. drawn on the full-size picture that was reduced
@@ -375,6 +376,8 @@ def _mask_values(mask: Any, name: str) -> np.ndarray:
     if arr.dtype == np.bool_ and arr.ndim == 2:
         return arr.copy()
     scale = _value_scale(arr, name, what="mask")
+    if np.issubdtype(arr.dtype, np.integer) and arr.size and arr.max() <= 1:
+        scale = 1.0  # 0/1 integer masks (any integer dtype)
     x = arr.astype(np.float32) / np.float32(scale)
     if x.ndim == 3:
         c = x.shape[2]
