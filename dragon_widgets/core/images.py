@@ -74,7 +74,7 @@ def open_image(source: Any, name: str = "image", min_side: int = 8, max_side: in
     both name ``name`` and the file.
     """
     with _opened(source, name) as (im, label):
-        return _pil_to_rgb(im, name, min_side, max_side, label=label)
+        return _pil_to_rgb(im, name, min_side, max_side, label=label, own=True)
 
 
 #: Alias of :func:`open_image` (the widgets' file drop calls it by this name too).
@@ -146,14 +146,17 @@ def _orientation(im: Image.Image) -> int:
         return 1
 
 
-def _pil_to_rgb(im: Image.Image, name: str, min_side: int, max_side: int | None, label: str | None = None) -> np.ndarray:
+def _pil_to_rgb(im: Image.Image, name: str, min_side: int, max_side: int | None, label: str | None = None,
+                own: bool = False) -> np.ndarray:
+    """``own``: the image was opened here, so it may be decoded at a reduced scale (``draft`` changes the object;
+    a caller's image is never changed)."""
     label = label or (f"{name} {im.filename!r}" if getattr(im, "filename", "") else name)
     size = im.size
     _check_side(size, name, min_side)
     orient = _orientation(im)
     k = _factor(size, max_side)
     try:
-        if k > 1 and im.format == "JPEG" and im.mode in ("RGB", "L", "CMYK", "YCbCr"):
+        if own and k > 1 and im.format == "JPEG" and im.mode in ("RGB", "L", "CMYK", "YCbCr"):
             im.draft(im.mode, (math.ceil(size[0] / k), math.ceil(size[1] / k)))  # DCT-domain downscale
         im.load()
         arr = _pil_pixels(im, name, _factor(im.size, max_side))

@@ -316,3 +316,14 @@ def test_open_mask_names_the_file_when_truncated(truncated_png):
 def test_open_mask_reads_a_png(tmp_path):
     Image.fromarray(_square().astype(np.uint8) * 255).save(tmp_path / "m.png")
     assert np.array_equal(open_mask(tmp_path / "m.png", (30, 20)), _square())
+
+
+def test_a_callers_unloaded_jpeg_is_reduced_without_changing_the_callers_image():
+    buf = io.BytesIO()
+    Image.new("RGB", (5000, 40), (200, 10, 10)).save(buf, format="JPEG")
+    im = Image.open(buf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = rgb(im)
+    assert out.shape == (20, 2500, 3) and im.size == (5000, 40)  # no draft() on someone else's image
+    assert np.abs(out[10, 1000].astype(int) - (200, 10, 10)).max() <= 6
