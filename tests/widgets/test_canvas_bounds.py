@@ -139,7 +139,23 @@ NEAR_VALID = {
     "region_data": st.one_of(st.binary(min_size=W * H, max_size=W * H), st.binary(max_size=16)),
     "width": st.integers(), "image_data": st.binary(max_size=8), "max_points": st.integers(),
 }
+def _num(top: int):
+    return st.one_of(st.floats(min_value=-0.5, max_value=top + 0.5), st.integers(min_value=0, max_value=top),
+                     st.just(top))
+
+
+PAIR = st.tuples(_num(W), _num(H)).map(list)
+PLAUSIBLE = {  # what a page (or a slightly wrong one) sends: mostly accepted, often at the edges
+    "points": st.lists(st.lists(PAIR, min_size=2, max_size=2), max_size=6),
+    "boxes": st.lists(st.tuples(PAIR, PAIR).map(lambda b: b[0] + b[1]), max_size=4),
+    "arrow": st.one_of(st.none(), st.lists(PAIR, min_size=2, max_size=2)),
+    "tool": st.sampled_from(["brush", "eraser", "box", "arrow", "points", "region"]),
+    "brush_size": st.integers(min_value=0, max_value=W + 2),
+    "overlay_opacity": st.floats(min_value=-0.1, max_value=1.1),
+    "mask_data": st.binary(min_size=W * H, max_size=W * H),
+}
 MESSAGES = st.one_of(
+    st.fixed_dictionaries({}, optional=PLAUSIBLE),
     st.fixed_dictionaries({}, optional=NEAR_VALID),
     st.dictionaries(st.sampled_from(sorted(NEAR_VALID)), JSONISH, max_size=4),
 )
