@@ -7,13 +7,10 @@ above 10 MiB, so a file is never sent in one piece, and never as base64.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
-
 from ..core import images as _core
 
 #: Largest image file the page may send (bytes).
@@ -35,20 +32,15 @@ def too_big_message(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> str:
 
 
 def decode_image_file(data: bytes, name: str = "the file") -> np.ndarray:
-    """Bytes of an image file (PNG, JPEG, WebP, GIF, BMP, TIFF …) → uint8 (H, W, 3), converted by the engine's
-    normaliser (EXIF orientation, alpha over white, 16-bit). :class:`UploadError` names the file otherwise."""
+    """Bytes of an image file (PNG, JPEG, WebP, GIF, BMP, TIFF …) → uint8 (H, W, 3) by the one normaliser
+    (:func:`dragon_widgets.core.images.open_image`: EXIF orientation, alpha over white, 16-bit, huge images
+    reduced while decoding). :class:`UploadError` naming the file otherwise."""
     if not data:
         raise UploadError(f"{name} is empty.")
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            return _core.to_rgb_array(im, name)
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        if isinstance(exc, Image.DecompressionBombError):
-            raise UploadError(f"{name} has too many pixels to load safely ({exc}).") from None
-        raise UploadError(f"{name} is not an image this editor can read (PNG, JPEG, WebP, GIF, BMP or TIFF).") from None
-    except (OSError, SyntaxError, ValueError, TypeError) as exc:  # truncated/corrupt data, odd modes, too small
-        raise UploadError(f"{name} could not be read as an image: {exc}") from None
+        return _core.open_image(bytes(data), name)
+    except (ValueError, TypeError, OSError) as exc:  # not an image, truncated, too small, odd values
+        raise UploadError(str(exc) or f"{name} could not be read as an image.") from None
 
 
 @dataclass

@@ -55,21 +55,14 @@ def fit_display_width(size: tuple[int, int], side: int) -> int:
 
 
 def open_image(image: Any, name: str = "image") -> np.ndarray:
-    """A path, file bytes, PIL image or array → uint8 (H, W, 3) through the engine's normaliser; ``ValueError`` /
-    ``TypeError`` naming ``name`` and what was expected otherwise."""
-    from ._upload import decode_image_file
+    """A path, file bytes, binary file, PIL image or array → uint8 (H, W, 3) by the engine's normaliser
+    (:mod:`dragon_widgets.core.images`); errors name ``name`` and what was expected."""
+    from dragon_widgets.core import images as core
 
-    if isinstance(image, (str, Path)):
-        path = Path(image).expanduser()
-        if not path.is_file():
-            raise ValueError(f"{name}: no such file {str(path)!r}")
-        return decode_image_file(path.read_bytes(), path.name)
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        return decode_image_file(bytes(image), name)
+    if isinstance(image, (str, Path, bytes, bytearray, memoryview)) or hasattr(image, "read"):
+        return core.open_image(image, name)
     if isinstance(image, (np.ndarray, Image.Image)):
-        from dragon_widgets.core.images import to_rgb_array
-
-        return to_rgb_array(image, name)
+        return core.to_rgb_array(image, name)
     raise TypeError(f"{name} must be a numpy array, a PIL image, a file path or the bytes of an image file, "
                     f"got {type(image).__name__}")
 
@@ -588,7 +581,7 @@ class EditorApp(W.VBox):
         """A file opened or dropped on the image canvas (binary, from the page)."""
         try:
             self.load_image(data, name=name)
-        except (ValueError, TypeError, RuntimeError) as exc:
+        except (ValueError, TypeError, RuntimeError, OSError) as exc:
             self.last_error = exc
             self._set_status(f"Could not load {name}: {exc}" if name not in str(exc) else str(exc), "danger")
             raise ValueError(str(exc)) from None  # the canvas says so too and keeps its image

@@ -74,7 +74,7 @@ def test_big_images_are_scaled_down_and_bad_input_changes_nothing(tmp_path):
     a.load_image(np.zeros((LOAD_MAX_SIDE + 100, 100, 3), np.uint8))
     assert max(a.canvas.size) == LOAD_MAX_SIDE and "scaled down" in a.status_text
     a.undo_edit()
-    with pytest.raises(ValueError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="no such file"):
         a.load_image(tmp_path / "missing.png")
     with pytest.raises(ValueError, match="not an image"):
         a.load_image(b"%PDF-1.4 definitely not an image")

@@ -60,7 +60,7 @@ def test_the_normaliser_converts_alpha_over_white_and_exif_orientation():
 
 @pytest.mark.parametrize("data, expect", [
     (b"this is not an image", "not an image"),
-    (_png()[:60], "could not be read"),  # truncated
+    (_png()[:60], "truncated or corrupt"),
     (b"", "empty"),
     (_png(4, 4), "too small"),
 ])
