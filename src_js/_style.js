@@ -32,7 +32,10 @@ export const css = `
 .dw-compare-pair figure { margin: 0; padding: 0; display: flex; flex-direction: column; align-items: center; }
 .dw-compare-pair figcaption { font-size: 11px; color: var(--jp-ui-font-color2, #555); }
 .dw-compare .dw-tag { position: absolute; top: 4px; padding: 1px 5px; font-size: 11px; background: rgba(0,0,0,.55); color: #fff; border-radius: 3px; }
-.dw-toolbar button.dw-open { margin-left: 6px; }
+.dw-footer { display: flex; align-items: flex-start; gap: 8px; }
+.dw-footer .dw-status { flex: 1 1 auto; min-width: 0; }
+.dw-footer button.dw-open { flex: none; font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #999;
+  border-radius: 4px; cursor: pointer; background: var(--jp-layout-color1, #fff); color: inherit; }
 .dw-stage.dw-drop-target { outline: 3px dashed #2f6fd0; outline-offset: 2px; }
 .dw-drop-hint { position: absolute; inset: 0; display: none; align-items: center; justify-content: center;
   background: rgba(47,111,208,.25); color: #fff; font-weight: 600; text-shadow: 0 0 3px #000; pointer-events: none; }

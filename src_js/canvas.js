@@ -174,7 +174,9 @@ function render({ model, el }) {
 	const status = h("div", "dw-status");
 	const dropHint = h("div", "dw-drop-hint", { textContent: "Drop the image to edit it" });
 	stage.append(base, vec, dropHint);
-	root.append(toolbar, stage, status);
+	const footer = h("div", "dw-footer"); // status line, and Open image… (not in the toolbar: its width must not change)
+	footer.append(status);
+	root.append(toolbar, stage, footer);
 	el.appendChild(root);
 
 	const overlay = document.createElement("canvas"); // mask + region colours at image resolution
@@ -218,7 +220,8 @@ function render({ model, el }) {
 			toolbar.appendChild(b);
 		}
 		toolbar.append(h("span", "dw-sep"), undoBtn, redoBtn, clearBtn, sizeLabel, opacityLabel);
-		if (model.get("accept_files")) toolbar.append(openBtn);
+		if (model.get("accept_files")) footer.append(openBtn);
+		else openBtn.remove();
 		syncToolbar();
 	}
 
