@@ -236,7 +236,7 @@ function render({ model, el }) {
 		sizeValue.textContent = String(model.get("brush_size"));
 		opacityInput.value = String(model.get("overlay_opacity"));
 		const brushy = ["brush", "eraser", "region"].includes(tool);
-		sizeLabel.style.display = brushy ? "" : "none";
+		sizeLabel.style.visibility = brushy ? "" : "hidden"; // keeps its place: the stage below never jumps
 	}
 
 	undoBtn.addEventListener("click", () => undo(store));

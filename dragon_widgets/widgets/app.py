@@ -529,8 +529,8 @@ class EditorApp(W.VBox):
         It is converted by the engine's normaliser (EXIF orientation, alpha over white, 16-bit) and scaled down
         to at most ``LOAD_MAX_SIDE`` px; the drawing is cleared, and **Undo** brings back the previous image with
         its drawings and result. ``prompt`` replaces the prompt (keep it describing the image). A bad file raises
-        ``ValueError``/``TypeError`` and leaves everything as it was. The toolbar's *Open image…* and a file
-        dropped on the canvas call this.
+        ``ValueError``/``TypeError`` and leaves everything as it was. *Open image…* under the canvas and a file
+        dropped on the canvas calls this.
         """
         if self.running:
             raise RuntimeError("An edit is running: wait for it (or press Cancel) before loading an image.")

@@ -57,7 +57,7 @@ class DragCanvas(anywidget.AnyWidget):
     boxes; ``1 <= brush_size <= max(width, height)``. An update from the page that breaks any of these is
     refused whole (nothing of it is applied) and reported in :attr:`error`; no exception reaches the kernel.
 
-    The toolbar's *Open image…* button, and dropping (or pasting) an image file on the canvas, send the file to
+    The *Open image…* button under the canvas, and dropping (or pasting) an image file on the canvas, send the file to
     Python as binary chunks (at most :data:`MAX_UPLOAD_BYTES`); by default it replaces the image
     (see :meth:`on_upload`).
     """
