@@ -61,6 +61,9 @@ class EditResult:
     trace: EditTrace | None
     timings: dict
     work_image: np.ndarray
+    masks: dict = field(default_factory=dict)  # the plan's masks at the working size ("edit", "target", ...)
+    points: list = field(default_factory=list)  # handle → target pairs at the working size (point edits)
+    metrics: dict | None = None  # in-line metrics (dw.measure_edit), kept in the edit log
 
     def save(self, folder) -> Path:
         """Write the edit log (JSON + PNG masks/images) to ``folder``; ``dw.replay(folder)`` redoes it."""
@@ -371,7 +374,8 @@ class DragonEditor:
                    "edit": now - t_edit, "prepare": t_edit - t0}
         timings["total"] = timings["invert"] + now - t0
         return EditResult(image=image, source=source, edit=edit, seed=seed, prompt=prompt, preset=self.preset,
-                          model=model_id(self.pipe), trace=trace, timings=timings, work_image=work)
+                          model=model_id(self.pipe), trace=trace, timings=timings, work_image=work,
+                          masks=dict(plan.masks), points=list(plan.points))
 
 
 class _RenamingDict(dict):
