@@ -15,7 +15,7 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image
 
-from . import _imaging, _runner
+from . import _imaging, _inspect_tab, _runner
 from ._composite import paste_preview
 from ._params import ParamPanel
 from ._scene import builtin_reference, builtin_scene
@@ -159,6 +159,8 @@ class EditorApp(W.VBox):
         # (ipywidgets 7.8.5 in classic Notebook fails to render the whole app).
         self.details = W.HTML(layout=W.Layout(max_height="160px", overflow="auto"))
         self.details.add_class("dw-error-details")
+        self.inspect_tab = _inspect_tab.InspectTab()  # Inspect toggle + panels, metrics line, Advanced checkbox
+        self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.detailed)
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
         left = W.VBox([W.HTML("<b>Image</b>"), self.canvas, self.reference_box],
@@ -169,7 +171,8 @@ class EditorApp(W.VBox):
             self.status,
             W.HBox([W.VBox([self.preview_label, self.preview]),
                     W.VBox([W.HTML("<b>Before / after</b> <small>(drag to compare)</small>"), self.compare])]),
-            W.HBox([self.undo_edit_button, self.use_result_button, self.export_button]),
+            self.inspect_tab.metrics,
+            W.HBox([self.undo_edit_button, self.use_result_button, self.export_button, self.inspect_tab.toggle]),
             self.history_html,
             self.details,
         ], layout=W.Layout(min_width="360px"))
@@ -178,6 +181,7 @@ class EditorApp(W.VBox):
             self.mode_selector,
             self.hint,
             W.HBox([left, right], layout=W.Layout(flex_flow="row wrap")),
+            self.inspect_tab.container,
         ])
         self.add_class("dw-editor-app")
 
@@ -191,6 +195,8 @@ class EditorApp(W.VBox):
             w.observe(lambda _ch: self._update_paste_preview(), "value")
         self.reference_canvas.observe(lambda _ch: self._update_paste_preview(), "mask_data")
         self.canvas.observe(self._arrow_changed, "arrow")
+        for c in (self.canvas, self.reference_canvas):
+            c.observe(self._box_note_changed, "box_note")
         self._mode_changed(mode)
         self._render_history()
 
@@ -254,6 +260,10 @@ class EditorApp(W.VBox):
             dx, dy = self.canvas.offset
             self.params.dx.value, self.params.dy.value = int(round(dx)), int(round(dy))
 
+    def _box_note_changed(self, change: dict) -> None:
+        if change["new"]:
+            self._set_status(change["new"], "warning")
+
     def _update_paste_preview(self) -> None:
         if self.mode != "paste" or self.running:
             return
@@ -311,6 +321,7 @@ class EditorApp(W.VBox):
         prompt = self.params.prompt.value
         seed = int(self.params.seed.value)
         preset = self.params.preset_for(mode)
+        detailed = bool(self.inspect_tab.detailed.value)
         self._cancel_requested = False
         self._busy = True
         self.last_error = None
@@ -335,7 +346,13 @@ class EditorApp(W.VBox):
                 png = _preview_png(preview) if preview is not None else None
                 job.post(self._on_progress, "Editing", step, total, png)
 
-            return editor.edit(src, edit, seed=seed, on_step=on_step)
+            result = _inspect_tab.edit_with_trace(editor, src, edit, seed=seed, on_step=on_step, detailed=detailed)
+            job.post(self._set_status, "Measuring the edit…")
+            try:
+                result.metrics = _inspect_tab.measure(editor, result)
+            except Exception as exc:  # the edit stands without its metrics
+                result.metrics = {"error": f"{type(exc).__name__}: {exc}"}
+            return result
 
         def finish(result: Any, error: BaseException | None) -> None:
             self._finish(mode, image, result, error, time.perf_counter() - t0)
@@ -380,10 +397,12 @@ class EditorApp(W.VBox):
         else:
             self.details.value = ""
             self.result = result
-            if self.history:  # older results keep their image and log, not their memory bank (GBs for SD)
-                self.history[-1]["result"] = _without_bank(self.history[-1]["result"])
+            if self.history:  # older results keep their image, log and metrics, not their memory bank (GBs for
+                # SD) or trace
+                self.history[-1]["result"] = _inspect_tab.without_trace(_without_bank(self.history[-1]["result"]))
             self.history.append({"mode": mode, "input": image, "result": result, "seconds": seconds})
             self.compare.set_images(image, result.image)
+            self.inspect_tab.set_result(result)
             self.preview.value = _preview_png(result.image)
             self.progress.value = self.progress.max
             self.progress.bar_style = "success"
@@ -432,6 +451,7 @@ class EditorApp(W.VBox):
         self.preview.value = _preview_png(last["input"])
         prev = self.history[-1] if self.history else None
         self.result = prev["result"] if prev else None
+        self.inspect_tab.set_result(self.result)
         if prev:
             self.compare.set_images(prev["input"], prev["result"].image)
         else:
@@ -439,6 +459,17 @@ class EditorApp(W.VBox):
         self._set_status("Undid the last edit.", "")
         self._set_running(False)
         self._render_history()
+
+    def inspect(self) -> Any:
+        """The :class:`~dragon_widgets.widgets.panels.InspectorApp` of the latest result (the one the Inspect
+        toggle shows): x̂₀ per step, energies, gradient maps; correspondence and attention too when the Advanced
+        panel's "record per-layer features and attention" was on for that run."""
+        if self.result is None:
+            raise ValueError("There is no result to inspect yet: run an edit first (the Run button or app.run()).")
+        if self.inspect_tab.trace is None:
+            raise ValueError("The current result has no trace: only the latest run keeps one (undo went back to an "
+                             "older result); run the edit again to inspect it.")
+        return self.inspect_tab.inspector()
 
     def export(self, folder: str | Path | None = None) -> Path:
         """Write the last result (result.png, input.png, masks and edit.json) to ``folder``."""

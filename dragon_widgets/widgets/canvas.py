@@ -61,6 +61,8 @@ class DragCanvas(anywidget.AnyWidget):
     overlay_opacity = traitlets.Float(0.45).tag(sync=True)
     display_width = traitlets.Int(0, help="CSS width in px; 0 scales small images up crisply").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    #: Python side only: a warning about the last box's mask (whole box kept, or the object cut by the box), or "".
+    box_note = traitlets.Unicode("")
 
     def __init__(
         self,
@@ -287,7 +289,11 @@ class DragCanvas(anywidget.AnyWidget):
         except Exception as exc:  # a broken plug-in must not lose the drawing
             self.error = f"Box → mask failed: {exc}"
             return
+        from .box_mask import box_mask_note
+
+        self.box_note = ""  # a repeated note is a new change, so the app shows it again
         self.mask = self.mask | obj
+        self.box_note = box_mask_note(self._array, obj, tuple(new[-1])) or ""
 
     # ---------------------------------------------------------- front end
     def set_state(self, sync_data: dict) -> None:
