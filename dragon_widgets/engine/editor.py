@@ -61,7 +61,7 @@ class EditResult:
     trace: EditTrace | None
     timings: dict
     work_image: np.ndarray
-    masks: dict = field(default_factory=dict)  # the plan's masks at the working size ("edit", "target", ...)
+    region: np.ndarray | None = None  # bool (H, W) at the working size: where the edit may change the image
     points: list = field(default_factory=list)  # handle → target pairs at the working size (point edits)
     metrics: dict | None = None  # in-line metrics (dw.measure_edit), kept in the edit log
 
@@ -375,7 +375,15 @@ class DragonEditor:
         timings["total"] = timings["invert"] + now - t0
         return EditResult(image=image, source=source, edit=edit, seed=seed, prompt=prompt, preset=self.preset,
                           model=model_id(self.pipe), trace=trace, timings=timings, work_image=work,
-                          masks=dict(plan.masks), points=list(plan.points))
+                          region=_changed_region(plan, size), points=list(plan.points))
+
+
+def _changed_region(plan, size: tuple[int, int]) -> np.ndarray:
+    """Bool (H, W) at the working ``size``: the plan's edit and SDE regions (latent cells), where it may change."""
+    import torch.nn.functional as F
+
+    both = ((plan.edit_region > 0) | (plan.sde_region > 0)).float()
+    return (F.interpolate(both, size=(size[1], size[0]), mode="nearest")[0, 0] > 0).cpu().numpy()
 
 
 class _RenamingDict(dict):

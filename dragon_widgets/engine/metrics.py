@@ -4,7 +4,8 @@ Pure functions (torch) do the arithmetic and are tested on constructed cases; :f
 to an :class:`~dragon_widgets.engine.editor.EditResult` with the editor's own UNet:
 
 * ``background_psnr``: PSNR (dB) between input and result over the pixels *outside* the dilated union of the
-  edit's masks and point windows (what the edit was not asked to change); ``None`` when no pixel is outside.
+  edit's region (``result.region``: the plan's edit and SDE regions, e.g. a move's old and new place) and discs
+  around its points (what the edit was not asked to change); ``None`` when no pixel is outside.
 * ``drag``: for each handle → target pair, the distance before (the drawn pair) and after: where the handle's
   feature is found in the result, by DIFT-style correspondence (Tang et al. 2023): both images are encoded,
   noised to a small level (a few seeded draws, averaged), and the UNet's decoder features (the guidance blocks) compared
@@ -22,11 +23,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-#: Names of plan masks that mark pixels an edit may change (the others, e.g. "content" or an appearance
-#: "reference" mask in the reference image, do not).
-CHANGED_MASKS = ("edit", "source", "target", "vacated", "sde")
-
 
 @dataclass(frozen=True)
 class MetricSettings:
@@ -58,19 +54,16 @@ def dilate_mask(mask: Any, radius: int) -> np.ndarray:
     return (F.max_pool2d(t, 2 * r + 1, stride=1, padding=r)[0, 0] > 0).numpy()
 
 
-def edited_region(masks: dict[str, Any], points: list, size: tuple[int, int], dilate: int = 0,
+def edited_region(region: Any, points: list, size: tuple[int, int], dilate: int = 0,
                   point_radius: int = 0) -> np.ndarray:
-    """Bool (H, W) union of the masks named in :data:`CHANGED_MASKS`, discs of ``point_radius`` around every
-    handle and target of ``points`` (((x0, y0), (x1, y1)) pairs), all grown by ``dilate`` pixels."""
+    """Bool (H, W): ``region`` (bool (H, W) or None) with discs of ``point_radius`` around every handle and target
+    of ``points`` (((x0, y0), (x1, y1)) pairs), all grown by ``dilate`` pixels."""
     w, h = size
     out = np.zeros((h, w), bool)
-    for name in CHANGED_MASKS:
-        m = masks.get(name)
-        if m is None:
-            continue
-        m = np.asarray(m, dtype=bool)
+    if region is not None:
+        m = np.asarray(region, dtype=bool)
         if m.shape != (h, w):
-            raise ValueError(f"masks[{name!r}] has shape {m.shape}, expected (H, W) = ({h}, {w})")
+            raise ValueError(f"region has shape {m.shape}, expected (H, W) = ({h}, {w})")
         out |= m
     yy, xx = np.mgrid[0:h, 0:w]
     for pair in points:
@@ -169,7 +162,7 @@ def measure_edit(editor: Any, result: Any, settings: MetricSettings | None = Non
     h, w = before.shape[:2]
     side = max(w, h)
     to_in = (result.source.size[0] / w, result.source.size[1] / h)
-    region = edited_region(result.masks, result.points, (w, h), dilate=int(round(s.dilate * side)),
+    region = edited_region(result.region, result.points, (w, h), dilate=int(round(s.dilate * side)),
                            point_radius=int(round(s.point_radius * side)))
     out: dict = {"background_psnr": background_psnr(before, after, region),
                  "edited_fraction": float(region.mean()), "settings": s.to_dict()}

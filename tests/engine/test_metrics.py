@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import dragon_widgets as dw
 from dragon_widgets.engine.log import load_log
@@ -37,19 +38,17 @@ def test_background_psnr_ignores_changes_inside_the_region_and_sees_them_outside
         background_psnr(before, inside, region[:, :10])
 
 
-def test_edited_region_unions_changed_masks_and_point_discs_then_dilates():
+def test_edited_region_adds_point_discs_then_dilates():
     size = (60, 40)
     m = np.zeros((40, 60), bool)
     m[5:10, 5:10] = True
-    content = ~m
-    reg = edited_region({"edit": m, "content": content}, [], size)
-    assert np.array_equal(reg, m)  # "content" is what must not change: never part of the region
-    grown = edited_region({"edit": m}, [], size, dilate=2)
+    assert np.array_equal(edited_region(m, [], size), m)
+    grown = edited_region(m, [], size, dilate=2)
     assert grown[3:12, 3:12].all() and grown.sum() == 81 and not grown[13, 13]
-    pts = edited_region({}, [((30.0, 20.0), (50.0, 20.0))], size, point_radius=3)
+    pts = edited_region(None, [((30.0, 20.0), (50.0, 20.0))], size, point_radius=3)
     assert pts[20, 30] and pts[20, 49] and not pts[20, 40] and not pts[0, 0]
-    with pytest.raises(ValueError, match="masks\\['edit'\\] has shape"):
-        edited_region({"edit": m[:10]}, [], size)
+    with pytest.raises(ValueError, match="region has shape"):
+        edited_region(m[:10], [], size)
     assert not dilate_mask(np.zeros((4, 4), bool), 3).any()
 
 
@@ -75,7 +74,7 @@ def test_measure_edit_on_a_drag_tracks_the_handle_with_the_unet(tiny_editor, tin
     img, _m = scene_image  # 200×100 input, a smooth colour gradient everywhere: every place looks different
     handle, target = (60.0, 45.0), (100.0, 55.0)
     res = tiny_editor.edit(tiny_source, dw.Drag(points=[(handle, target)]), seed=1)
-    assert res.points and "edit" in res.masks  # the plan's geometry travels with the result
+    assert res.points and res.region.all()  # the plan's geometry travels with the result: a drag without mask
     m = measure_edit(tiny_editor, res)
     assert m["background_psnr"] is None and m["edited_fraction"] == 1.0  # a drag without mask may change all
     (row,) = m["drag"]
@@ -126,7 +125,11 @@ def test_measure_edit_on_a_move_keeps_the_background_and_the_log_keeps_the_metri
     assert "drag" not in metrics and 0 < metrics["edited_fraction"] < 0.5
     assert metrics["settings"]["dilate"] == 0.0
     # the random-weight model changes the background; a result that keeps the input outside the edit scores inf
-    region = edited_region(res.masks, [], res.source.work_size)
+    region = edited_region(res.region, [], res.source.work_size)
+    w, h = res.source.work_size
+    m_work = np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST))
+    moved = np.roll(m_work, (round(10 * h / 100), round(40 * w / 200)), axis=(0, 1))
+    assert region[m_work].mean() > 0.9 and region[moved].mean() > 0.9  # the old and the new place
     kept = res.source.work_image.copy()
     kept[region] = res.work_image[region]
     better = measure_edit(tiny_editor, dataclasses.replace(res, work_image=kept), MetricSettings(dilate=0.0))
