@@ -1,0 +1,82 @@
+"""Benchmark: what the editor app adds to every run — its trace (energies, previews, gradients) and the in-line
+metrics (background PSNR, DIFT-style handle tracking) — on the embedded model.
+
+    python benchmarks/app_trace_cost.py [--repeats 3] [--threads 1] [--device cpu] [--random-init]
+
+Runs one move and one drag of the built-in scene through the app's own calls
+(``dragon_widgets.widgets._inspect_tab.edit_with_trace`` / ``measure``), with the trace off and on, interleaved,
+and prints the medians as a Markdown table for benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from datetime import datetime, timezone
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--random-init", action="store_true", help="the embedded architecture with random weights")
+    args = ap.parse_args(argv)
+    import numpy as np
+    import torch
+
+    import dragon_widgets as dw
+    from dragon_widgets.widgets import _inspect_tab
+    from dragon_widgets.widgets._scene import builtin_scene, builtin_shape_masks
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.random_init:
+        from dragon_widgets.models.random_sd import random_embedded_pipeline
+
+        pipe, model = random_embedded_pipeline(0).to(args.device), "embedded architecture, random weights"
+    else:
+        pipe, model = dw.load_pipeline(device=args.device), "embedded"
+    editor = dw.DragonEditor(pipe)
+    img, caption = builtin_scene()
+    src = editor.invert(np.asarray(img), prompt=caption)
+    m = builtin_shape_masks()[0]
+    ys, xs = np.nonzero(m)
+    edits = {"move": dw.Move(mask=m, offset=(6.0, 4.0)),
+             "drag": dw.Drag(points=[((float(xs.max()), float(ys[xs.argmax()])),
+                                      (float(xs.max()) + 6, float(ys[xs.argmax()])))])}
+
+    def once(edit, trace: bool) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        if trace:
+            res = _inspect_tab.edit_with_trace(editor, src, edit, seed=0)
+        else:
+            res = editor.edit(src, edit, seed=0)
+        t1 = time.perf_counter()
+        _inspect_tab.measure(editor, res)
+        return t1 - t0, time.perf_counter() - t1
+
+    for edit in edits.values():
+        once(edit, False)  # warm-up
+    rows = []
+    for name, edit in edits.items():
+        off, on, metrics = [], [], []
+        for _ in range(args.repeats):
+            a, _m = once(edit, False)
+            b, c = once(edit, True)
+            off.append(a), on.append(b), metrics.append(c)
+        rows.append((name, statistics.median(off), statistics.median(on), statistics.median(metrics)))
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    print(f"Run {when} on {platform.machine()} {platform.processor() or ''}, torch threads "
+          f"{torch.get_num_threads()}, device {args.device}, model: {model}, {args.repeats} repeats (medians).\n")
+    print("| edit | no trace (s) | app trace (s) | trace adds | metrics (s) | trace + metrics add |")
+    print("|---|---|---|---|---|---|")
+    for name, off, on, met in rows:
+        print(f"| {name} | {off:.2f} | {on:.2f} | {100 * (on / off - 1):+.0f} % | {met:.2f} | "
+              f"{100 * ((on + met) / off - 1):+.0f} % |")
+
+
+if __name__ == "__main__":
+    main()
