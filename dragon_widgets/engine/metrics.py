@@ -132,6 +132,7 @@ def dift_features(editor: Any, image: np.ndarray, prompt: str, settings: MetricS
     stopped after the guidance blocks, averaged over the draws; each block resized to the guidance grid and
     L2-normalised over channels, then concatenated."""
     from .features import block_outputs
+    from .image_prompt import ImagePrompt
 
     pre = editor.preset
     z = editor.encode(image)
@@ -144,8 +145,17 @@ def dift_features(editor: Any, image: np.ndarray, prompt: str, settings: MetricS
     zt = math.sqrt(a) * z + math.sqrt(1 - a) * noise
     cond, _ = editor.embed(prompt)
     h, w = z.shape[-2] * pre.feature_upscale, z.shape[-1] * pre.feature_upscale
-    with torch.no_grad():
-        feats = block_outputs(editor.pipe.unet, zt, t, cond.expand(n, *cond.shape[1:]), pre.feature_blocks)
+    ip = ImagePrompt(editor.pipe, image)  # with an IP-Adapter loaded every UNet call needs image embeddings
+    kwargs = {}
+    if ip.active:
+        ip(1, -1)  # adapter scale 0: text only, as the guidance features
+        kwargs = {"added_cond_kwargs": {"image_embeds": [e[-1:].repeat(n, *[1] * (e.ndim - 1)) for e in ip.embeds]}}
+    try:
+        with torch.no_grad():
+            feats = block_outputs(editor.pipe.unet, zt, t, cond.expand(n, *cond.shape[1:]), pre.feature_blocks,
+                                  **kwargs)
+    finally:
+        ip.restore()
     maps = [F.normalize(F.interpolate(f.float().mean(0, keepdim=True), size=(h, w), mode="bilinear",
                                       align_corners=False), dim=1) for f in feats]
     return torch.cat(maps, dim=1)[0].cpu()
