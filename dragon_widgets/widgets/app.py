@@ -81,6 +81,10 @@ def _without_bank(result: Any) -> Any:
 class EditorApp(W.VBox):
     """The drag-style editor: ``EditorApp()`` opens a built-in scene on the embedded model.
 
+    Every run records a light trace and measures the edit (background PSNR, handle distances; shown under the
+    result and kept in ``result.metrics``); the *Inspect* button shows the inspection panels of the result in
+    place, and :meth:`inspect` returns them.
+
     Parameters
     ----------
     image : PIL image or uint8 array, optional
