@@ -2,6 +2,7 @@
 metrics (background PSNR, DIFT-style handle tracking) — on the embedded model.
 
     python benchmarks/app_trace_cost.py [--repeats 3] [--threads 1] [--device cpu] [--random-init]
+    python benchmarks/app_trace_cost.py --record energies,previews --edits move   # another trace, one edit
 
 Runs one move and one drag of the built-in scene through the app's own calls
 (``dragon_widgets.widgets._inspect_tab.edit_with_trace`` / ``measure``), with the trace off and on, interleaved,
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--random-init", action="store_true", help="the embedded architecture with random weights")
     ap.add_argument("--wall", action="store_true", help="wall-clock seconds instead of CPU seconds")
+    ap.add_argument("--record", default="", help="comma-separated trace categories instead of the app's")
+    ap.add_argument("--edits", default="move,drag", help="comma-separated: move, drag")
     args = ap.parse_args(argv)
     import numpy as np
     import torch
@@ -55,14 +58,18 @@ def main(argv: list[str] | None = None) -> None:
 
     def once(edit, trace: bool) -> tuple[float, float]:
         t0 = clock()
-        if trace:
+        if trace and not args.record:
             res = _inspect_tab.edit_with_trace(editor, src, edit, seed=0)
+        elif trace:
+            res = editor.edit(src, edit, seed=0, record=record)
         else:
             res = editor.edit(src, edit, seed=0)
         t1 = clock()
         _inspect_tab.measure(editor, res)
         return t1 - t0, clock() - t1
 
+    edits = {k: edits[k] for k in args.edits.split(",")}
+    record = frozenset(args.record.split(",")) if args.record else _inspect_tab.APP_RECORD
     for edit in edits.values():
         once(edit, False)  # warm-up
     rows = []
@@ -76,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     unit = "wall-clock s" if args.wall else "CPU s"
     print(f"Run {when} on {platform.machine()} {platform.processor() or ''}, torch threads "
-          f"{torch.get_num_threads()}, device {args.device}, model: {model}, {args.repeats} repeats (medians, {unit}).\n")
+          f"{torch.get_num_threads()}, device {args.device}, model: {model}, {args.repeats} repeats (medians, {unit}), trace: {sorted(record)}.\n")
     print(f"| edit | no trace ({unit}) | app trace ({unit}) | trace adds | metrics ({unit}) | trace + metrics add |")
     print("|---|---|---|---|---|---|")
     for name, off, on, met in rows:

@@ -13,17 +13,28 @@ from typing import Any, Callable
 
 import ipywidgets as W
 
-#: What every app run records: energies per step, x̂₀ previews and the per-term gradient maps (cheap; see
-#: benchmarks/RESULTS.md, "Recording cost").
-APP_RECORD = frozenset({"energies", "previews", "gradients"})
-#: With the Advanced panel's "record features and attention": everything (correspondence and attention panels).
-DETAILED_RECORD = APP_RECORD | {"features", "attention"}
+#: What an app run records, by the level chosen under Advanced ("Inspect records"). ``light`` (the default) costs
+#: no measurable time; per-term gradient maps cost one extra backward pass per energy term on guided steps
+#: (+13 % for a drag, +26 % for a move on the embedded model); ``full`` is ``record=True``. See
+#: benchmarks/RESULTS.md, "Editor app: trace and metrics cost".
+RECORD_LEVELS: dict[str, frozenset] = {
+    "light": frozenset({"energies", "previews"}),
+    "gradients": frozenset({"energies", "previews", "gradients"}),
+    "full": frozenset({"energies", "previews", "gradients", "features", "attention"}),
+}
+LEVEL_LABELS = {
+    "light": "energies and x̂₀ per step (no measurable cost)",
+    "gradients": "+ gradient map per energy term (one more backward pass per term)",
+    "full": "+ per-layer features and memory-bank attention (slower, larger traces)",
+}
 
 
 def edit_with_trace(editor: Any, source: Any, edit: Any, *, seed: int, on_step: Callable | None = None,
-                    detailed: bool = False) -> Any:
-    """``editor.edit`` recording the app's trace (:data:`APP_RECORD`, or :data:`DETAILED_RECORD`)."""
-    return editor.edit(source, edit, seed=seed, on_step=on_step, record=DETAILED_RECORD if detailed else APP_RECORD)
+                    level: str = "light") -> Any:
+    """``editor.edit`` recording the app's trace at ``level`` (a key of :data:`RECORD_LEVELS`)."""
+    if level not in RECORD_LEVELS:
+        raise ValueError(f"level must be one of {tuple(RECORD_LEVELS)}, got {level!r}")
+    return editor.edit(source, edit, seed=seed, on_step=on_step, record=RECORD_LEVELS[level])
 
 
 def measure(editor: Any, result: Any) -> dict:
@@ -74,7 +85,7 @@ def without_trace(result: Any) -> Any:
 
 
 class InspectTab:
-    """The app's Inspect toggle, its panel container, the Advanced "record more" checkbox and the metrics line.
+    """The app's Inspect toggle, its panel container, the Advanced "Inspect records" level and the metrics line.
 
     ``set_result(result)`` shows its metrics and (when open) its inspector; :meth:`inspector` builds the
     :class:`InspectorApp` of the current trace on first use and keeps it until the next result.
@@ -84,10 +95,10 @@ class InspectTab:
         self.toggle = W.ToggleButton(value=False, description="Inspect", icon="search", disabled=True,
                                      tooltip="Look inside the last edit: x̂₀ per step, energies, gradients")
         self.toggle.add_class("dw-inspect-toggle")
-        self.detailed = W.Checkbox(value=False, indent=False,
-                                   description="Inspect: also record per-layer features and attention "
-                                               "(slower runs, larger traces)",
-                                   layout=W.Layout(width="auto"))
+        self.level = W.Dropdown(options=[(label, k) for k, label in LEVEL_LABELS.items()], value="light",
+                                description="Inspect records", style={"description_width": "initial"},
+                                layout=W.Layout(width="auto"))
+        self.level.add_class("dw-inspect-level")
         self.metrics = W.HTML("")
         self.metrics.add_class("dw-metrics-line")
         self.note = W.HTML("")

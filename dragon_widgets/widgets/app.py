@@ -163,8 +163,8 @@ class EditorApp(W.VBox):
         # (ipywidgets 7.8.5 in classic Notebook fails to render the whole app).
         self.details = W.HTML(layout=W.Layout(max_height="160px", overflow="auto"))
         self.details.add_class("dw-error-details")
-        self.inspect_tab = _inspect_tab.InspectTab()  # Inspect toggle + panels, metrics line, Advanced checkbox
-        self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.detailed)
+        self.inspect_tab = _inspect_tab.InspectTab()  # Inspect toggle + panels, metrics line, Advanced trace level
+        self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.level)
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
         left = W.VBox([W.HTML("<b>Image</b>"), self.canvas, self.reference_box],
@@ -325,7 +325,7 @@ class EditorApp(W.VBox):
         prompt = self.params.prompt.value
         seed = int(self.params.seed.value)
         preset = self.params.preset_for(mode)
-        detailed = bool(self.inspect_tab.detailed.value)
+        trace_level = self.inspect_tab.level.value
         self._cancel_requested = False
         self._busy = True
         self.last_error = None
@@ -350,7 +350,8 @@ class EditorApp(W.VBox):
                 png = _preview_png(preview) if preview is not None else None
                 job.post(self._on_progress, "Editing", step, total, png)
 
-            result = _inspect_tab.edit_with_trace(editor, src, edit, seed=seed, on_step=on_step, detailed=detailed)
+            result = _inspect_tab.edit_with_trace(editor, src, edit, seed=seed, on_step=on_step,
+                                                  level=trace_level)
             job.post(self._set_status, "Measuring the edit…")
             try:
                 result.metrics = _inspect_tab.measure(editor, result)
@@ -466,8 +467,8 @@ class EditorApp(W.VBox):
 
     def inspect(self) -> Any:
         """The :class:`~dragon_widgets.widgets.panels.InspectorApp` of the latest result (the one the Inspect
-        toggle shows): x̂₀ per step, energies, gradient maps; correspondence and attention too when the Advanced
-        panel's "record per-layer features and attention" was on for that run."""
+        toggle shows): x̂₀ per step and energies; gradient maps, correspondence and attention too when the
+        Advanced panel's "Inspect records" level asked for them on that run."""
         if self.result is None:
             raise ValueError("There is no result to inspect yet: run an edit first (the Run button or app.run()).")
         if self.inspect_tab.trace is None:

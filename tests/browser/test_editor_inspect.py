@@ -1,9 +1,9 @@
 """Inspect in place, in a real JupyterLab 4 and Notebook 7 (Debian chromium via Playwright).
 
 A notebook opens the editor on the embedded model (a 10-step preset so the run is short) with an object and an
-arrow already drawn; the test presses Run in the page, checks the metrics line under the result, presses
-Inspect and checks the inspector renders the run's trace (its step count, the x̂₀ view, the energy panel) and
-follows the scrubber. Screenshots land in test-artifacts/browser/<test>/.
+arrow already drawn; the test picks the "gradient map" trace level under Advanced, presses Run in the page,
+checks the metrics line under the result, presses Inspect and checks the inspector renders the run's trace (its
+step count, the x̂₀ view, the energy panel, the gradient maps) and follows the scrubber. Screenshots land in test-artifacts/browser/<test>/.
 """
 
 from __future__ import annotations
@@ -90,6 +90,10 @@ def test_run_then_metrics_line_then_inspect_round_trip(server, browser, artifact
     assert inspect_button.is_disabled()  # nothing to inspect before a run
     page.screenshot(path=str(artifacts / f"{name}_01_opened.png"))
 
+    app.get_by_role("button", name="Advanced ▸").click()
+    level = app.locator(".dw-inspect-level select")
+    level.wait_for(state="visible")
+    level.select_option(index=1)  # "+ gradient map per energy term"
     app_status = app.locator(".widget-html").filter(has=page.locator("[class^='dw-status-']"))
     app.get_by_role("button", name="Run").click()
     _wait_text(app_status, r"^Done", timeout=600)

@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from dragon_widgets.widgets import EditorApp  # noqa: E402
-from dragon_widgets.widgets._inspect_tab import APP_RECORD, DETAILED_RECORD, metrics_text  # noqa: E402
+from dragon_widgets.widgets._inspect_tab import RECORD_LEVELS, edit_with_trace, metrics_text  # noqa: E402
 from dragon_widgets.widgets._scene import builtin_shape_masks  # noqa: E402
 
 
@@ -55,7 +55,8 @@ def test_inspect_before_any_run_is_a_clear_error_and_the_toggle_is_off():
         a.inspect()
     assert a.inspect_tab.toggle.disabled and a.inspect_tab.container.layout.display == "none"
     assert a.inspect_tab.metrics.value == ""
-    assert a.inspect_tab.detailed in a.params.advanced_box.children  # "record more" sits in Advanced
+    assert a.inspect_tab.level in a.params.advanced_box.children  # the trace level sits in Advanced
+    assert a.inspect_tab.level.value == "light"
 
 
 def test_every_run_records_a_cheap_trace_and_the_inspect_toggle_shows_it(app):
@@ -64,11 +65,12 @@ def test_every_run_records_a_cheap_trace_and_the_inspect_toggle_shows_it(app):
     res = app.run()
     assert res is not None, app.status_text
     tr = res.trace
-    assert tr is not None and tr.record == APP_RECORD
+    assert tr is not None and tr.record == RECORD_LEVELS["light"] == {"energies", "previews"}
     assert len(tr.steps) == 8 + 1  # every step, and step 3 twice (time travel)
     guided = tr.guided_steps()
-    assert guided and all(s.energies and s.grads for s in guided)
-    assert all(s.x0 is not None for s in tr.steps) and not any(s.features or s.attention for s in tr.steps)
+    assert guided and all(s.energies for s in guided)
+    assert all(s.x0 is not None for s in tr.steps)
+    assert not any(s.grads or s.features or s.attention for s in tr.steps)  # the costly parts stay off
     assert not app.inspect_tab.toggle.disabled and app.inspect_tab.container.layout.display == "none"
 
     app.inspect_tab.toggle.value = True  # what the page's Inspect button does
@@ -76,7 +78,7 @@ def test_every_run_records_a_cheap_trace_and_the_inspect_toggle_shows_it(app):
     assert isinstance(ins, InspectorApp) and ins.trace is tr and app.inspect() is ins  # built once
     assert app.inspect_tab.container.layout.display == ""
     assert ins in app.inspect_tab.container.children and app.inspect_tab.container in app.children
-    assert ins.scrubber.max == len(tr.steps) - 1 and set(ins.panels) == {"step", "energy", "gradients"}
+    assert ins.scrubber.max == len(tr.steps) - 1 and set(ins.panels) == {"step", "energy"}
     assert "9 recorded steps" in app.inspect_tab.note.value
     ins.set_step(4)
     assert ins.step_view.step == 4
@@ -104,12 +106,20 @@ def test_a_new_run_replaces_the_inspected_trace_and_undo_explains_the_older_one(
     assert app.inspect_tab.metrics.value == ""
 
 
-def test_advanced_record_more_adds_features_and_attention_panels(app):
-    app.inspect_tab.detailed.value = True
+def test_advanced_trace_levels_add_gradient_then_feature_and_attention_panels(app):
+    app.inspect_tab.level.value = "gradients"
     res = app.run()
-    assert res.trace.record == DETAILED_RECORD
+    assert res.trace.record == {"energies", "previews", "gradients"}
+    assert all(s.grads for s in res.trace.guided_steps()) and not any(s.features for s in res.trace.steps)
+    assert set(app.inspect().panels) == {"step", "energy", "gradients"}
+    app.inspect_tab.level.value = "full"
+    app.canvas.arrow = [[20, 20], [26, 20]]
+    res = app.run()
+    assert res.trace.record == RECORD_LEVELS["full"]
     assert any(s.features for s in res.trace.steps) and any(s.attention for s in res.trace.steps)
-    assert {"correspondence", "attention"} <= set(app.inspect().panels)
+    assert set(app.inspect().panels) == {"step", "energy", "gradients", "correspondence", "attention"}
+    with pytest.raises(ValueError, match="level must be one of \\('light', 'gradients', 'full'\\)"):
+        edit_with_trace(app.editor, None, None, seed=0, level="everything")
 
 
 def test_metrics_line_after_a_move_and_in_the_exported_log(app):
