@@ -1,11 +1,12 @@
 """Benchmark: what the editor app adds to every run — its trace (energies, previews, gradients) and the in-line
 metrics (background PSNR, DIFT-style handle tracking) — on the embedded model.
 
-    python benchmarks/app_trace_cost.py [--repeats 3] [--threads 1] [--device cpu] [--random-init]
-    python benchmarks/app_trace_cost.py --record energies,previews --edits move   # another trace, one edit
+    python benchmarks/app_trace_cost.py [--level light|gradients|full] [--repeats 3] [--threads 1] [--device cpu]
+    python benchmarks/app_trace_cost.py --record energies,attention --edits move   # any trace categories
 
 Runs one move and one drag of the built-in scene through the app's own calls
-(``dragon_widgets.widgets._inspect_tab.edit_with_trace`` / ``measure``), with the trace off and on, interleaved,
+(``dragon_widgets.widgets._inspect_tab.edit_with_trace`` at a trace level of the app's Advanced panel, and
+``measure``), with the trace off and on, interleaved,
 and prints the medians as a Markdown table for benchmarks/RESULTS.md. Times are the process's CPU seconds
 (``time.process_time``): with ``--threads 1`` on a shared machine they do not count the time other jobs held
 the cores, unlike wall-clock time (use ``--wall`` for wall-clock, e.g. on a GPU).
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--random-init", action="store_true", help="the embedded architecture with random weights")
     ap.add_argument("--wall", action="store_true", help="wall-clock seconds instead of CPU seconds")
-    ap.add_argument("--record", default="", help="comma-separated trace categories instead of the app's")
+    ap.add_argument("--level", default="light", help="the app's trace level: light, gradients or full")
+    ap.add_argument("--record", default="", help="comma-separated trace categories instead of a level")
     ap.add_argument("--edits", default="move,drag", help="comma-separated: move, drag")
     args = ap.parse_args(argv)
     import numpy as np
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     def once(edit, trace: bool) -> tuple[float, float]:
         t0 = clock()
         if trace and not args.record:
-            res = _inspect_tab.edit_with_trace(editor, src, edit, seed=0)
+            res = _inspect_tab.edit_with_trace(editor, src, edit, seed=0, level=args.level)
         elif trace:
             res = editor.edit(src, edit, seed=0, record=record)
         else:
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         return t1 - t0, clock() - t1
 
     edits = {k: edits[k] for k in args.edits.split(",")}
-    record = frozenset(args.record.split(",")) if args.record else _inspect_tab.APP_RECORD
+    record = frozenset(args.record.split(",")) if args.record else _inspect_tab.RECORD_LEVELS[args.level]
     for edit in edits.values():
         once(edit, False)  # warm-up
     rows = []
