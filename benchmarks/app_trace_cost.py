@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     unit = "wall-clock s" if args.wall else "CPU s"
     print(f"Run {when} on {platform.machine()} {platform.processor() or ''}, torch threads "
-          f"{torch.get_num_threads()}, device {args.device}, model: {model}, {args.repeats} repeats (medians, {unit}), trace: {sorted(record)}.\n")
+          f"{torch.get_num_threads()}, device {args.device}, model: {model}, {args.repeats} repeats "
+          f"(medians, {unit}), trace: {sorted(record)}.\n")
     print(f"| edit | no trace ({unit}) | app trace ({unit}) | trace adds | metrics ({unit}) | trace + metrics add |")
     print("|---|---|---|---|---|---|")
     for name, off, on, met in rows:

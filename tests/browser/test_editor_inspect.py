@@ -2,8 +2,9 @@
 
 A notebook opens the editor on the embedded model (a 10-step preset so the run is short) with an object and an
 arrow already drawn; the test picks the "gradient map" trace level under Advanced, presses Run in the page,
-checks the metrics line under the result, presses Inspect and checks the inspector renders the run's trace (its
-step count, the x̂₀ view, the energy panel, the gradient maps) and follows the scrubber. Screenshots land in test-artifacts/browser/<test>/.
+checks the metrics line under the result, presses Inspect and checks the inspector renders the run's
+trace (its step count, the x̂₀ view, the energy panel, the gradient maps) and follows the scrubber.
+Screenshots land in test-artifacts/browser/<test>/.
 """
 
 from __future__ import annotations
