@@ -12,7 +12,7 @@ _LAZY = {
     "ReplaceAppearance": "edits", "Paste": "edits", "edit_from_dict": "edits", "ModeParams": "edits",
     "MoveParams": "edits", "DragParams": "edits", "LandmarkParams": "edits", "AppearanceParams": "edits",
     "PasteParams": "edits",
-    "replay": "log", "MemoryBank": "memory", "load_image_prompt": "official_image_prompt",
+    "replay": "log", "measure_edit": "metrics", "MetricSettings": "metrics", "MemoryBank": "memory", "load_image_prompt": "official_image_prompt",
     "ModelNotAvailableError": "pipeline", "load_pipeline": "pipeline",
     "PRESETS": "presets", "Preset": "presets", "get_preset": "presets",
     "EditCancelled": "sampler", "GuidanceError": "sampler", "EditTrace": "trace", "StepRecord": "trace",

@@ -61,6 +61,9 @@ class EditResult:
     trace: EditTrace | None
     timings: dict
     work_image: np.ndarray
+    region: np.ndarray | None = None  # bool (H, W) at the working size: where the edit may change the image
+    points: list = field(default_factory=list)  # handle → target pairs at the working size (point edits)
+    metrics: dict | None = None  # in-line metrics (dw.measure_edit), kept in the edit log
 
     def save(self, folder) -> Path:
         """Write the edit log (JSON + PNG masks/images) to ``folder``; ``dw.replay(folder)`` redoes it."""
@@ -375,7 +378,16 @@ class DragonEditor:
                    "edit": now - t_edit, "prepare": t_edit - t0}
         timings["total"] = timings["invert"] + now - t0
         return EditResult(image=image, source=source, edit=edit, seed=seed, prompt=prompt, preset=self.preset,
-                          model=model_id(self.pipe), trace=trace, timings=timings, work_image=work)
+                          model=model_id(self.pipe), trace=trace, timings=timings, work_image=work,
+                          region=_changed_region(plan, size), points=list(plan.points))
+
+
+def _changed_region(plan, size: tuple[int, int]) -> np.ndarray:
+    """Bool (H, W) at the working ``size``: the plan's edit and SDE regions (latent cells), where it may change."""
+    import torch.nn.functional as F
+
+    both = ((plan.edit_region > 0) | (plan.sde_region > 0)).float()
+    return (F.interpolate(both, size=(size[1], size[0]), mode="nearest")[0, 0] > 0).cpu().numpy()
 
 
 class _RenamingDict(dict):
