@@ -131,7 +131,10 @@ def ddim_step(z: torch.Tensor, eps: torch.Tensor, a_from: float, a_to: float) ->
 
 def ddim_update(x0, eps, a_t: float, a_prev: float, eta, noise) -> torch.Tensor:
     """z_{t−1} from x̂₀ and ε with stochasticity η (a float or a per-pixel tensor)."""
-    sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t)) * math.sqrt(max(1 - a_t / a_prev, 0.0))
+    if not torch.is_tensor(eta) and eta == 0:  # deterministic; also from ᾱ=1 (a scheduler's set_alpha_to_one)
+        sigma = 0.0
+    else:
+        sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t)) * math.sqrt(max(1 - a_t / a_prev, 0.0))
     dir_coef = (1 - a_prev - sigma ** 2).clamp_min(0).sqrt() if torch.is_tensor(sigma) else math.sqrt(max(1 - a_prev - sigma ** 2, 0.0))
     return math.sqrt(a_prev) * x0 + dir_coef * eps + sigma * noise
 
