@@ -122,3 +122,47 @@ def test_editor_refuses_pipelines_it_cannot_drive_and_names_the_families():
             feature_layers=("up_blocks.1", "up_blocks.5")))
     with pytest.raises(ValueError, match="bank_layers \\('up_blocks.0',\\) cover no self-attention.*up_blocks.3"):
         dw.DragonEditor(random_sd_pipeline("tiny"), preset=dw.get_preset("sd15").replace(bank_layers=("up_blocks.0",)))
+
+
+def test_sdxl_folder_loads_and_gets_the_sdxl_family(tiny_sdxl_dir):
+    pipe = dw.load_pipeline(str(tiny_sdxl_dir))
+    assert type(pipe).__name__ == "StableDiffusionXLPipeline" and model_id(pipe) == str(tiny_sdxl_dir)
+    ed = dw.DragonEditor(pipe)
+    assert ed.family.name == "sdxl" and ed.preset.name == "sdxl"
+
+
+def test_single_files_load_as_sd_or_sdxl_by_their_keys_or_config(tiny_sd_dir, tiny_sdxl_dir, tmp_path, monkeypatch):
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+    from safetensors.torch import save_file
+
+    from dragon_widgets.engine.pipeline import single_file_class
+
+    xl, sd = tmp_path / "xl.safetensors", tmp_path / "sd.safetensors"
+    save_file({"conditioner.embedders.1.model.transformer.resblocks.9.mlp.c_proj.bias": torch.zeros(1)}, str(xl))
+    save_file({"model.diffusion_model.output_blocks.11.0.skip_connection.weight": torch.zeros(1)}, str(sd))
+    assert single_file_class(str(xl)) is StableDiffusionXLPipeline and single_file_class(str(sd)) is StableDiffusionPipeline
+    assert single_file_class(str(sd), config=str(tiny_sdxl_dir)) is StableDiffusionXLPipeline  # the config decides
+    assert single_file_class(str(xl), config=str(tiny_sd_dir)) is StableDiffusionPipeline
+    built = dw.load_pipeline(str(tiny_sdxl_dir))
+    built.register_to_config(_name_or_path="")
+    seen = {}
+
+    def fake(cls, path, **kw):
+        seen.update(path=path, **kw)
+        return built
+
+    monkeypatch.setattr(StableDiffusionXLPipeline, "from_single_file", classmethod(fake))
+    pipe = dw.load_pipeline(str(xl), config=str(tiny_sdxl_dir))
+    assert pipe is built and seen["path"] == str(xl.resolve()) and model_id(pipe) == str(xl.resolve())
+    assert dw.DragonEditor(pipe).family.name == "sdxl"
+
+
+def test_transformer_pipelines_are_refused_naming_the_families(monkeypatch):
+    from diffusers import DiffusionPipeline
+
+    class FluxLike:  # what from_pretrained returns for SD3/FLUX: a transformer, no UNet
+        transformer = vae = scheduler = None
+
+    monkeypatch.setattr(DiffusionPipeline, "from_pretrained", classmethod(lambda cls, *a, **k: FluxLike()))
+    with pytest.raises(ValueError, match="SD3/FLUX transformers are not driven.*Stable Diffusion XL"):
+        dw.load_pipeline("black-forest-labs/FLUX.1-dev")
