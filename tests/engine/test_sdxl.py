@@ -41,8 +41,8 @@ def test_every_ui_mode_edits_on_tiny_sdxl(name, sdxl_editor, sdxl_source, scene_
 
 
 def test_sdxl_generate_and_reconstruct(sdxl_editor, sdxl_source):
-    src = sdxl_editor.generate("a red square", seed=1, size=(128, 64))
-    assert src.work_image.shape == (64, 128, 3) and src.bank.num_steps == 10
+    src = sdxl_editor.generate("a red square", seed=1, size=(128, 64))  # size: the aspect, area ≈ resolution²
+    assert src.work_image.shape == (96, 192, 3) and src.bank.num_steps == 10 and src.work_image.std() > 0
     rec = sdxl_editor.reconstruct(sdxl_source)
     assert rec.shape == (96, 192, 3) and rec.dtype == np.uint8
 
