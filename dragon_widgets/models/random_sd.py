@@ -139,13 +139,16 @@ def random_sd_pipeline(size: str = "tiny", seed: int = 0):
 
 def materialize(pipe, device, dtype=None, seed: int = 0):
     """Give a pipeline built on the meta device (``random_sd_pipeline("sdxl")``) random weights on ``device``
-    (PyTorch's default initialisation of every layer, seeded), then cast to ``dtype``. Returns ``pipe``."""
+    in ``dtype`` (PyTorch's default initialisation of every layer, seeded; storage is allocated once, in ``dtype``).
+    Returns ``pipe``."""
     import torch
 
     torch.manual_seed(seed)
     for name, module in pipe.components.items():
         if not isinstance(module, torch.nn.Module):
             continue
+        if dtype is not None:
+            module.to(dtype)  # on the meta device: free
         module.to_empty(device=device)
         done = set()
         with torch.no_grad():
@@ -159,8 +162,6 @@ def materialize(pipe, device, dtype=None, seed: int = 0):
             for p in module.parameters():
                 if id(p) not in done:  # a bare nn.Parameter (no owning layer to reset)
                     p.normal_(0.0, 0.02)
-        if dtype is not None:
-            module.to(dtype)
     return pipe
 
 
