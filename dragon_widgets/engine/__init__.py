@@ -16,6 +16,7 @@ _LAZY = {
     "ModelNotAvailableError": "pipeline", "load_pipeline": "pipeline",
     "PRESETS": "presets", "Preset": "presets", "get_preset": "presets",
     "EditCancelled": "sampler", "GuidanceError": "sampler", "EditTrace": "trace", "StepRecord": "trace",
+    "Conditioning": "conditioning", "FAMILIES": "families", "ModelFamily": "families", "family_of": "families",
 }
 __all__ = sorted(_LAZY)
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

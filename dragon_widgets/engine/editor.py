@@ -13,8 +13,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .attention import BankControl, bank_layer_names, installed
+from .attention import BankControl, installed
+from .conditioning import Conditioning
 from .edits import Edit, EditContext
+from .families import ModelFamily, family_of
 from .image_prompt import ImagePrompt
 from ..core.images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
@@ -72,46 +74,44 @@ class EditResult:
         return save_result(self, folder)
 
 
-def _is_embedded_codec(pipe) -> bool:
-    return type(pipe.vae).__name__ == "PixelUnshuffleAutoencoder"
-
-
-def _check_supported(pipe) -> None:
-    """Refuse pipelines whose UNet the method cannot drive, with a message instead of a deep shape error."""
-    unet_cfg, vae_cfg = pipe.unet.config, pipe.vae.config
-    extra = getattr(unet_cfg, "addition_embed_type", None)
-    if extra is not None:
-        raise TypeError(f"pipe: {type(pipe).__name__}'s UNet needs extra conditioning ({extra!r}, e.g. SDXL), which "
-                        f"dragon_widgets does not drive; use a Stable Diffusion 1.x/2.x-style pipeline")
-    latent = getattr(vae_cfg, "latent_channels", None)
-    if latent is not None and unet_cfg.in_channels != latent:
-        raise TypeError(f"pipe: the UNet takes {unet_cfg.in_channels} input channels but the VAE makes {latent}-channel "
-                        f"latents (an inpainting or depth-conditioned model?); use a text-to-image pipeline")
-
-
 class DragonEditor:
-    """DragonDiffusion/DiffEditor editing with a diffusers pipeline.
+    """DragonDiffusion/DiffEditor editing with a diffusers pipeline of a supported model family
+    (``dragon_widgets.engine.families``: SD 1.x/2.x, SDXL, the embedded model).
 
-    ``preset``: a name ("sd15", "embedded") or a :class:`Preset`; by default the one that fits the model.
+    ``preset``: a name ("sd15", "sdxl", "embedded") or a :class:`Preset`; by default the family's.
     """
 
     def __init__(self, pipe, preset: str | Preset | None = None):
-        if not hasattr(pipe, "unet") or not hasattr(pipe, "vae") or not hasattr(pipe, "scheduler"):
-            raise TypeError(f"pipe must be a Stable-Diffusion-style diffusers pipeline (unet, vae, scheduler), "
-                            f"got {type(pipe).__name__}")
-        _check_supported(pipe)
+        self.family: ModelFamily = family_of(pipe)
         self.pipe = pipe
-        self.preset = get_preset(preset if preset is not None else ("embedded" if _is_embedded_codec(pipe) else "sd15")).check(modes=())
-        used = max(self.preset.feature_blocks + self.preset.bank_blocks)
-        if len(pipe.unet.up_blocks) <= used:
-            raise ValueError(f"preset {self.preset.name!r} uses decoder up_blocks up to {used}, but this UNet has "
-                             f"{len(pipe.unet.up_blocks)}; pass a preset whose feature_blocks/bank_blocks fit it")
+        self.preset = get_preset(preset if preset is not None else self.family.preset).check(modes=())
         self._cancel = threading.Event()
         self._lock = threading.Lock()
-        self._embeds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        self.bank_layers = bank_layer_names(pipe.unet, self.preset.bank_blocks)
-        self.layers = [f"up_blocks.{b}" for b in self.preset.feature_blocks]
+        self._embeds: dict[tuple[str, tuple[int, int]], Conditioning] = {}
+        self._layer_cache: dict[tuple, tuple[list[str], list[str]]] = {}
+        self._resolve_layers(self.preset)  # a preset naming modules this UNet lacks fails here, not mid-edit
         self.resolution: tuple[int, int] | None = None
+
+    def _resolve_layers(self, preset: Preset) -> tuple[list[str], list[str]]:
+        """(guidance feature modules, bank processor names) the preset's patterns select in this UNet."""
+        key = (preset.feature_layers, preset.bank_layers)
+        if key not in self._layer_cache:
+            try:
+                self._layer_cache[key] = (self.family.feature_layers(self.pipe.unet, preset.feature_layers),
+                                          self.family.bank_layers(self.pipe.unet, preset.bank_layers))
+            except ValueError as err:
+                raise ValueError(f"preset {preset.name!r} does not fit this {self.family.label} UNet: {err}") from None
+        return self._layer_cache[key]
+
+    @property
+    def layers(self) -> list[str]:
+        """The UNet modules whose outputs are the guidance features (from the preset's ``feature_layers``)."""
+        return self._resolve_layers(self.preset)[0]
+
+    @property
+    def bank_layers(self) -> list[str]:
+        """Processor names of the self-attention layers that use the memory bank (the preset's ``bank_layers``)."""
+        return self._resolve_layers(self.preset)[1]
 
     # ----- basics ------------------------------------------------------------------------------
     @property
@@ -143,31 +143,31 @@ class DragonEditor:
         final = float(final) if final is not None else 1.0
         return ModelAdapter(unet=self.pipe.unet, alphas_cumprod=sched.alphas_cumprod.float().cpu(), final_alpha=final,
                             prediction_type=sched.config.prediction_type,
-                            timesteps=[int(t) for t in sched.timesteps])
+                            timesteps=[int(t) for t in sched.timesteps], feature_layers=tuple(self.layers))
 
-    def embed(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(conditional, unconditional) text embeddings, cached per prompt."""
+    def embed(self, prompt: str, size: tuple[int, int] | None = None) -> Conditioning:
+        """``prompt`` encoded by the model family into one :class:`Conditioning` (prompt and negative prompt "",
+        and e.g. SDXL's pooled embeddings and time ids for a working image of ``size`` (w, h), by default the
+        preset's square), cached per prompt and size."""
         if not isinstance(prompt, str):
             raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
-        if prompt not in self._embeds:
+        r = self.preset.resolution
+        key = (prompt, tuple(int(v) for v in (size or (r, r))))
+        if key not in self._embeds:
             with torch.no_grad():
-                cond, uncond = self.pipe.encode_prompt(prompt, self.device, 1, True, negative_prompt="")
-            self._embeds[prompt] = (cond, uncond)
-        return self._embeds[prompt]
+                self._embeds[key] = self.family.encode_prompt(self.pipe, prompt, key[1], self.device)
+        return self._embeds[key]
 
     def working_size(self, size: tuple[int, int]) -> tuple[int, int]:
         return working_size(size, self.preset.resolution, self.preset.multiple)
 
     def encode(self, image: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(image).copy()).to(self.device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
-        with torch.no_grad():
-            z = self.pipe.vae.encode(x.to(self.pipe.vae.dtype)).latent_dist.mean
-        return (z * self.pipe.vae.config.scaling_factor).to(self.dtype)
+        """A uint8 (H, W, 3) working image as a (1, c, h, w) latent (the family's VAE encoding)."""
+        return self.family.encode(self.pipe, image, self.device, self.dtype)
 
     def decode(self, z: torch.Tensor) -> np.ndarray:
-        with torch.no_grad():
-            x = self.pipe.vae.decode((z / self.pipe.vae.config.scaling_factor).to(self.pipe.vae.dtype)).sample
-        return ((x[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        """A latent as a uint8 (H, W, 3) image (the family's VAE decoding)."""
+        return self.family.decode(self.pipe, z)
 
     def _bank(self, timesteps: list[int]) -> MemoryBank:
         dt = {"float16": torch.float16, "bfloat16": torch.bfloat16, None: None}[self.preset.bank_dtype]
@@ -204,8 +204,7 @@ class DragonEditor:
         t0 = time.perf_counter()
         model = self._model()
         ip = ImagePrompt(self.pipe, work_img)  # scale 0: inversion uses text only
-        model.image_prompt = ip
-        cond, _ = self.embed(prompt)
+        cond = self.embed(prompt, (work_img.shape[1], work_img.shape[0])).with_image_prompt(ip)
         z = self.encode(work_img)
         bank = self._bank(model.timesteps)
         bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
@@ -234,8 +233,7 @@ class DragonEditor:
             t0 = time.perf_counter()
             model = self._model()
             ip = ImagePrompt(self.pipe, np.full((h, w, 3), 127, np.uint8))  # adapter (if any) at scale 0
-            model.image_prompt = ip
-            cond, uncond = self.embed(prompt)
+            cond = self.embed(prompt, (w, h)).with_image_prompt(ip)
             gen = torch.Generator().manual_seed(int(seed))
             ch = self.pipe.unet.config.in_channels
             z = torch.randn((1, ch, h // self.vae_factor, w // self.vae_factor), generator=gen).to(self.device, self.dtype)
@@ -246,7 +244,7 @@ class DragonEditor:
                 for i, t in enumerate(model.timesteps):
                     control.t = t
                     a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
-                    u, c = model(torch.cat([z, z]), t, torch.cat([uncond, cond])).chunk(2)
+                    u, c = model(torch.cat([z, z]), t, cond).chunk(2)
                     eps = model.eps(u + gs * (c - u), z, a_t)
                     z = ddim_step(z, eps, a_t, a_prev)
                     zs.append(z)
@@ -273,8 +271,7 @@ class DragonEditor:
         try:
             model = self._model(source.bank.num_steps)
             ip = ImagePrompt(self.pipe, source.work_image)  # adapter (if any) at scale 0
-            model.image_prompt = ip
-            cond, _ = self.embed(source.prompt)
+            cond = self.embed(source.prompt, source.work_size).with_image_prompt(ip)
             z = source.bank.z_T.to(self.device, self.dtype)
             try:
                 with torch.no_grad():
@@ -342,7 +339,6 @@ class DragonEditor:
         control = BankControl(bank=source.bank, ref_bank=ref_bank, rule=plan.bank_rule, base_keep=plan.base_keep,
                                 ref_keep=plan.ref_keep, latent_hw=(latent[1], latent[0]),
                                 capture=_RenamingDict() if "attention" in flags else None)
-        cond, uncond = self.embed(prompt)
         trace = None
         if flags:
             trace = EditTrace(size=size, latent_size=latent, layers=list(self.layers),
@@ -353,13 +349,13 @@ class DragonEditor:
         model = self._model()
         ip = ImagePrompt(self.pipe, plan.ip_image if plan.ip_image is not None else source.work_image,
                          params.ip_scale, self.preset.ip_window)
-        model.image_prompt = ip
+        cond = self.embed(prompt, size).with_image_prompt(ip)
 
         def preview(z0: torch.Tensor) -> Image.Image:
             return Image.fromarray(self.decode(z0)).resize(source.size, Image.BICUBIC)
 
         sampler = GuidedSampler(model=model, preset=self.preset, params=params, plan=plan, control=control,
-                                cond=cond, uncond=uncond, banks=banks, grid=grid,
+                                cond=cond, banks=banks, grid=grid,
                                 generator=torch.Generator().manual_seed(seed), cancel_event=self._cancel,
                                 on_step=on_step, decode=(self.decode if trace is not None else None), trace=trace,
                                 preview=preview if on_step is not None else None)
