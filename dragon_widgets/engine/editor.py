@@ -21,6 +21,7 @@ from .memory import MemoryBank
 from .pipeline import model_id
 from .presets import Preset, get_preset
 from .sampler import EditCancelled, GuidedSampler, ModelAdapter, ddim_step, inversion_step
+from .sharing import hold
 from .trace import EditTrace, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
@@ -174,6 +175,15 @@ class DragonEditor:
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("the editor is already running an edit; wait for it or call editor.cancel()")
         self._cancel.clear()
+        try:  # other editors on this pipeline: wait for their run to end (cancel() still works meanwhile)
+            self._pipe_lock = hold(self.pipe.unet, self._cancel, EditCancelled)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _finish(self) -> None:
+        self._pipe_lock.release()
+        self._lock.release()
 
     def _progress(self, on_step: OnStep | None, step: int, total: int, preview=None) -> None:
         if self._cancel.is_set():
@@ -192,7 +202,7 @@ class DragonEditor:
         try:
             src = self._invert(resize_rgb(arr, work), prompt, on_step)
         finally:
-            self._lock.release()
+            self._finish()
         src.image = pil
         self.resolution = work
         return src
@@ -209,14 +219,16 @@ class DragonEditor:
         control = BankControl(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
         a_cur = model.final_alpha
         asc = model.timesteps[::-1]
-        with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
-            for j, t in enumerate(asc):
-                control.t = t
-                z = inversion_step(model, z, a_cur, t, cond, refine=self.preset.inversion_refine)
-                a_cur = model.alpha(t)
-                bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
-                self._progress(on_step, j + 1, len(asc))
-        ip.restore()
+        try:
+            with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
+                for j, t in enumerate(asc):
+                    control.t = t
+                    z = inversion_step(model, z, a_cur, t, cond, refine=self.preset.inversion_refine)
+                    a_cur = model.alpha(t)
+                    bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
+                    self._progress(on_step, j + 1, len(asc))
+        finally:  # the user's image-prompt scales come back on every path (cancel, error)
+            ip.restore()
         return Source(image=Image.fromarray(work_img), prompt=prompt, bank=bank, work_image=work_img,
                       timings={"invert": time.perf_counter() - t0})
 
@@ -239,20 +251,22 @@ class DragonEditor:
             bank = self._bank(model.timesteps)
             control = BankControl(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
             zs = [z]
-            with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
-                for i, t in enumerate(model.timesteps):
-                    control.t = t
-                    a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
-                    u, c = model(torch.cat([z, z]), t, torch.cat([uncond, cond])).chunk(2)
-                    eps = model.eps(u + gs * (c - u), z, a_t)
-                    z = ddim_step(z, eps, a_t, a_prev)
-                    zs.append(z)
-                    self._progress(on_step, i + 1, len(model.timesteps))
-            ip.restore()
+            try:
+                with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
+                    for i, t in enumerate(model.timesteps):
+                        control.t = t
+                        a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
+                        u, c = model(torch.cat([z, z]), t, torch.cat([uncond, cond])).chunk(2)
+                        eps = model.eps(u + gs * (c - u), z, a_t)
+                        z = ddim_step(z, eps, a_t, a_prev)
+                        zs.append(z)
+                        self._progress(on_step, i + 1, len(model.timesteps))
+            finally:
+                ip.restore()
             bank.latents = [x.detach().to(bank.device or x.device, bank.dtype or x.dtype) for x in reversed(zs)]
             img = self.decode(z)
         finally:
-            self._lock.release()
+            self._finish()
         self.resolution = (w, h)
         return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
                       timings={"generate": time.perf_counter() - t0})
@@ -284,7 +298,7 @@ class DragonEditor:
                 ip.restore()
             return self.decode(z)
         finally:
-            self._lock.release()
+            self._finish()
 
     # ----- editing ------------------------------------------------------------------------------
     def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,
@@ -309,7 +323,7 @@ class DragonEditor:
         try:
             return self._edit(source, edit, params, int(seed), prompt, on_step, flags)
         finally:
-            self._lock.release()
+            self._finish()
 
     def _edit(self, source, edit, params, seed, prompt, on_step, flags) -> EditResult:
         t0 = time.perf_counter()
