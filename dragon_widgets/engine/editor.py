@@ -22,6 +22,9 @@ from .pipeline import model_id
 from .presets import Preset, get_preset
 from .sampler import EditCancelled, GuidedSampler, ModelAdapter, ddim_step, inversion_step
 from .sharing import hold
+from .arguments import check_seed
+from .fingerprint import check_same_model, model_fingerprint
+from .preset_limits import check_work_area, check_work_size
 from .trace import EditTrace, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
@@ -36,6 +39,9 @@ class Source:
     bank: MemoryBank | None  # None in a result kept only for its image and log (e.g. the editor app's history)
     work_image: np.ndarray  # uint8 at the working resolution
     timings: dict = field(default_factory=dict)
+    model: str = ""  # the model that made it (model_id) ...
+    fingerprint: str = ""  # ... and its weights' fingerprint: another model's editor refuses it ("" = unchecked)
+    seed: int | None = None  # generate()'s seed (None for an inverted image)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -154,7 +160,12 @@ class DragonEditor:
         return self._embeds[prompt]
 
     def working_size(self, size: tuple[int, int]) -> tuple[int, int]:
-        return working_size(size, self.preset.resolution, self.preset.multiple)
+        """The working (W, H) for an input of ``size``; a ``ValueError`` before anything is allocated when the
+        preset's resolution or the aspect ratio would make it unreasonably large."""
+        check_work_area(self.preset.resolution, self.preset.multiple)
+        work = working_size(size, self.preset.resolution, self.preset.multiple)
+        check_work_size(work, size, self.preset.resolution)
+        return work
 
     def encode(self, image: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(np.ascontiguousarray(image).copy()).to(self.device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
@@ -184,6 +195,9 @@ class DragonEditor:
     def _finish(self) -> None:
         self._pipe_lock.release()
         self._lock.release()
+
+    def _check_model(self, source: Source, name: str) -> None:
+        check_same_model(source, name, model_id(self.pipe), model_fingerprint(self.pipe.unet))
 
     def _progress(self, on_step: OnStep | None, step: int, total: int, preview=None) -> None:
         if self._cancel.is_set():
@@ -230,11 +244,14 @@ class DragonEditor:
         finally:  # the user's image-prompt scales come back on every path (cancel, error)
             ip.restore()
         return Source(image=Image.fromarray(work_img), prompt=prompt, bank=bank, work_image=work_img,
-                      timings={"invert": time.perf_counter() - t0})
+                      timings={"invert": time.perf_counter() - t0}, model=model_id(self.pipe),
+                      fingerprint=model_fingerprint(self.pipe.unet))
 
     def generate(self, prompt: str, seed: int = 0, guidance_scale: float | None = None,
                  size: tuple[int, int] | None = None, on_step: OnStep | None = None) -> Source:
-        """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded)."""
+        """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded).
+        ``seed=None`` draws a random seed, kept in ``source.seed``."""
+        seed = check_seed(seed)
         gs = float(guidance_scale if guidance_scale is not None else self.preset.generate_guidance_scale)
         r = self.preset.resolution
         w, h = self.working_size(size or (r, r))
@@ -269,7 +286,8 @@ class DragonEditor:
             self._finish()
         self.resolution = (w, h)
         return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
-                      timings={"generate": time.perf_counter() - t0})
+                      timings={"generate": time.perf_counter() - t0}, model=model_id(self.pipe),
+                      fingerprint=model_fingerprint(self.pipe.unet), seed=seed)
 
     def reconstruct(self, source: Source, on_step: OnStep | None = None) -> np.ndarray:
         """Deterministic DDIM sampling from ``source``'s inverted noise with its prompt, no edit, no guidance.
@@ -280,6 +298,7 @@ class DragonEditor:
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
+        self._check_model(source, "source")
         self._start()
         try:
             model = self._model(source.bank.num_steps)
@@ -303,7 +322,8 @@ class DragonEditor:
     # ----- editing ------------------------------------------------------------------------------
     def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,
              on_step: OnStep | None = None, record: Any = None) -> EditResult:
-        """Run one edit on an inverted/generated ``source``; returns an :class:`EditResult`."""
+        """Run one edit on an inverted/generated ``source``; returns an :class:`EditResult`. ``seed``: an int in
+        0 ≤ seed < 2**63, or None for a random one (kept in ``result.seed`` and the saved log)."""
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
@@ -311,17 +331,21 @@ class DragonEditor:
             raise TypeError(f"edit must be dw.Move, dw.Drag, dw.ReplaceAppearance or dw.Paste, got {type(edit).__name__}")
         if source.bank is None:
             raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
+        self._check_model(source, "source")
+        if isinstance(getattr(edit, "reference", None), Source) and edit.reference.bank is not None:
+            self._check_model(edit.reference, "reference")
         self.preset.check(modes=(edit.mode,))  # editor.preset may have been replaced since __init__
         if source.bank.num_steps != self.preset.num_steps:
             raise ValueError(f"source was inverted with {source.bank.num_steps} steps but the preset uses "
                              f"{self.preset.num_steps}; invert it again with this editor")
+        seed = check_seed(seed)
         flags = record_flags(record)
         edit = copy.copy(edit).validate(source.size)
         params = self.preset.mode(edit.mode)
         prompt = source.prompt if prompt is None else prompt
         self._start()
         try:
-            return self._edit(source, edit, params, int(seed), prompt, on_step, flags)
+            return self._edit(source, edit, params, seed, prompt, on_step, flags)
         finally:
             self._finish()
 
