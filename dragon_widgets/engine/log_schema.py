@@ -95,16 +95,19 @@ def log_file(folder: Path, name: Any, key: str) -> Path:
 def open_log_image(folder: Path, name: Any, key: str) -> Image.Image:
     """The PNG ``name`` of the log, decoded after its header passed the size cap; ``ValueError`` naming ``key``."""
     path = log_file(folder, name, key)
+    too_big = f"{key} ({name}) is too large: a log image may have at most {MAX_IMAGE_SIDE} px a side and " \
+              f"{MAX_IMAGE_PIXELS} pixels"
     try:
         with Image.open(path, formats=["PNG"]) as im:
             w, h = im.size
             if max(w, h) > MAX_IMAGE_SIDE or w * h > MAX_IMAGE_PIXELS:
-                raise ValueError(f"{key} ({name}) is {w}×{h} px; a log image may have at most {MAX_IMAGE_SIDE} px "
-                                 f"a side and {MAX_IMAGE_PIXELS} pixels")
+                raise ValueError(f"{too_big}, it has {w}×{h}")
             im.load()
             return im.copy()
     except ValueError:
         raise
+    except Image.DecompressionBombError:  # PIL's own, lower guard (at open, from the header)
+        raise ValueError(too_big) from None
     except Exception as err:  # not a PNG, truncated, corrupt: PIL raises many types
         raise ValueError(f"{key} ({name}) is not a readable PNG image ({type(err).__name__}: {str(err)[:200]})") from None
 
