@@ -22,7 +22,7 @@ from .pipeline import model_id
 from .presets import Preset, get_preset
 from .sampler import EditCancelled, GuidedSampler, ModelAdapter, ddim_step, inversion_step
 from .sharing import hold
-from .arguments import check_seed
+from .arguments import check_seed, real_number
 from .fingerprint import check_same_model, model_fingerprint
 from .preset_limits import check_work_area, check_work_size
 from .trace import EditTrace, record_flags
@@ -252,7 +252,8 @@ class DragonEditor:
         """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded).
         ``seed=None`` draws a random seed, kept in ``source.seed``."""
         seed = check_seed(seed)
-        gs = float(guidance_scale if guidance_scale is not None else self.preset.generate_guidance_scale)
+        gs = real_number(guidance_scale if guidance_scale is not None else self.preset.generate_guidance_scale,
+                         "guidance_scale")
         r = self.preset.resolution
         w, h = self.working_size(size or (r, r))
         self._start()
@@ -298,6 +299,8 @@ class DragonEditor:
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
+        if source.bank is None:
+            raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
         self._check_model(source, "source")
         self._start()
         try:

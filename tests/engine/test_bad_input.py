@@ -115,6 +115,17 @@ def test_seed_none_draws_a_fresh_seed_recorded_in_the_result_and_the_log(tiny_ed
     assert np.array_equal(np.asarray(gen.image), np.asarray(same.image)) and same.seed == gen.seed
 
 
+def test_generate_guidance_scale_must_be_a_number_and_reconstruct_needs_a_bank(tiny_editor, tiny_source):
+    import dataclasses
+
+    with pytest.raises(TypeError, match="guidance_scale must be a number"):
+        tiny_editor.generate("a red square", guidance_scale="7.5", size=(64, 64))
+    with pytest.raises(ValueError, match="guidance_scale must be finite"):
+        tiny_editor.generate("a red square", guidance_scale=math.inf, size=(64, 64))
+    with pytest.raises(ValueError, match="source has no memory bank"):
+        tiny_editor.reconstruct(dataclasses.replace(tiny_source, bank=None))
+
+
 # ----- sizes ---------------------------------------------------------------------------------------------------
 def test_an_impossible_resolution_is_a_value_error_before_allocating(tiny_editor, scene_image):
     ed = dw.DragonEditor(tiny_editor.pipe, preset=tiny_editor.preset.replace(resolution=100_000))

@@ -145,3 +145,42 @@ def _catch(fn):
         return fn()
     except BaseException as err:  # noqa: BLE001 - the test looks at it
         return err
+
+
+def test_the_feature_extractor_waits_for_an_editor_on_the_same_pipeline(tiny_editor):
+    from dragon_widgets.inspect.features import FeatureExtractor
+
+    pipe = tiny_editor.pipe
+    img = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    fx = FeatureExtractor(pipe, layers=["up_blocks.1", "up_blocks.2"], timesteps=[261])
+    alone = fx(img)
+    result: dict = {}
+    lock = pipeline_lock(pipe.unet)
+    with lock:  # an editor's run holds the pipeline
+        t = threading.Thread(target=lambda: result.update(r=_catch(lambda: fx(img))))
+        t.start()
+        time.sleep(0.3)
+        assert t.is_alive() and "r" not in result and _hooks(pipe) == 0
+    t.join(60)
+    assert result["r"].keys() == alone.keys()
+    assert all(torch.equal(result["r"][k], alone[k]) for k in alone)
+
+
+def test_another_run_started_from_inside_an_edit_is_refused_instead_of_deadlocking(two_editors, tiny_source,
+                                                                                   scene_image):
+    a, b = two_editors
+    img, m = scene_image
+    seen: dict = {}
+
+    def on_step(step, total, preview):
+        if step == 1:
+            seen["err"] = _catch(lambda: b.edit(tiny_source, dw.Move(mask=m, offset=(40, 10))))
+
+    t = threading.Thread(target=lambda: seen.update(r=_catch(
+        lambda: a.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)), on_step=on_step))))
+    t.start()
+    t.join(120)
+    assert not t.is_alive(), "deadlocked"
+    assert isinstance(seen["r"], dw.EditResult)
+    assert isinstance(seen["err"], RuntimeError) and "already running an edit on this pipeline" in str(seen["err"])
+    b.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))  # b was left usable
