@@ -97,7 +97,14 @@ def replay(folder, editor=None, device: str = "cpu", dtype=None):
         if not log.get("model"):
             raise ValueError(f"the edit log in {folder} does not name its model; pass editor=dw.DragonEditor(pipe)")
         model = None if log["model"] == "embedded" else log["model"]
-        editor = DragonEditor(load_pipeline(model, device=device, dtype=dtype), preset=preset)
+        try:
+            pipe = load_pipeline(model, device=device, dtype=dtype)
+        except ValueError:  # ModelNotAvailableError and friends already say what to do
+            raise
+        except (OSError, TypeError, KeyError, AttributeError) as err:  # e.g. a folder that holds no model
+            raise ValueError(f"{folder / LOG_NAME}: model {log['model']!r} could not be loaded "
+                             f"({type(err).__name__}: {str(err)[:200]})") from None
+        editor = DragonEditor(pipe, preset=preset)
     elif editor.preset != preset:
         editor = DragonEditor(editor.pipe, preset=preset)
     source = editor.invert(image, prompt=log["source_prompt"])

@@ -245,3 +245,15 @@ def test_every_preset_number_has_explicit_bounds():
     for mode, cls in MODE_PARAMS.items():
         missing += [f"{mode}.{f.name}" for f in fields(cls) if mode_limit(f.name) is None]
     assert not missing, f"add bounds for {missing} in engine/preset_limits.py"
+
+
+def test_a_model_name_that_is_no_model_is_a_value_error_naming_it(saved, tmp_path):
+    folder = _copy(saved, tmp_path)
+    empty = tmp_path / "not_a_model"
+    empty.mkdir()
+    _edit_json(folder, _set(["model"], str(empty)))
+    with pytest.raises(ValueError, match=r"edit\.json: model '.*not_a_model' could not be loaded"):
+        dw.replay(folder)
+    _edit_json(folder, _set(["model"], str(folder / "edit.json")))
+    with pytest.raises(ValueError, match="model file must be a .safetensors or .ckpt"):
+        dw.replay(folder)
