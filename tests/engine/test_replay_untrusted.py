@@ -257,3 +257,13 @@ def test_a_model_name_that_is_no_model_is_a_value_error_naming_it(saved, tmp_pat
     _edit_json(folder, _set(["model"], str(folder / "edit.json")))
     with pytest.raises(ValueError, match="model file must be a .safetensors or .ckpt"):
         dw.replay(folder)
+
+
+def test_every_field_of_every_edit_class_has_a_type_check():
+    from dataclasses import fields
+
+    from dragon_widgets.engine.edits import EDIT_TYPES
+    from dragon_widgets.engine.edits.schema import FIELD_CHECKS
+
+    missing = [f"{kind}.{f.name}" for kind, cls in EDIT_TYPES.items() for f in fields(cls) if f.name not in FIELD_CHECKS]
+    assert not missing, f"add checks for {missing} in engine/edits/schema.py"
