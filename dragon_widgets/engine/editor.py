@@ -324,9 +324,13 @@ class DragonEditor:
 
     # ----- editing ------------------------------------------------------------------------------
     def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,
-             on_step: OnStep | None = None, record: Any = None) -> EditResult:
-        """Run one edit on an inverted/generated ``source``; returns an :class:`EditResult`. ``seed``: an int in
-        0 ≤ seed < 2**63, or None for a random one (kept in ``result.seed`` and the saved log)."""
+             on_step: OnStep | None = None, record: Any = None,
+             on_reference_step: OnStep | None = None) -> EditResult:
+        """Run one edit on an inverted/generated ``source``; returns an :class:`EditResult`.
+
+        ``on_step(step, total, preview)`` follows the sampler; ``on_reference_step(step, total, None)`` follows
+        the inversion of the reference image that Appearance and Paste do first (returning False cancels).
+        ``seed``: an int in 0 ≤ seed < 2**63, or None for a random one (kept in ``result.seed`` and the saved log)."""
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
@@ -348,11 +352,11 @@ class DragonEditor:
         prompt = source.prompt if prompt is None else prompt
         self._start()
         try:
-            return self._edit(source, edit, params, seed, prompt, on_step, flags)
+            return self._edit(source, edit, params, seed, prompt, on_step, flags, on_reference_step)
         finally:
             self._finish()
 
-    def _edit(self, source, edit, params, seed, prompt, on_step, flags) -> EditResult:
+    def _edit(self, source, edit, params, seed, prompt, on_step, flags, on_reference_step=None) -> EditResult:
         t0 = time.perf_counter()
         size = source.work_size
         z_T = source.bank.z_T.to(self.device, self.dtype)
@@ -362,7 +366,7 @@ class DragonEditor:
 
         def invert_ref(img: np.ndarray, ref_prompt: str) -> Source:
             nonlocal extra_invert
-            s = self._invert(img, ref_prompt)
+            s = self._invert(img, ref_prompt, on_reference_step)
             extra_invert += s.timings["invert"]
             return s
 
