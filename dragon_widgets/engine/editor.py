@@ -23,6 +23,10 @@ from .memory import MemoryBank
 from .pipeline import model_id
 from .presets import Preset, get_preset
 from .sampler import EditCancelled, GuidedSampler, ModelAdapter, ddim_step, inversion_step
+from .sharing import hold
+from .arguments import check_seed, real_number
+from .fingerprint import check_same_model, model_fingerprint
+from .preset_limits import check_work_area, check_work_size
 from .trace import EditTrace, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
@@ -37,6 +41,9 @@ class Source:
     bank: MemoryBank | None  # None in a result kept only for its image and log (e.g. the editor app's history)
     work_image: np.ndarray  # uint8 at the working resolution
     timings: dict = field(default_factory=dict)
+    model: str = ""  # the model that made it (model_id) ...
+    fingerprint: str = ""  # ... and its weights' fingerprint: another model's editor refuses it ("" = unchecked)
+    seed: int | None = None  # generate()'s seed (None for an inverted image)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -159,7 +166,12 @@ class DragonEditor:
         return self._embeds[key]
 
     def working_size(self, size: tuple[int, int]) -> tuple[int, int]:
-        return working_size(size, self.preset.resolution, self.preset.multiple)
+        """The working (W, H) for an input of ``size``; a ``ValueError`` before anything is allocated when the
+        preset's resolution or the aspect ratio would make it unreasonably large."""
+        check_work_area(self.preset.resolution, self.preset.multiple)
+        work = working_size(size, self.preset.resolution, self.preset.multiple)
+        check_work_size(work, size, self.preset.resolution)
+        return work
 
     def encode(self, image: np.ndarray) -> torch.Tensor:
         """A uint8 (H, W, 3) working image as a (1, c, h, w) latent (the family's VAE encoding)."""
@@ -177,6 +189,18 @@ class DragonEditor:
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("the editor is already running an edit; wait for it or call editor.cancel()")
         self._cancel.clear()
+        try:  # other editors on this pipeline: wait for their run to end (cancel() still works meanwhile)
+            self._pipe_lock = hold(self.pipe.unet, self._cancel, EditCancelled)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _finish(self) -> None:
+        self._pipe_lock.release()
+        self._lock.release()
+
+    def _check_model(self, source: Source, name: str) -> None:
+        check_same_model(source, name, model_id(self.pipe), model_fingerprint(self.pipe.unet))
 
     def _progress(self, on_step: OnStep | None, step: int, total: int, preview=None) -> None:
         if self._cancel.is_set():
@@ -195,7 +219,7 @@ class DragonEditor:
         try:
             src = self._invert(resize_rgb(arr, work), prompt, on_step)
         finally:
-            self._lock.release()
+            self._finish()
         src.image = pil
         self.resolution = work
         return src
@@ -211,21 +235,27 @@ class DragonEditor:
         control = BankControl(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
         a_cur = model.final_alpha
         asc = model.timesteps[::-1]
-        with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
-            for j, t in enumerate(asc):
-                control.t = t
-                z = inversion_step(model, z, a_cur, t, cond, refine=self.preset.inversion_refine)
-                a_cur = model.alpha(t)
-                bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
-                self._progress(on_step, j + 1, len(asc))
-        ip.restore()
+        try:
+            with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
+                for j, t in enumerate(asc):
+                    control.t = t
+                    z = inversion_step(model, z, a_cur, t, cond, refine=self.preset.inversion_refine)
+                    a_cur = model.alpha(t)
+                    bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
+                    self._progress(on_step, j + 1, len(asc))
+        finally:  # the user's image-prompt scales come back on every path (cancel, error)
+            ip.restore()
         return Source(image=Image.fromarray(work_img), prompt=prompt, bank=bank, work_image=work_img,
-                      timings={"invert": time.perf_counter() - t0})
+                      timings={"invert": time.perf_counter() - t0}, model=model_id(self.pipe),
+                      fingerprint=model_fingerprint(self.pipe.unet))
 
     def generate(self, prompt: str, seed: int = 0, guidance_scale: float | None = None,
                  size: tuple[int, int] | None = None, on_step: OnStep | None = None) -> Source:
-        """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded)."""
-        gs = float(guidance_scale if guidance_scale is not None else self.preset.generate_guidance_scale)
+        """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded).
+        ``seed=None`` draws a random seed, kept in ``source.seed``."""
+        seed = check_seed(seed)
+        gs = real_number(guidance_scale if guidance_scale is not None else self.preset.generate_guidance_scale,
+                         "guidance_scale")
         r = self.preset.resolution
         w, h = self.working_size(size or (r, r))
         self._start()
@@ -240,23 +270,26 @@ class DragonEditor:
             bank = self._bank(model.timesteps)
             control = BankControl(mode="record", bank=bank, latent_hw=tuple(z.shape[-2:]))
             zs = [z]
-            with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
-                for i, t in enumerate(model.timesteps):
-                    control.t = t
-                    a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
-                    u, c = model(torch.cat([z, z]), t, cond).chunk(2)
-                    eps = model.eps(u + gs * (c - u), z, a_t)
-                    z = ddim_step(z, eps, a_t, a_prev)
-                    zs.append(z)
-                    self._progress(on_step, i + 1, len(model.timesteps))
-            ip.restore()
+            try:
+                with installed(self.pipe.unet, self.bank_layers, control), torch.no_grad():
+                    for i, t in enumerate(model.timesteps):
+                        control.t = t
+                        a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
+                        u, c = model(torch.cat([z, z]), t, cond).chunk(2)
+                        eps = model.eps(u + gs * (c - u), z, a_t)
+                        z = ddim_step(z, eps, a_t, a_prev)
+                        zs.append(z)
+                        self._progress(on_step, i + 1, len(model.timesteps))
+            finally:
+                ip.restore()
             bank.latents = [x.detach().to(bank.device or x.device, bank.dtype or x.dtype) for x in reversed(zs)]
             img = self.decode(z)
         finally:
-            self._lock.release()
+            self._finish()
         self.resolution = (w, h)
         return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
-                      timings={"generate": time.perf_counter() - t0})
+                      timings={"generate": time.perf_counter() - t0}, model=model_id(self.pipe),
+                      fingerprint=model_fingerprint(self.pipe.unet), seed=seed)
 
     def reconstruct(self, source: Source, on_step: OnStep | None = None) -> np.ndarray:
         """Deterministic DDIM sampling from ``source``'s inverted noise with its prompt, no edit, no guidance.
@@ -267,6 +300,9 @@ class DragonEditor:
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
+        if source.bank is None:
+            raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
+        self._check_model(source, "source")
         self._start()
         try:
             model = self._model(source.bank.num_steps)
@@ -284,7 +320,7 @@ class DragonEditor:
                 ip.restore()
             return self.decode(z)
         finally:
-            self._lock.release()
+            self._finish()
 
     # ----- editing ------------------------------------------------------------------------------
     def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,
@@ -293,7 +329,8 @@ class DragonEditor:
         """Run one edit on an inverted/generated ``source``; returns an :class:`EditResult`.
 
         ``on_step(step, total, preview)`` follows the sampler; ``on_reference_step(step, total, None)`` follows
-        the inversion of the reference image that Appearance and Paste do first (returning False cancels)."""
+        the inversion of the reference image that Appearance and Paste do first (returning False cancels).
+        ``seed``: an int in 0 ≤ seed < 2**63, or None for a random one (kept in ``result.seed`` and the saved log)."""
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
@@ -301,19 +338,23 @@ class DragonEditor:
             raise TypeError(f"edit must be dw.Move, dw.Drag, dw.ReplaceAppearance or dw.Paste, got {type(edit).__name__}")
         if source.bank is None:
             raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
+        self._check_model(source, "source")
+        if isinstance(getattr(edit, "reference", None), Source) and edit.reference.bank is not None:
+            self._check_model(edit.reference, "reference")
         self.preset.check(modes=(edit.mode,))  # editor.preset may have been replaced since __init__
         if source.bank.num_steps != self.preset.num_steps:
             raise ValueError(f"source was inverted with {source.bank.num_steps} steps but the preset uses "
                              f"{self.preset.num_steps}; invert it again with this editor")
+        seed = check_seed(seed)
         flags = record_flags(record)
         edit = copy.copy(edit).validate(source.size)
         params = self.preset.mode(edit.mode)
         prompt = source.prompt if prompt is None else prompt
         self._start()
         try:
-            return self._edit(source, edit, params, int(seed), prompt, on_step, flags, on_reference_step)
+            return self._edit(source, edit, params, seed, prompt, on_step, flags, on_reference_step)
         finally:
-            self._lock.release()
+            self._finish()
 
     def _edit(self, source, edit, params, seed, prompt, on_step, flags, on_reference_step=None) -> EditResult:
         t0 = time.perf_counter()
