@@ -44,8 +44,9 @@ class Limit:
         if self.kind == "device":
             return "null, 'cpu', 'cuda', 'cuda:N' or 'mps'"
         if self.kind == "names":
-            return (f"a list of {self.size[0]} to {self.size[1]} module-name patterns (letters, digits, '_', '.', "
-                    f"'*'; at most {int(self.hi)} characters each)")
+            return (f"a list of {self.size[0]} to {self.size[1]} module-name patterns (regular expressions of at most "
+                    f"{int(self.hi)} characters from letters, digits and _.\\()|?+*[]{{}},^$-, at most "
+                    f"{MAX_QUANTIFIERS} quantifiers, none on a group)")
         return "true or false"
 
 
@@ -63,7 +64,24 @@ LEGACY_PRESET_LIMITS: dict[str, "Limit"] = {
     "feature_blocks": Limit("ints", 0, 15, size=(1, 16)),
     "bank_blocks": Limit("ints", 0, 15, size=(1, 16)),
 }
-_LAYER_NAME = re.compile(r"^[A-Za-z0-9_.*]+$")  # a module-name pattern: dotted names, * as a wildcard
+#: A module-name pattern from a log is a regular expression run against every module name: only these characters,
+#: at most MAX_QUANTIFIERS quantifiers and none on a group (``(a+)+``), so no pattern can backtrack for long.
+_LAYER_CHARS = re.compile(r"^[A-Za-z0-9_.\\()|?+*\[\]{},^$-]+$")
+_GROUP_QUANTIFIED = re.compile(r"\)[*+?{]")
+MAX_QUANTIFIERS = 4
+
+
+def layer_pattern_ok(pattern: Any) -> bool:
+    """Whether ``pattern`` is a safe module-name pattern (see ``_LAYER_CHARS``) that compiles."""
+    if not isinstance(pattern, str) or not _LAYER_CHARS.match(pattern) or _GROUP_QUANTIFIED.search(pattern):
+        return False
+    if sum(pattern.count(q) for q in "*+?{") > MAX_QUANTIFIERS:
+        return False
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
 PRESET_LIMITS: dict[str, Limit] = {
     "name": Limit("str", hi=200),
     "resolution": _int(8, MAX_RESOLUTION),
@@ -150,7 +168,7 @@ def check_value(value: Any, limit: Limit, key: str) -> Any:
         return value
     if kind == "names":
         if (not isinstance(value, (list, tuple)) or not limit.size[0] <= len(value) <= limit.size[1]
-                or not all(isinstance(v, str) and len(v) <= limit.hi and _LAYER_NAME.match(v) for v in value)):
+                or not all(isinstance(v, str) and len(v) <= limit.hi and layer_pattern_ok(v) for v in value)):
             raise bad()
         return tuple(value)
     if not isinstance(value, (list, tuple)) or not limit.size[0] <= len(value) <= limit.size[1]:
