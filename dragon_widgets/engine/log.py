@@ -75,7 +75,8 @@ def load_log(folder) -> tuple[dict, dict]:
 def replay(folder, editor=None, device: str = "cpu", dtype=None):
     """Re-run a saved edit: loads the model named in the log on ``device`` in ``dtype`` (default: float16 on
     CUDA, float32 elsewhere) unless ``editor`` is given, inverts the saved input with the saved prompt, and
-    applies the same edit with the same seed and preset. Bit-for-bit only on the machine and dtype that made it."""
+    applies the same edit with the same seed and the logged (effective) preset, per call: ``editor`` is not changed.
+    Bit-for-bit only on the machine and dtype that made it."""
     from .edits import edit_from_dict
     from .editor import DragonEditor
     from .pipeline import load_pipeline
@@ -88,8 +89,8 @@ def replay(folder, editor=None, device: str = "cpu", dtype=None):
             raise ValueError(f"the edit log in {folder} does not name its model; pass editor=dw.DragonEditor(pipe)")
         model = None if log["model"] == "embedded" else log["model"]
         editor = DragonEditor(load_pipeline(model, device=device, dtype=dtype), preset=preset)
-    elif editor.preset != preset:
-        editor = DragonEditor(editor.pipe, preset=preset)
     image = Image.open(Path(folder) / log["input"]).convert("RGB")
-    source = editor.invert(image, prompt=log["source_prompt"])
-    return editor.edit(source, edit_from_dict(edit_d), seed=log["seed"], prompt=log["prompt"])
+    # the logged preset is the edit's effective one (per-call preset and params included): pass it per call,
+    # so a given editor is used as it is and not changed
+    source = editor.invert(image, prompt=log["source_prompt"], preset=preset)
+    return editor.edit(source, edit_from_dict(edit_d), seed=log["seed"], prompt=log["prompt"], preset=preset)

@@ -327,15 +327,15 @@ class EditorApp(W.VBox):
                 from dragon_widgets.engine import EditCancelled
 
                 raise EditCancelled("cancelled before the edit started")
-            editor.preset = preset
-            src = self._source(editor, image, prompt, job)
+            # the settings travel with the call: the editor (shared with the notebook) is never changed
+            src = self._source(editor, image, prompt, preset, job)
             job.post(self._set_status, "Editing…")
 
             def on_step(step: int, total: int, preview: Any) -> None:
                 png = _preview_png(preview) if preview is not None else None
                 job.post(self._on_progress, "Editing", step, total, png)
 
-            return editor.edit(src, edit, seed=seed, on_step=on_step)
+            return editor.edit(src, edit, seed=seed, on_step=on_step, preset=preset)
 
         def finish(result: Any, error: BaseException | None) -> None:
             self._finish(mode, image, result, error, time.perf_counter() - t0)
@@ -343,9 +343,10 @@ class EditorApp(W.VBox):
         self._job = _runner.start(work, finish, wait=wait)
         return self.result if wait and self.last_error is None else None
 
-    def _source(self, editor: Any, image: np.ndarray, prompt: str, job: _runner.Job) -> Any:
-        key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, prompt, editor.preset.name,
-               editor.preset.num_steps, id(editor.pipe))
+    def _source(self, editor: Any, image: np.ndarray, prompt: str, preset: Any, job: _runner.Job) -> Any:
+        # an inversion depends on the preset's numbers, not on its edit modes' parameters
+        inversion = repr(sorted((k, v) for k, v in preset.to_dict().items() if k != "modes"))
+        key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, prompt, inversion, id(editor.pipe))
         if key in self._sources:
             return self._sources[key]
         job.post(self._set_status, "Inverting the image…")
@@ -353,7 +354,7 @@ class EditorApp(W.VBox):
         def on_step(step: int, total: int, _preview: Any = None) -> None:
             job.post(self._on_progress, "Inverting", step, total, None)
 
-        src = editor.invert(image, prompt=prompt, on_step=on_step)
+        src = editor.invert(image, prompt=prompt, on_step=on_step, preset=preset)
         self._sources = {key: src}  # keep one: banks are large
         return src
 
