@@ -270,7 +270,11 @@ class DragonEditor:
         self.resolution = work
         return src
 
-    def _invert(self, work_img: np.ndarray, prompt: str, settings: CallSettings, channel: StepChannel) -> Source:
+    def _invert(self, work_img: np.ndarray, prompt: str, settings: CallSettings | None = None,
+                channel: StepChannel | None = None) -> Source:
+        """Invert a working-size image (default: ``editor.preset``, reporting only to the cancel token)."""
+        settings = settings if settings is not None else self.settings()
+        channel = channel if channel is not None else StepChannel([self._cancel])
         t0 = time.perf_counter()
         preset = settings.preset
         model = self._model(preset.num_steps)
@@ -428,7 +432,7 @@ class DragonEditor:
 
         def invert_ref(img: np.ndarray, ref_prompt: str) -> Source:
             nonlocal extra_invert
-            s = self._invert(img, ref_prompt, settings, StepChannel([self._cancel]))  # cancellable, not reported
+            s = self._invert(img, ref_prompt, settings)  # cancellable, not reported to on_step/observers
             extra_invert += s.timings["invert"]
             return s
 
