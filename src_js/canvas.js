@@ -182,6 +182,7 @@ function render({ model, el }) {
 	let gesture = null;
 	let pendingHandle = null;
 	let hover = null;
+	let notice = ""; // a one-off message (e.g. the point cap was reached), cleared by the next gesture
 	let disposed = false;
 
 	// ---------- toolbar ----------
@@ -221,7 +222,7 @@ function render({ model, el }) {
 		undoBtn.disabled = store.undo.length === 0;
 		redoBtn.disabled = store.redo.length === 0;
 		const [w, hgt] = store.size;
-		sizeInput.max = String(Math.max(8, Math.round(Math.max(w, hgt) / 4)));
+		sizeInput.max = String(Math.min(maxBrush(), Math.max(8, Math.round(Math.max(w, hgt) / 4))));
 		sizeInput.value = String(model.get("brush_size"));
 		sizeValue.textContent = String(model.get("brush_size"));
 		opacityInput.value = String(model.get("overlay_opacity"));
@@ -275,13 +276,25 @@ function render({ model, el }) {
 		drawVectors();
 	}
 
-	/** Pointer event → image pixel coordinates (clamped to the image). */
+	/** Pointer event → image coordinates, clamped to the image's edges (0..w: box corners, brush centres). */
 	function toImage(e) {
 		const rect = stage.getBoundingClientRect();
 		const [w, hgt] = store.size;
 		const x = ((e.clientX - rect.left) / Math.max(rect.width, 1)) * w;
 		const y = ((e.clientY - rect.top) / Math.max(rect.height, 1)) * hgt;
 		return [round2(Math.min(Math.max(x, 0), w)), round2(Math.min(Math.max(y, 0), hgt))];
+	}
+
+	/** A position on a pixel (point handles/targets, arrow ends): clamped to the last pixel, 0..w-1 — the range
+	 * the engine accepts (Python clamps the same way). */
+	function onPixel(p) {
+		const [w, hgt] = store.size;
+		return [Math.min(p[0], Math.max(w - 1, 0)), Math.min(p[1], Math.max(hgt - 1, 0))];
+	}
+
+	/** Largest brush: the image's longest side (Python refuses larger). */
+	function maxBrush() {
+		return Math.max(1, store.size[0], store.size[1]);
 	}
 
 	/** Image px per CSS px (for hit-testing in screen units). */
@@ -440,6 +453,10 @@ function render({ model, el }) {
 			status.textContent = err;
 			return;
 		}
+		if (notice) {
+			status.textContent = notice;
+			return;
+		}
 		const s = store.current;
 		let painted = 0;
 		for (const v of s.mask) painted += v ? 1 : 0;
@@ -509,6 +526,7 @@ function render({ model, el }) {
 			// synthetic or already-released pointer: capture is an optimisation only
 		}
 		e.preventDefault();
+		notice = "";
 		const p = toImage(e);
 		const tool = model.get("tool");
 		work = cloneSnapshot(store.current);
@@ -518,11 +536,12 @@ function render({ model, el }) {
 		} else if (tool === "box") {
 			gesture = { kind: "box", start: p, end: p, id: e.pointerId };
 		} else if (tool === "arrow") {
-			gesture = { kind: "arrow", start: p, end: p, id: e.pointerId };
+			gesture = { kind: "arrow", start: onPixel(p), end: onPixel(p), id: e.pointerId };
 		} else if (tool === "points") {
 			const hit = pendingHandle ? null : nearestPoint(p);
+			const q = onPixel(p);
 			if (hit) gesture = { kind: "movepoint", hit, id: e.pointerId };
-			else gesture = { kind: "pair", start: pendingHandle || p, end: p, down: p, id: e.pointerId, fromPending: Boolean(pendingHandle) };
+			else gesture = { kind: "pair", start: pendingHandle || q, end: q, down: p, id: e.pointerId, fromPending: Boolean(pendingHandle) };
 		} else {
 			gesture = null;
 			work = null;
@@ -546,9 +565,9 @@ function render({ model, el }) {
 			}
 		} else if (gesture.kind === "movepoint") {
 			const { i, j } = gesture.hit;
-			work.points[i][j] = p;
+			work.points[i][j] = onPixel(p);
 		} else {
-			gesture.end = p;
+			gesture.end = gesture.kind === "box" ? p : onPixel(p);
 		}
 		drawVectors();
 	}
@@ -564,24 +583,32 @@ function render({ model, el }) {
 		} else if (g.kind === "box") {
 			const b = [Math.min(g.start[0], p[0]), Math.min(g.start[1], p[1]), Math.max(g.start[0], p[0]), Math.max(g.start[1], p[1])];
 			if (b[2] - b[0] >= minDrag && b[3] - b[1] >= minDrag) {
-				work.boxes.push(b);
-				commit(store, work);
+				if (work.boxes.length >= model.get("max_boxes")) {
+					notice = `At most ${model.get("max_boxes")} boxes: clear some first.`;
+				} else {
+					work.boxes.push(b);
+					commit(store, work);
+				}
 			}
 		} else if (g.kind === "arrow") {
-			if (Math.hypot(p[0] - g.start[0], p[1] - g.start[1]) >= minDrag) {
-				work.arrow = [g.start, p];
+			const end = onPixel(p);
+			if (Math.hypot(end[0] - g.start[0], end[1] - g.start[1]) >= minDrag) {
+				work.arrow = [g.start, end];
 				commit(store, work);
 			}
 		} else if (g.kind === "movepoint") {
 			commit(store, work);
 		} else if (g.kind === "pair") {
 			const dragged = Math.hypot(p[0] - g.down[0], p[1] - g.down[1]) >= minDrag;
-			if (g.fromPending || dragged) {
-				work.points.push([g.start, p]);
+			if (work.points.length >= model.get("max_points")) {
+				pendingHandle = null;
+				notice = `At most ${model.get("max_points")} point pairs: remove some first.`;
+			} else if (g.fromPending || dragged) {
+				work.points.push([g.start, onPixel(p)]);
 				pendingHandle = null;
 				commit(store, work);
 			} else {
-				pendingHandle = p;
+				pendingHandle = onPixel(p);
 			}
 		}
 		work = null;
@@ -602,7 +629,7 @@ function render({ model, el }) {
 		if (mod && key === "z" && !e.shiftKey) undo(store);
 		else if (mod && ((key === "z" && e.shiftKey) || key === "y")) redo(store);
 		else if (!mod && e.key === "[") model.set("brush_size", Math.max(1, model.get("brush_size") - 1));
-		else if (!mod && e.key === "]") model.set("brush_size", model.get("brush_size") + 1);
+		else if (!mod && e.key === "]") model.set("brush_size", Math.min(maxBrush(), model.get("brush_size") + 1));
 		else if (e.key === "Escape" && pendingHandle) pendingHandle = null;
 		else handled = false;
 		if (handled) {

@@ -5,8 +5,6 @@ Every model — ours included — goes through diffusers' ``from_pretrained`` (o
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 from pathlib import Path
 
@@ -20,28 +18,12 @@ class ModelNotAvailableError(ValueError):
     """The model cannot be found locally and cannot be downloaded."""
 
 
-@contextlib.contextmanager
 def _quiet():
-    """Silence the loaders' chatter (progress bars, 'expected types' for our codec)."""
-    names = ("diffusers", "transformers")
-    levels = {n: logging.getLogger(n).level for n in names}
-    for n in names:
-        logging.getLogger(n).setLevel(logging.ERROR)
-    try:
-        from diffusers.utils import logging as dlog
+    """Silence the loaders' chatter (log lines, progress bars, 'expected types' for our codec) while loading; the
+    previous logging state is restored afterwards (see :mod:`dragon_widgets._quiet`)."""
+    from .._quiet import quiet_loaders
 
-        dlog.disable_progress_bar()
-    except Exception:  # pragma: no cover - older diffusers
-        pass
-    try:
-        yield
-    finally:
-        for n, lv in levels.items():
-            logging.getLogger(n).setLevel(lv)
-        with contextlib.suppress(Exception):
-            from diffusers.utils import logging as dlog
-
-            dlog.enable_progress_bar()
+    return quiet_loaders()
 
 
 def _offline_message(model: str, err: Exception) -> str:
@@ -66,10 +48,11 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
     single files offline). ``dtype`` defaults to float16 on CUDA and float32 elsewhere. Returns the pipeline on
     ``device`` in ``dtype`` with progress bars off.
     """
-    from diffusers import DiffusionPipeline, StableDiffusionPipeline
+    with _quiet():  # importing diffusers' pipelines logs transformers' torchvision warnings
+        from diffusers import DiffusionPipeline, StableDiffusionPipeline
 
-    # diffusers only loads components from modules already imported: make our codec class known.
-    from ..models import codec  # noqa: F401
+        # diffusers only loads components from modules already imported: make our codec class known.
+        from ..models import codec  # noqa: F401
 
     if dtype is None:
         dtype = default_dtype(device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable, Sequence
 
 import anywidget
@@ -19,6 +20,10 @@ TOOLS = ("brush", "eraser", "box", "arrow", "points", "region")
 FRONTEND_WRITABLE = frozenset(
     {"mask_data", "region_data", "points", "boxes", "arrow", "tool", "brush_size", "overlay_opacity"}
 )
+
+#: Most point pairs / boxes a canvas holds (the page stops adding more; longer lists from it are refused at once).
+MAX_POINTS = 1000
+MAX_BOXES = 1000
 
 Point = tuple[float, float]
 BoxMasker = Callable[[np.ndarray, tuple[float, float, float, float]], np.ndarray]
@@ -42,6 +47,12 @@ class DragCanvas(anywidget.AnyWidget):
     Python sees :attr:`mask` and :attr:`region` (bool arrays), :attr:`points` (``[[[x0, y0], [x1, y1]], ...]``),
     :attr:`boxes` (``[[x0, y0, x1, y1], ...]``) and :attr:`arrow` (``[[x0, y0], [x1, y1]]`` or ``None``),
     all in pixels of the image, and can set each of them.
+
+    Bounds (kept by the page and checked again here, for the page is not trusted): point pairs and arrow ends lie
+    on a pixel, ``0 <= x <= width - 1`` (a click on the far edge, x = width, becomes width - 1, as the engine
+    expects); box corners are edges, ``0 <= x <= width``; at most :data:`MAX_POINTS` pairs and :data:`MAX_BOXES`
+    boxes; ``1 <= brush_size <= max(width, height)``. An update from the page that breaks any of these is
+    refused whole (nothing of it is applied) and reported in :attr:`error`; no exception reaches the kernel.
     """
 
     _esm = esm("canvas")
@@ -60,6 +71,8 @@ class DragCanvas(anywidget.AnyWidget):
     brush_size = traitlets.Int(4).tag(sync=True)
     overlay_opacity = traitlets.Float(0.45).tag(sync=True)
     display_width = traitlets.Int(0, help="CSS width in px; 0 scales small images up crisply").tag(sync=True)
+    max_points = traitlets.Int(MAX_POINTS, help="most point pairs (the page stops adding more)").tag(sync=True)
+    max_boxes = traitlets.Int(MAX_BOXES, help="most boxes (the page stops adding more)").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
@@ -184,36 +197,49 @@ class DragCanvas(anywidget.AnyWidget):
             raise TypeError(f"box_to_mask must be a bool or a callable(image, box) -> mask, got {box_to_mask!r}")
 
     # ------------------------------------------------------------ validation
-    def _check_xy(self, p: Any, name: str) -> list[float]:
+    def _check_xy(self, p: Any, name: str, pixel: bool = True) -> list[float]:
+        """(x, y) of plain numbers inside the image. ``pixel``: a position on a pixel, clamped to the last one
+        (x = width → width - 1); otherwise an edge (box corner), 0..width."""
         if not isinstance(p, (list, tuple)) or len(p) != 2:
-            raise traitlets.TraitError(f"{name} must be an (x, y) pair, got {p!r}")
+            raise traitlets.TraitError(f"{name} must be an (x, y) pair, got {_short(p)}")
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in p):
+            raise traitlets.TraitError(f"{name} must hold numbers, got {_short(p)}")
         try:
             x, y = float(p[0]), float(p[1])
-        except (TypeError, ValueError):
-            raise traitlets.TraitError(f"{name} must hold numbers, got {p!r}") from None
+        except (OverflowError, ValueError, TypeError):
+            raise traitlets.TraitError(f"{name} must hold finite numbers, got {_short(p)}") from None
         if not (math.isfinite(x) and math.isfinite(y)):
-            raise traitlets.TraitError(f"{name} must be finite, got {p!r}")
+            raise traitlets.TraitError(f"{name} must be finite, got {_short(p)}")
         if not (0 <= x <= self.width and 0 <= y <= self.height):
-            raise traitlets.TraitError(f"{name} {p!r} lies outside the {self.width}×{self.height} image")
+            raise traitlets.TraitError(f"{name} {_short(p)} lies outside the {self.width}×{self.height} image")
+        if pixel:
+            x, y = min(x, max(self.width - 1, 0)), min(y, max(self.height - 1, 0))
         return [x, y]
+
+    def _check_list(self, value: Any, name: str, cap: int) -> list:
+        if not isinstance(value, (list, tuple)):
+            raise traitlets.TraitError(f"{name} must be a list, got {type(value).__name__}")
+        if len(value) > cap:  # checked before looking at any item: 200 000 pairs are refused at once
+            raise traitlets.TraitError(f"{name} holds {len(value)} items; at most {cap} are allowed")
+        return list(value)
 
     @traitlets.validate("points")
     def _valid_points(self, proposal: dict) -> list:
         out = []
-        for i, pair in enumerate(proposal["value"]):
+        for i, pair in enumerate(self._check_list(proposal["value"], "points", self.max_points)):
             if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-                raise traitlets.TraitError(f"points[{i}] must be a (handle, target) pair, got {pair!r}")
+                raise traitlets.TraitError(f"points[{i}] must be a (handle, target) pair, got {_short(pair)}")
             out.append([self._check_xy(pair[0], f"points[{i}] handle"), self._check_xy(pair[1], f"points[{i}] target")])
         return out
 
     @traitlets.validate("boxes")
     def _valid_boxes(self, proposal: dict) -> list:
         out = []
-        for i, b in enumerate(proposal["value"]):
+        for i, b in enumerate(self._check_list(proposal["value"], "boxes", self.max_boxes)):
             if not isinstance(b, (list, tuple)) or len(b) != 4:
-                raise traitlets.TraitError(f"boxes[{i}] must be (x0, y0, x1, y1), got {b!r}")
-            x0, y0 = self._check_xy(b[:2], f"boxes[{i}] corner")
-            x1, y1 = self._check_xy(b[2:], f"boxes[{i}] corner")
+                raise traitlets.TraitError(f"boxes[{i}] must be (x0, y0, x1, y1), got {_short(b)}")
+            x0, y0 = self._check_xy(b[:2], f"boxes[{i}] corner", pixel=False)
+            x1, y1 = self._check_xy(b[2:], f"boxes[{i}] corner", pixel=False)
             out.append([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)])
         return out
 
@@ -223,7 +249,7 @@ class DragCanvas(anywidget.AnyWidget):
         if a is None or (isinstance(a, (list, tuple)) and len(a) == 0):
             return None
         if not isinstance(a, (list, tuple)) or len(a) != 2:
-            raise traitlets.TraitError(f"arrow must be ((x0, y0), (x1, y1)) or None, got {a!r}")
+            raise traitlets.TraitError(f"arrow must be ((x0, y0), (x1, y1)) or None, got {_short(a)}")
         return [self._check_xy(a[0], "arrow start"), self._check_xy(a[1], "arrow end")]
 
     def _valid_layer(self, data: bytes, name: str) -> bytes:
@@ -259,8 +285,10 @@ class DragCanvas(anywidget.AnyWidget):
     @traitlets.validate("brush_size")
     def _valid_brush(self, proposal: dict) -> int:
         v = int(proposal["value"])
-        if v < 1:
-            raise traitlets.TraitError(f"brush_size must be >= 1, got {v}")
+        top = max(self.width, self.height, 1)
+        if not 1 <= v <= top:
+            raise traitlets.TraitError(f"brush_size must be between 1 and {top} (the image's longest side), "
+                                       f"got {_short(v)}")
         return v
 
     @traitlets.validate("overlay_opacity")
@@ -293,14 +321,29 @@ class DragCanvas(anywidget.AnyWidget):
     def set_state(self, sync_data: dict) -> None:
         """Apply a front-end update; reject malformed ones whole, keep the state, and tell the view."""
         bad = sorted(k for k in sync_data if k not in FRONTEND_WRITABLE)
+        kept = {k: getattr(self, k) for k in sync_data if k in FRONTEND_WRITABLE}
         try:
             if bad:
-                raise traitlets.TraitError(f"the front end may not set {bad}")
+                raise traitlets.TraitError(f"the front end may not set {_short(bad)}")
+            for name, cap in (("points", self.max_points), ("boxes", self.max_boxes)):
+                # before ipywidgets echoes the update back: a flood is refused without walking it
+                if isinstance(sync_data.get(name), (list, tuple)) and len(sync_data[name]) > cap:
+                    raise traitlets.TraitError(f"{name} holds {len(sync_data[name])} items; at most {cap} are allowed")
             super().set_state(sync_data)
-        except (traitlets.TraitError, ValueError, TypeError) as exc:
-            self.error = f"Ignored an invalid update from the page: {exc}"
+        except Exception as exc:  # the page is untrusted: nothing it sends may raise into the kernel
+            # traitlets rolls back TraitErrors only; after any other error restore the values silently (observers
+            # never saw the partial update: notifications were still held), then push them to the page below
+            for k, v in kept.items():
+                self._trait_values[k] = v
+            self.error = f"Ignored an invalid update from the page: {str(exc)[:300]}"
             # Push our (unchanged) values back so the page shows the real state again.
             self.send_state([k for k in sync_data if k in self.keys] + ["error"])
             return
         if self.error.startswith("Ignored an invalid update"):
             self.error = ""
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """repr() cut to ``limit`` characters (a hostile message may be huge)."""
+    text = repr(value) if not isinstance(value, (list, tuple)) or len(value) < 50 else f"<{len(value)} items>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -67,8 +67,8 @@ def test_every_writable_trait_accepts_a_front_end_update(state):
     got = getattr(c, name)
     if name == "boxes":
         assert got == [[4.0, 2.0, 30.0, 20.0]]  # corners normalised
-    elif name == "points":
-        assert got == [[[0.0, 0.0], [47.5, 31.5]], [[10.0, 10.0], [12.0, 11.0]]]
+    elif name == "points":  # on a pixel: the far edge is clamped to the last pixel (47, 31), as the engine expects
+        assert got == [[[0.0, 0.0], [47.0, 31.0]], [[10.0, 10.0], [12.0, 11.0]]]
     elif name == "arrow" and value is not None:
         assert got == [[1.0, 1.0], [40.0, 30.0]] and c.offset == (39.0, 29.0)
     else:
@@ -149,7 +149,7 @@ def test_python_updates_reach_the_page_as_binary():
 
 def test_python_setters_validate_with_clear_messages():
     c = _canvas()
-    with pytest.raises(ValueError, match=r"mask must have shape \(H, W\) = \(32, 48\)"):
+    with pytest.raises(ValueError, match=r"mask must have the image.s size \(H, W\) = \(32, 48\)"):
         c.mask = np.zeros((10, 10), bool)
     with pytest.raises(TypeError, match="mask must be"):
         c.mask = "x"
