@@ -199,7 +199,7 @@ class DragonEditor:
         chain.append(self._cancel)
         return StepChannel(chain, decode=self.decode)
 
-    def _model(self, num_steps: int | None = None) -> ModelAdapter:
+    def _model(self, num_steps: int) -> ModelAdapter:
         # The method is DDIM: a DDIM scheduler from the pipeline's own config (same betas and alphas_cumprod),
         # whatever scheduler the pipeline ships (SD-1.5 on the hub ships PNDM, whose 50-step schedule repeats a
         # timestep and has 51 entries).
