@@ -172,8 +172,11 @@ function render({ model, el }) {
 	const base = h("canvas", "dw-base");
 	const vec = h("canvas", "dw-vec");
 	const status = h("div", "dw-status");
-	stage.append(base, vec);
-	root.append(toolbar, stage, status);
+	const dropHint = h("div", "dw-drop-hint", { textContent: "Drop the image to edit it" });
+	stage.append(base, vec, dropHint);
+	const footer = h("div", "dw-footer"); // status line, and Open image… (not in the toolbar: its width must not change)
+	footer.append(status);
+	root.append(toolbar, stage, footer);
 	el.appendChild(root);
 
 	const overlay = document.createElement("canvas"); // mask + region colours at image resolution
@@ -197,6 +200,10 @@ function render({ model, el }) {
 	const opacityInput = h("input", "dw-opacity", { type: "range", min: 0, max: 1, step: 0.05 });
 	const opacityLabel = h("label", "", { title: "Mask overlay opacity" });
 	opacityLabel.append("Overlay", opacityInput);
+	const openBtn = h("button", "dw-open", { textContent: "Open image…", title: "Edit your own image (or drop / paste one on the canvas)" });
+	const fileInput = h("input", "dw-file", { type: "file", accept: "image/*" });
+	fileInput.style.display = "none";
+	root.appendChild(fileInput);
 
 	function buildToolbar() {
 		toolbar.replaceChildren();
@@ -213,6 +220,8 @@ function render({ model, el }) {
 			toolbar.appendChild(b);
 		}
 		toolbar.append(h("span", "dw-sep"), undoBtn, redoBtn, clearBtn, sizeLabel, opacityLabel);
+		if (model.get("accept_files")) footer.append(openBtn);
+		else openBtn.remove();
 		syncToolbar();
 	}
 
@@ -227,7 +236,7 @@ function render({ model, el }) {
 		sizeValue.textContent = String(model.get("brush_size"));
 		opacityInput.value = String(model.get("overlay_opacity"));
 		const brushy = ["brush", "eraser", "region"].includes(tool);
-		sizeLabel.style.display = brushy ? "" : "none";
+		sizeLabel.style.visibility = brushy ? "" : "hidden"; // keeps its place: the stage below never jumps
 	}
 
 	undoBtn.addEventListener("click", () => undo(store));
@@ -651,6 +660,80 @@ function render({ model, el }) {
 	stage.addEventListener("contextmenu", (e) => e.preventDefault());
 	root.addEventListener("keydown", onKeyDown);
 
+	// ---------- your own image: picker, drop, paste → binary chunks to Python ----------
+	let uploadSeq = 0;
+	let uploading = null;
+
+	function showMessage(text, isError) {
+		status.classList.toggle("dw-error", Boolean(isError));
+		status.textContent = text;
+	}
+
+	async function sendFile(file) {
+		if (!file || !model.get("accept_files")) return;
+		const name = file.name || "pasted image";
+		const limit = model.get("max_upload_bytes");
+		if (file.type && !file.type.startsWith("image/")) {
+			showMessage(`${name} is not an image (${file.type}); open a PNG, JPEG or WebP file.`, true);
+			return;
+		}
+		if (file.size > limit) {
+			const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+			showMessage(`${name} is ${mb(file.size)}; images up to ${mb(limit)} can be loaded (save a smaller JPEG or PNG first).`, true);
+			return;
+		}
+		const bytes = new Uint8Array(await file.arrayBuffer());
+		const chunk = Math.max(1024, model.get("upload_chunk_bytes"));
+		const count = Math.max(1, Math.ceil(bytes.length / chunk));
+		const id = `${Date.now().toString(36)}-${++uploadSeq}`;
+		uploading = id;
+		showMessage(`Loading ${name}…`, false);
+		for (let i = 0; i < count; i++) {
+			const part = bytes.slice(i * chunk, Math.min(bytes.length, (i + 1) * chunk));
+			model.send({ type: "upload", id, index: i, count, name, size: bytes.length }, undefined, [part.buffer]);
+		}
+	}
+
+	function onCustom(msg) {
+		if (!msg || msg.type !== "upload-result" || msg.id !== uploading) return;
+		uploading = null;
+		if (msg.ok) setStatus();
+		else showMessage(msg.message, true);
+	}
+
+	openBtn.addEventListener("click", () => fileInput.click());
+	fileInput.addEventListener("change", () => {
+		const file = fileInput.files && fileInput.files[0];
+		fileInput.value = "";
+		sendFile(file);
+	});
+	const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files");
+	for (const type of ["dragenter", "dragover"]) {
+		stage.addEventListener(type, (e) => {
+			if (!hasFiles(e) || !model.get("accept_files")) return;
+			e.preventDefault();
+			e.stopPropagation(); // JupyterLab would open the file as a document
+			e.dataTransfer.dropEffect = "copy";
+			stage.classList.add("dw-drop-target");
+		});
+	}
+	stage.addEventListener("dragleave", () => stage.classList.remove("dw-drop-target"));
+	stage.addEventListener("drop", (e) => {
+		stage.classList.remove("dw-drop-target");
+		if (!hasFiles(e) || !model.get("accept_files")) return;
+		e.preventDefault();
+		e.stopPropagation();
+		sendFile(e.dataTransfer.files[0]);
+	});
+	root.addEventListener("paste", (e) => {
+		const items = Array.from((e.clipboardData && e.clipboardData.items) || []);
+		const item = items.find((it) => it.kind === "file" && it.type.startsWith("image/"));
+		if (!item || !model.get("accept_files")) return;
+		e.preventDefault();
+		e.stopPropagation();
+		sendFile(item.getAsFile());
+	});
+
 	// ---------- model listeners ----------
 	async function loadImage() {
 		const token = {};
@@ -680,6 +763,8 @@ function render({ model, el }) {
 	model.on("change:error", onError);
 	model.on("change:brush_size", syncToolbar);
 	model.on("change:overlay_opacity", refresh);
+	model.on("change:accept_files", onTools);
+	model.on("msg:custom", onCustom);
 
 	const view = { refresh };
 	store.views.add(view);
@@ -702,6 +787,8 @@ function render({ model, el }) {
 		model.off("change:error", onError);
 		model.off("change:brush_size", syncToolbar);
 		model.off("change:overlay_opacity", refresh);
+		model.off("change:accept_files", onTools);
+		model.off("msg:custom", onCustom);
 	};
 }
 

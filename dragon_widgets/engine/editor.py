@@ -383,15 +383,18 @@ class DragonEditor:
 
     # ----- editing ------------------------------------------------------------------------------
     def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,
-             on_step: OnStep | None = None, record: Any = None, *, preset: str | Preset | None = None,
-             params: ModeParams | dict | None = None, observers: Iterable[Observer] | None = ()) -> EditResult:
+             on_step: OnStep | None = None, record: Any = None, on_reference_step: OnStep | None = None, *,
+             preset: str | Preset | None = None, params: ModeParams | dict | None = None,
+             observers: Iterable[Observer] | None = ()) -> EditResult:
         """Run one edit on an inverted/generated ``source``; returns an :class:`EditResult`.
 
+        ``on_step(step, total, preview)`` follows the sampler; ``on_reference_step(step, total, None)`` follows
+        the inversion of the reference image that Appearance and Paste do first (returning False cancels).
         ``preset``: this call's preset (name or :class:`Preset`, default ``editor.preset``); ``params``: the edit
         mode's parameters for this call, a parameter object (e.g. ``dw.MoveParams``) or a dict of fields to change
         (``{"w_edit": 6}``). Neither changes the editor; ``result.preset`` is the effective preset (the edit log keeps
         it). ``observers``: callables taking each :class:`~dragon_widgets.engine.observers.StepEvent` (phase
-        ``"edit"``); ``record`` attaches a trace recorder.
+        ``"edit"``, after phase ``"invert"`` for a reference image); ``record`` attaches a trace recorder.
         """
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
@@ -415,12 +418,13 @@ class DragonEditor:
         prompt = source.prompt if prompt is None else prompt
         self._start()
         try:
-            return self._edit(source, edit, settings, int(seed), prompt, on_step, observers, flags)
+            return self._edit(source, edit, settings, int(seed), prompt, on_step, observers, flags, on_reference_step)
         finally:
             self._lock.release()
 
     def _edit(self, source: Source, edit: Edit, settings: CallSettings, seed: int, prompt: str,
-              on_step: OnStep | None, observers: list[Observer], flags: frozenset[str]) -> EditResult:
+              on_step: OnStep | None, observers: list[Observer], flags: frozenset[str],
+              on_reference_step: OnStep | None = None) -> EditResult:
         t0 = time.perf_counter()
         preset = settings.preset
         params = preset.mode(edit.mode)
@@ -432,7 +436,7 @@ class DragonEditor:
 
         def invert_ref(img: np.ndarray, ref_prompt: str) -> Source:
             nonlocal extra_invert
-            s = self._invert(img, ref_prompt, settings)  # cancellable, not reported to on_step/observers
+            s = self._invert(img, ref_prompt, settings, self._channel(on_reference_step, observers))
             extra_invert += s.timings["invert"]
             return s
 

@@ -15,7 +15,7 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image
 
-from . import _imaging, _runner
+from . import _drawings, _imaging, _runner
 from ._composite import paste_preview
 from ._params import ParamPanel
 from ._scene import builtin_reference, builtin_scene
@@ -38,6 +38,33 @@ def _ui_mode(name: str) -> Any:
 
 
 PREVIEW_SIDE = 256
+#: Longest side (CSS px) of the image canvas in the app: the canvas, Run and the result fit a 1440×900 screen.
+CANVAS_SIDE = 512
+REFERENCE_SIDE = 320
+#: Images loaded into the app are scaled down to this longest side (the engine edits at its working size anyway).
+LOAD_MAX_SIDE = 2048
+
+
+def fit_display_width(size: tuple[int, int], side: int) -> int:
+    """CSS width showing a (W, H) image with its longest side at most ``side`` px (small images scaled up by a
+    whole factor, so pixels stay crisp)."""
+    w, h = size
+    longest = max(w, h, 1)
+    k = side // longest if longest <= side else side / longest
+    return max(1, round(w * k))
+
+
+def open_image(image: Any, name: str = "image") -> np.ndarray:
+    """A path, file bytes, binary file, PIL image or array → uint8 (H, W, 3) by the engine's normaliser
+    (:mod:`dragon_widgets.core.images`); errors name ``name`` and what was expected."""
+    from dragon_widgets.core import images as core
+
+    if isinstance(image, (str, Path, bytes, bytearray, memoryview)) or hasattr(image, "read"):
+        return core.open_image(image, name)
+    if isinstance(image, (np.ndarray, Image.Image)):
+        return core.to_rgb_array(image, name)
+    raise TypeError(f"{name} must be a numpy array, a PIL image, a file path or the bytes of an image file, "
+                    f"got {type(image).__name__}")
 
 
 def _preview_png(image: Any) -> bytes:
@@ -69,6 +96,19 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, (ValueError, TypeError)):
         return "danger", f"Cannot run this edit: {text}"
     return "danger", f"Unexpected error ({type(exc).__name__}): {text}"
+
+
+def done_message(label: str, seconds: float, inverted: float, result: Any) -> str:
+    """The status after a run, with this run's own times: the inversion only when this run did one (a cached
+    inversion's old time is not repeated), plus the reference's inversion for Appearance/Paste."""
+    t = result.timings
+    source_invert = result.source.timings.get("invert", result.source.timings.get("generate", 0.0))
+    reference = max(0.0, t.get("invert", 0.0) - source_invert)
+    parts = [f"edit {t.get('edit', 0.0):.1f} s"]
+    parts.append(f"inversion {inverted:.1f} s" if inverted > 0 else "inversion reused")
+    if reference > 0:
+        parts.append(f"reference inversion {reference:.1f} s")
+    return f"Done: {label.lower()} in {seconds:.1f} s ({', '.join(parts)})."
 
 
 def _without_bank(result: Any) -> Any:
@@ -133,27 +173,40 @@ class EditorApp(W.VBox):
         self.result: Any = None
         self.history: list[dict] = []
         self.last_error: BaseException | None = None
+        self._steps: list[Any] = []  # undo order: "edit" (an entry of history) or a loaded image's previous state
+        self._kept_drawings: dict[str, Any] = {}  # drawing layers the current mode's tools cannot edit
+        self._preview_before_run = b""
+        self._run_inversion = 0.0
 
         self.canvas = DragCanvas(image, tools=list(_ui_mode(mode).tools), box_to_mask=box_to_mask)
         self.reference_canvas = DragCanvas(reference, tools=REFERENCE_TOOLS, box_to_mask=box_to_mask)
         self.reference_canvas.tool = "box"
+        self.canvas.display_width = fit_display_width(self.canvas.size, CANVAS_SIDE)
+        self.reference_canvas.display_width = fit_display_width(self.reference_canvas.size, REFERENCE_SIDE)
+        self.canvas.on_upload(self._uploaded)
+        self.reference_canvas.on_upload(self._reference_uploaded)
         self.params = ParamPanel(self._initial_preset(), prompt if prompt is not None else caption)
         self.params.set_size(self.canvas.width, self.canvas.height)
 
         self.mode_selector = W.ToggleButtons(options=[(d.label, d.name) for d in _ui_modes()], value=mode,
-                                             style={"button_width": "92px"})
+                                             style={"button_width": "auto"})
         self.hint = W.HTML()
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
         self.cancel_button = W.Button(description="Cancel", button_style="warning", icon="stop", disabled=True)
-        self.progress = W.IntProgress(value=0, min=0, max=1, description="", layout=W.Layout(width="260px"))
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="", layout=W.Layout(width="200px"))
         self.status = W.HTML(value="Ready.")
         self.preview_label = W.HTML("<b>Preview</b>")
         self.preview = W.Image(value=_preview_png(image), format="png",
-                               layout=W.Layout(width=f"{PREVIEW_SIDE}px", height=f"{PREVIEW_SIDE}px"))
-        self.compare = CompareView(image)
-        self.undo_edit_button = W.Button(description="Undo edit", icon="undo", disabled=True)
+                               layout=W.Layout(width="100%", max_width=f"{PREVIEW_SIDE}px", height="auto"))
+        self.compare = CompareView(image, layout=W.Layout(width="100%"))
+        self.undo_edit_button = W.Button(description="Undo", icon="undo", disabled=True,
+                                         tooltip="Undo the last edit or image load")
         self.use_result_button = W.Button(description="Use result as input", icon="arrow-left", disabled=True)
         self.export_button = W.Button(description="Export", icon="download", disabled=True)
+        for b in (self.run_button, self.cancel_button, self.undo_edit_button, self.use_result_button,
+                  self.export_button):
+            b.layout.width = "auto"  # full labels (a fixed width cut "Use result as i…")
+            b.add_class("dw-wide-button")
         self.history_html = W.HTML()
         # Tracebacks as HTML, not an ipywidgets.Output: some ipywidgets 7 front ends cannot show an Output
         # (ipywidgets 7.8.5 in classic Notebook fails to render the whole app).
@@ -161,27 +214,38 @@ class EditorApp(W.VBox):
         self.details.add_class("dw-error-details")
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
-        left = W.VBox([W.HTML("<b>Image</b>"), self.canvas, self.reference_box],
-                      layout=W.Layout(margin="0 16px 0 0"))  # no Layout.gap: ipywidgets 7 lacks it
+        # Layout (widgets/_style.js): canvas left, controls + result right when the app is >= 1000 px wide,
+        # stacked below that. No Layout.gap: ipywidgets 7 lacks it.
+        left = W.VBox([W.HTML("<b>Image</b> <small>(Open image… or drop a file on it to edit your own)</small>"),
+                       self.canvas, self.reference_box])
+        left.add_class("dw-editor-left")
+        preview_cell = W.VBox([self.preview_label, self.preview])
+        preview_cell.add_class("dw-preview-cell")
+        compare_cell = W.VBox([W.HTML("<b>Before / after</b>"), self.compare])
+        compare_cell.add_class("dw-compare-cell")
+        result_row = W.HBox([preview_cell, compare_cell])
+        result_row.add_class("dw-editor-result")
         right = W.VBox([
             self.params.widget,
             W.HBox([self.run_button, self.cancel_button, self.progress]),
             self.status,
-            W.HBox([W.VBox([self.preview_label, self.preview]),
-                    W.VBox([W.HTML("<b>Before / after</b> <small>(drag to compare)</small>"), self.compare])]),
+            result_row,
             W.HBox([self.undo_edit_button, self.use_result_button, self.export_button]),
             self.history_html,
             self.details,
-        ], layout=W.Layout(min_width="360px"))
+        ])
+        right.add_class("dw-editor-right")
+        body = W.HBox([left, right])
+        body.add_class("dw-editor-body")
         super().__init__([
             W.HTML("<h3 style='margin:4px 0'>DragonDiffusion editor</h3>"),
             self.mode_selector,
             self.hint,
-            W.HBox([left, right], layout=W.Layout(flex_flow="row wrap")),
+            body,
         ])
         self.add_class("dw-editor-app")
 
-        self.mode_selector.observe(lambda ch: self._mode_changed(ch["new"]), "value")
+        self.mode_selector.observe(lambda ch: self._mode_changed(ch["new"], ch["old"]), "value")
         self.run_button.on_click(lambda _b: self.run(wait=False))
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.undo_edit_button.on_click(lambda _b: self.undo_edit())
@@ -238,8 +302,10 @@ class EditorApp(W.VBox):
         return self._busy
 
     # ------------------------------------------------------------------ UI reactions
-    def _mode_changed(self, mode: str) -> None:
+    def _mode_changed(self, mode: str, old: str | None = None) -> None:
         desc = _ui_mode(mode)
+        if old is not None and old != mode:  # a drawing stays with the modes whose tools can edit it
+            _drawings.switch(self.canvas, self._kept_drawings, _ui_mode(old).tools, desc.tools)
         self.canvas.tools = list(desc.tools)
         if self.canvas.tool not in desc.tools:
             self.canvas.tool = desc.tools[0]
@@ -273,7 +339,7 @@ class EditorApp(W.VBox):
         has = self.result is not None
         self.use_result_button.disabled = running or not has
         self.export_button.disabled = running or not has
-        self.undo_edit_button.disabled = running or not self.history
+        self.undo_edit_button.disabled = running or not self._steps
 
     # ------------------------------------------------------------------ edits
     def drawing(self) -> Any:
@@ -314,6 +380,8 @@ class EditorApp(W.VBox):
         self._cancel_requested = False
         self._busy = True
         self.last_error = None
+        self._preview_before_run = self.preview.value  # shown again if this run fails or is cancelled
+        self._run_inversion = 0.0  # seconds this run spends inverting (0 when the inversion is reused)
         self.progress.value, self.progress.max, self.progress.bar_style = 0, 1, "info"
         self._set_running(True)
         self._set_status("Starting…")
@@ -335,7 +403,11 @@ class EditorApp(W.VBox):
                 png = _preview_png(preview) if preview is not None else None
                 job.post(self._on_progress, "Editing", step, total, png)
 
-            return editor.edit(src, edit, seed=seed, on_step=on_step, preset=preset)
+            def on_reference_step(step: int, total: int, _preview: Any = None) -> None:
+                job.post(self._on_progress, "Inverting the reference", step, total, None)
+
+            return editor.edit(src, edit, seed=seed, on_step=on_step, on_reference_step=on_reference_step,
+                               preset=preset)
 
         def finish(result: Any, error: BaseException | None) -> None:
             self._finish(mode, image, result, error, time.perf_counter() - t0)
@@ -352,9 +424,10 @@ class EditorApp(W.VBox):
         job.post(self._set_status, "Inverting the image…")
 
         def on_step(step: int, total: int, _preview: Any = None) -> None:
-            job.post(self._on_progress, "Inverting", step, total, None)
+            job.post(self._on_progress, "Inverting the image", step, total, None)
 
         src = editor.invert(image, prompt=prompt, on_step=on_step, preset=preset)
+        self._run_inversion = src.timings.get("invert", 0.0)
         self._sources = {key: src}  # keep one: banks are large
         return src
 
@@ -371,6 +444,8 @@ class EditorApp(W.VBox):
     def _finish(self, mode: str, image: np.ndarray, result: Any, error: BaseException | None, seconds: float) -> None:
         if error is not None:
             self.last_error = error
+            if self._preview_before_run:  # not the cancelled run's noisy x̂0: the previous result (or input)
+                self.preview.value = self._preview_before_run
             level, text = describe_error(error)
             self._set_status(text, level)
             self.progress.bar_style = level
@@ -384,17 +459,18 @@ class EditorApp(W.VBox):
             if self.history:  # older results keep their image and log, not their memory bank (GBs for SD)
                 self.history[-1]["result"] = _without_bank(self.history[-1]["result"])
             self.history.append({"mode": mode, "input": image, "result": result, "seconds": seconds})
+            self._steps.append("edit")
             self.compare.set_images(image, result.image)
             self.preview.value = _preview_png(result.image)
             self.progress.value = self.progress.max
             self.progress.bar_style = "success"
-            t = result.timings
-            self._set_status(f"Done: {_ui_mode(mode).label.lower()} in {seconds:.1f} s "
-                             f"(inversion {t.get('invert', 0):.1f} s, edit {t.get('edit', 0):.1f} s).", "success")
+            self._set_status(done_message(_ui_mode(mode).label, seconds, self._run_inversion, result), "success")
         self._job = None
         self._busy = False
         self._set_running(False)
         self._render_history()
+        if error is not None:
+            self._update_paste_preview()  # Paste shows its live preview again
 
     def cancel(self) -> None:
         """Stop the running edit at the next sampler step (drawn state and earlier results are kept)."""
@@ -419,19 +495,26 @@ class EditorApp(W.VBox):
         if self.result is None:
             return
         self.canvas.set_image(self.result.image, keep_drawing=False)
+        self._kept_drawings.clear()
         self.compare.set_images(self.result.image)
         self.preview.value = _preview_png(self.result.image)
         self._set_status("The result is now the input image.", "success")
         self._update_paste_preview()
 
     def undo_edit(self) -> None:
-        """Forget the last edit and go back to the image it started from."""
-        if not self.history or self.running:
+        """Undo the last step: forget the last edit and go back to the image it started from, or, after
+        :meth:`load_image`, bring back the previous image with its drawings and result."""
+        if not self._steps or self.running:
+            return
+        step = self._steps.pop()
+        if step != "edit":
+            self._restore_before_load(step)
             return
         last = self.history.pop()
         self.canvas.set_image(last["input"], keep_drawing=True)
         self.preview.value = _preview_png(last["input"])
-        prev = self.history[-1] if self.history else None
+        # the state before this edit: the previous edit's result, unless an image was loaded in between
+        prev = self.history[-1] if self.history and self._steps and self._steps[-1] == "edit" else None
         self.result = prev["result"] if prev else None
         if prev:
             self.compare.set_images(prev["input"], prev["result"].image)
@@ -440,6 +523,84 @@ class EditorApp(W.VBox):
         self._set_status("Undid the last edit.", "")
         self._set_running(False)
         self._render_history()
+
+    # ------------------------------------------------------------------ your own image
+    def load_image(self, image: Any, *, prompt: str | None = None, name: str | None = None) -> None:
+        """Edit ``image`` (numpy array, PIL image, file path, or the bytes of an image file) from now on.
+
+        It is converted by the engine's normaliser (EXIF orientation, alpha over white, 16-bit) and scaled down
+        to at most ``LOAD_MAX_SIDE`` px; the drawing is cleared, and **Undo** brings back the previous image with
+        its drawings and result. ``prompt`` replaces the prompt (keep it describing the image). A bad file raises
+        ``ValueError``/``TypeError`` and leaves everything as it was. *Open image…* under the canvas and a file
+        dropped on the canvas calls this.
+        """
+        if self.running:
+            raise RuntimeError("An edit is running: wait for it (or press Cancel) before loading an image.")
+        label = name or (Path(image).name if isinstance(image, (str, Path)) else "the image")
+        arr = open_image(image, label)
+        h, w = arr.shape[:2]
+        note = ""
+        if max(h, w) > LOAD_MAX_SIDE:
+            k = LOAD_MAX_SIDE / max(h, w)
+            arr = np.asarray(Image.fromarray(arr).resize((max(8, round(w * k)), max(8, round(h * k))), Image.LANCZOS))
+            note = f", scaled down from {w}×{h}"
+        self._steps.append({
+            "image": self.canvas.image_array, "drawing": _drawings.snapshot(self.canvas),
+            "kept": dict(self._kept_drawings), "result": self.result, "compare": self.compare.snapshot(),
+            "preview": self.preview.value, "prompt": self.params.prompt.value,
+        })
+        self._show_image(arr)
+        self.result = None
+        if prompt is not None:
+            self.params.prompt.value = prompt
+        self.details.value = ""
+        self._set_status(f"Loaded {label} ({arr.shape[1]}×{arr.shape[0]} px{note}). Draw on it and press Run; "
+                         "Undo brings back the previous image.", "success")
+        self._set_running(False)
+
+    def _show_image(self, arr: np.ndarray) -> None:
+        self.canvas.set_image(arr, keep_drawing=False)
+        self.canvas.display_width = fit_display_width(self.canvas.size, CANVAS_SIDE)
+        self._kept_drawings.clear()
+        self.params.set_size(self.canvas.width, self.canvas.height)
+        self.compare.set_images(arr)
+        self.preview.value = _preview_png(arr)
+        self._update_paste_preview()
+
+    def _restore_before_load(self, step: dict) -> None:
+        self._show_image(step["image"])
+        _drawings.restore(self.canvas, step["drawing"])
+        self._kept_drawings = dict(step["kept"])
+        self.result = step["result"]
+        self.compare.restore(step["compare"])
+        self.preview.value = step["preview"]
+        self.params.prompt.value = step["prompt"]
+        self._set_status("Brought back the previous image.", "")
+        self._set_running(False)
+        self._update_paste_preview()
+
+    def _uploaded(self, data: bytes, name: str) -> None:
+        """A file opened or dropped on the image canvas (binary, from the page)."""
+        try:
+            self.load_image(data, name=name)
+        except (ValueError, TypeError, RuntimeError, OSError) as exc:
+            self.last_error = exc
+            self._set_status(f"Could not load {name}: {exc}" if name not in str(exc) else str(exc), "danger")
+            raise ValueError(str(exc)) from None  # the canvas says so too and keeps its image
+
+    def _reference_uploaded(self, data: bytes, name: str) -> None:
+        """A file opened or dropped on the reference canvas: the new reference image (its drawing is cleared)."""
+        from ._upload import decode_image_file
+
+        try:
+            arr = decode_image_file(data, name)
+        except ValueError as exc:
+            self._set_status(str(exc), "danger")
+            raise
+        self.reference_canvas.set_image(arr, keep_drawing=False)
+        self.reference_canvas.display_width = fit_display_width(self.reference_canvas.size, REFERENCE_SIDE)
+        self._set_status(f"Loaded {name} as the reference image; box the object in it.", "success")
+        self._update_paste_preview()
 
     def export(self, folder: str | Path | None = None) -> Path:
         """Write the last result (result.png, input.png, masks and edit.json) to ``folder``."""

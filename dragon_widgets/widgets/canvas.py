@@ -14,6 +14,7 @@ from PIL import Image
 from . import _imaging
 from ._binary import BinaryTrait
 from ._frontend import esm
+from ._upload import CHUNK_BYTES, MAX_UPLOAD_BYTES, UploadAssembler, decode_image_file
 
 TOOLS = ("brush", "eraser", "box", "arrow", "points", "region")
 #: Traits a front end may change; anything else in an update message is rejected.
@@ -27,6 +28,8 @@ MAX_BOXES = 1000
 
 Point = tuple[float, float]
 BoxMasker = Callable[[np.ndarray, tuple[float, float, float, float]], np.ndarray]
+#: ``f(data, name)`` called with the bytes of an image file the user opened or dropped on the canvas.
+UploadHandler = Callable[[bytes, str], None]
 
 
 class DragCanvas(anywidget.AnyWidget):
@@ -53,6 +56,10 @@ class DragCanvas(anywidget.AnyWidget):
     expects); box corners are edges, ``0 <= x <= width``; at most :data:`MAX_POINTS` pairs and :data:`MAX_BOXES`
     boxes; ``1 <= brush_size <= max(width, height)``. An update from the page that breaks any of these is
     refused whole (nothing of it is applied) and reported in :attr:`error`; no exception reaches the kernel.
+
+    The *Open image…* button under the canvas, and dropping (or pasting) an image file on the canvas, send the file to
+    Python as binary chunks (at most :data:`MAX_UPLOAD_BYTES`); by default it replaces the image
+    (see :meth:`on_upload`).
     """
 
     _esm = esm("canvas")
@@ -74,6 +81,9 @@ class DragCanvas(anywidget.AnyWidget):
     max_points = traitlets.Int(MAX_POINTS, help="most point pairs (the page stops adding more)").tag(sync=True)
     max_boxes = traitlets.Int(MAX_BOXES, help="most boxes (the page stops adding more)").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    accept_files = traitlets.Bool(True, help="show Open image… and take dropped/pasted image files").tag(sync=True)
+    max_upload_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
+    upload_chunk_bytes = traitlets.Int(CHUNK_BYTES).tag(sync=True)
 
     def __init__(
         self,
@@ -89,6 +99,9 @@ class DragCanvas(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._array = np.zeros((0, 0, 3), np.uint8)
         self.box_masker: BoxMasker | None = None
+        self._uploads = UploadAssembler()
+        self._upload_handler: UploadHandler = self._default_upload
+        self.on_msg(self._on_custom_msg)
         self.set_box_to_mask(box_to_mask)
         if tools is not None:
             self.tools = list(tools)
@@ -195,6 +208,34 @@ class DragCanvas(anywidget.AnyWidget):
             self.box_masker = box_to_mask
         else:
             raise TypeError(f"box_to_mask must be a bool or a callable(image, box) -> mask, got {box_to_mask!r}")
+
+    # ------------------------------------------------------------- uploads
+    def on_upload(self, handler: UploadHandler | None) -> None:
+        """Call ``handler(data, name)`` with each image file the user opens, drops or pastes (``None``: the
+        default, which decodes it and shows it with the drawing cleared). Raise ``ValueError`` to refuse a file:
+        its message is shown and the current image stays."""
+        if handler is not None and not callable(handler):
+            raise TypeError(f"handler must be a callable(data: bytes, name: str) or None, got {handler!r}")
+        self._upload_handler = handler or self._default_upload
+
+    def _default_upload(self, data: bytes, name: str) -> None:
+        self.set_image(decode_image_file(data, name), keep_drawing=False)
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: list | None) -> None:
+        if not isinstance(content, dict) or content.get("type") != "upload":
+            return
+        uid = content.get("id")
+        try:
+            done = self._uploads.add(content, list(buffers or []))
+            if done is None:
+                return
+            self._upload_handler(done[1], done[0])
+        except (ValueError, TypeError, OSError) as exc:  # UploadError is a ValueError; the image stays
+            msg = str(exc) or type(exc).__name__
+            self.error = msg
+            self.send({"type": "upload-result", "id": uid, "ok": False, "message": msg})
+            return
+        self.send({"type": "upload-result", "id": uid, "ok": True, "message": ""})
 
     # ------------------------------------------------------------ validation
     def _check_xy(self, p: Any, name: str, pixel: bool = True) -> list[float]:

@@ -1,4 +1,4 @@
-"""CompareView: before/after images with a draggable wipe divider (anywidget)."""
+"""CompareView: before/after images side by side, or on top of each other with a draggable wipe (anywidget)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from . import _imaging
 from ._binary import BinaryTrait
 from ._frontend import esm
 
+VIEWS = ("side", "wipe")
+
 
 class CompareView(anywidget.AnyWidget):
-    """Show ``before`` and ``after`` on top of each other; drag to wipe between them."""
+    """Show ``before`` and ``after``: side by side (``view="side"``, the default) or as a wipe (``view="wipe"``),
+    where ``position`` is the share of the width that shows "before" (0: all "after", so the edit is visible
+    first; drag the handle to the right to uncover "before"). A toggle above the images switches the view."""
 
     _esm = esm("compare")
 
@@ -23,8 +27,9 @@ class CompareView(anywidget.AnyWidget):
     image_format = traitlets.Unicode("png").tag(sync=True)
     width = traitlets.Int(0).tag(sync=True)
     height = traitlets.Int(0).tag(sync=True)
-    position = traitlets.Float(0.5).tag(sync=True)
-    display_width = traitlets.Int(0).tag(sync=True)
+    view = traitlets.Unicode("side", help="'side' (before | after) or 'wipe' (one image, drag to compare)").tag(sync=True)
+    position = traitlets.Float(0.0).tag(sync=True)
+    display_width = traitlets.Int(0, help="CSS width of one image in px; 0 picks one and fits the space").tag(sync=True)
 
     def __init__(self, before: Any = None, after: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -44,6 +49,22 @@ class CompareView(anywidget.AnyWidget):
             self.before_data = _imaging.encode(b)
             self.after_data = b"" if a is None else _imaging.encode(a)
 
+    def snapshot(self) -> dict:
+        """What is shown now (encoded images and size), for :meth:`restore`."""
+        return {k: getattr(self, k) for k in ("before_data", "after_data", "image_format", "width", "height")}
+
+    def restore(self, state: dict) -> None:
+        """Show a :meth:`snapshot` again."""
+        with self.hold_sync():
+            for k, v in state.items():
+                setattr(self, k, v)
+
     @traitlets.validate("position")
     def _valid_position(self, proposal: dict) -> float:
         return min(1.0, max(0.0, float(proposal["value"])))
+
+    @traitlets.validate("view")
+    def _valid_view(self, proposal: dict) -> str:
+        if proposal["value"] not in VIEWS:
+            raise traitlets.TraitError(f"view must be one of {VIEWS}, got {proposal['value']!r}")
+        return proposal["value"]

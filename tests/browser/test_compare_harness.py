@@ -35,7 +35,7 @@ def test_before_image_keeps_full_size_under_host_page_css(browser, server, rule,
     }""", HOST_RULES[rule])
     before = np.zeros((48, 64, 3), np.uint8)
     before[:, :32] = (230, 40, 40)
-    view = CompareView(before, before[:, ::-1].copy())
+    view = CompareView(before, before[:, ::-1].copy(), view="wipe", position=0.5)
     state = {k: v for k, v in view.get_state().items() if not k.startswith("_")}
     for k in BINARY:
         state[k] = base64.b64encode(bytes(state[k])).decode()
@@ -52,5 +52,43 @@ def test_before_image_keeps_full_size_under_host_page_css(browser, server, rule,
     for img in (img_b, img_a):  # both pictures cover the whole box, whatever the page's img rules say
         assert (img["x"], img["y"]) == pytest.approx((box["x"], box["y"]), abs=1)
         assert (img["width"], img["height"]) == pytest.approx((box["width"], box["height"]), abs=1)
+    assert not errors, errors
+    ctx.close()
+
+
+@pytest.mark.parametrize("rule", sorted(HOST_RULES))
+def test_side_by_side_is_the_default_and_the_toggle_switches_to_a_wipe_that_shows_the_edit(browser, server, rule,
+                                                                                          artifacts):  # noqa: F811
+    if not (STATIC / "compare.js").is_file():
+        pytest.fail("dragon_widgets/static/compare.js is missing: run `npm ci && npm run build`")
+    ctx = browser.new_context(viewport={"width": 900, "height": 800})
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{server}/tests/browser/harness.html")
+    pg.evaluate("""(css) => {
+        document.getElementById('host').className = 'output_area';
+        const s = document.createElement('style'); s.textContent = css; document.head.appendChild(s);
+    }""", HOST_RULES[rule])
+    before = np.zeros((48, 64, 3), np.uint8)
+    before[:, :32] = (230, 40, 40)
+    view = CompareView(before, before[:, ::-1].copy())
+    assert view.view == "side" and view.position == 0.0
+    state = {k: v for k, v in view.get_state().items() if not k.startswith("_")}
+    for k in BINARY:
+        state[k] = base64.b64encode(bytes(state[k])).decode()
+    pg.evaluate("([u, s, b]) => start(u, s, b)", [f"{server}/dragon_widgets/static/compare.js", state, BINARY])
+    pg.wait_for_function("document.querySelector('img.dw-side-after') && document.querySelector('img.dw-side-after').complete")
+    b, a = pg.locator("img.dw-side-before").bounding_box(), pg.locator("img.dw-side-after").bounding_box()
+    pg.screenshot(path=str(artifacts / f"compare_side_{rule}.png"))
+    for img in (b, a):  # 64×48 shown 4× (256 px wide), whatever the page's img rules say
+        assert (img["width"], img["height"]) == pytest.approx((256, 192), abs=1)
+    assert a["x"] >= b["x"] + b["width"] and a["y"] == pytest.approx(b["y"], abs=1)  # next to each other
+    pg.locator("button.dw-view-wipe").click()
+    box = pg.locator(".dw-compare").bounding_box()
+    clip = pg.locator(".dw-before-clip").bounding_box()
+    assert box["width"] == pytest.approx(64 * 6, abs=1)
+    assert clip is None or clip["width"] <= 1  # the wipe starts with the whole "after" image (the edit) visible
+    pg.screenshot(path=str(artifacts / f"compare_wipe_{rule}.png"))
     assert not errors, errors
     ctx.close()

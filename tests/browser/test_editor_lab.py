@@ -122,7 +122,7 @@ def test_quickstart_editor_draw_run_cancel(lab, browser, artifacts):
     app.screenshot(path=str(artifacts / "04_undo_one_pair.png"))
 
     # 3. run the edit on the embedded model: progress moves, the result image changes
-    compare = app.locator(".dw-compare")
+    compare = app.locator(".dw-compare-pair")  # side by side, the default view
     before = compare.screenshot()
     app_status = app.locator(".widget-html").filter(has=page.locator("[class^='dw-status-']"))
     run = app.get_by_role("button", name="Run")

@@ -65,13 +65,16 @@ def test_editor_renders_with_a_full_size_comparison(name, browser, tmp_path, art
             raise AssertionError(f"{name}: the editor did not render; page errors {errors}; console {console[-10:]}")
         stage = app.locator(".dw-canvas .dw-stage").first
         stage.wait_for()
-        compare = app.locator(".dw-compare")
-        page.wait_for_function("(() => { const i = document.querySelector('.dw-compare img.dw-before');"
+        page.wait_for_function("(() => { const i = document.querySelector('img.dw-side-before');"
                                " return i && i.complete && i.naturalWidth > 0; })()", timeout=60_000)
+        side = app.locator("img.dw-side-before").bounding_box()  # side by side (the default): pinned size
+        assert side["width"] > 100 and side["height"] == pytest.approx(side["width"], abs=1), side
+        app.locator("button.dw-view-wipe").click()  # the wipe view
+        compare = app.locator(".dw-compare")
         page.screenshot(path=str(artifacts / f"{name}_editor.png"))
         box, before = compare.bounding_box(), app.locator(".dw-compare img.dw-before").bounding_box()
         assert stage.bounding_box()["width"] > 200
-        assert box["width"] > 200
+        assert box["width"] > 100
         assert (before["width"], before["height"]) == pytest.approx((box["width"], box["height"]), abs=1), \
             f"{name}: the 'before' image is {before['width']}×{before['height']} in a {box['width']}×{box['height']} box"
         ours = [e for e in errors + console if "deserialize" in e or "anywidget" in e or "dw-" in e]

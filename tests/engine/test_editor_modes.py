@@ -94,6 +94,21 @@ def test_on_step_reports_progress_with_previews_and_can_cancel(tiny_editor, tiny
     tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))
 
 
+def test_on_reference_step_follows_the_reference_inversion_and_can_cancel_it(tiny_editor, tiny_source, scene_image):
+    img, m = scene_image
+    ref_calls, edit_calls = [], []
+    edit = dw.ReplaceAppearance(mask=m, reference=img[:, ::-1].copy(), reference_mask=m[:, ::-1].copy())
+    res = tiny_editor.edit(tiny_source, edit, on_step=lambda s, t, p: edit_calls.append(s),
+                           on_reference_step=lambda s, t, p: ref_calls.append((s, t, p, len(edit_calls))))
+    n = tiny_editor.preset.num_steps
+    assert [c[0] for c in ref_calls] == list(range(1, n + 1)) and all(c[1] == n and c[2] is None for c in ref_calls)
+    assert all(c[3] == 0 for c in ref_calls)  # before the first sampler step
+    assert res.timings["invert"] > tiny_source.timings["invert"]  # the reference's inversion is counted
+    with pytest.raises(dw.EditCancelled):
+        tiny_editor.edit(tiny_source, edit, on_reference_step=lambda s, t, p: s < 2)
+    tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))  # usable again
+
+
 def test_cancel_from_another_thread_stops_the_run(tiny_editor, tiny_source, scene_image):
     img, m = scene_image
 

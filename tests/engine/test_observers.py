@@ -182,3 +182,15 @@ def test_bad_observers_are_refused_naming_the_argument(tiny_editor, tiny_source,
         dw.PreviewObserver(every=0)
     with pytest.raises(TypeError, match="on_step must be"):
         dw.ProgressObserver(on_step=None)
+
+
+def test_a_reference_inversion_inside_an_edit_reaches_the_observers_as_invert_events(tiny_editor, tiny_source,
+                                                                                      scene_image, sd_preset):
+    img, m = scene_image
+    spy = Spy()
+    edit = dw.Paste(reference=img, reference_mask=m, offset=(60, 0))
+    res = tiny_editor.edit(tiny_source, edit, observers=[spy], record={"energies"})
+    phases = [e[0] for e in spy.events]
+    n = sd_preset.num_steps
+    assert phases == ["invert"] * n + ["edit"] * len(_passes(sd_preset))
+    assert len(res.trace.steps) == len(_passes(sd_preset))  # the trace records the edit's passes only

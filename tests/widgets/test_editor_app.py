@@ -94,7 +94,8 @@ def test_every_mode_runs_and_exports(app, mode):
     folder = app.export()
     log = json.loads((folder / "edit.json").read_text())
     assert (folder / "result.png").exists() and log["edit"]["kind"] in (mode if mode != "resize" else "move",)
-    assert app.canvas.mask.any()  # the drawing is still there
+    app.mode = "move"
+    assert app.canvas.mask.any() and app.canvas.arrow  # the drawing is still there (Move's, where it was drawn)
 
 
 def test_incomplete_input_is_explained_and_nothing_is_lost(app):
@@ -104,7 +105,9 @@ def test_incomplete_input_is_explained_and_nothing_is_lost(app):
     assert app.status_text == "Draw the object first: box it or paint it with the brush."
     app.mode = "drag"
     assert app.run() is None and "point pair" in app.status_text
-    assert app.canvas.arrow == [[20.0, 20.0], [28.0, 24.0]] and app.canvas.points == pts_before
+    assert app.canvas.arrow is None and app.canvas.points == pts_before  # Drag has no arrow tool: put aside
+    app.mode = "move"
+    assert app.canvas.arrow == [[20.0, 20.0], [28.0, 24.0]]  # and back with Move
 
 
 def test_engine_validation_error_in_plain_words(app):

@@ -57,3 +57,14 @@ def front_end_update(widget: Any, state: dict) -> None:
 def attach(widget: Any, comm: RecordingComm) -> RecordingComm:
     widget.comm = comm
     return comm
+
+
+def front_end_custom(widget: Any, content: dict, buffers: list[bytes] | None = None) -> None:
+    """Deliver a custom message (``model.send(content, callbacks, buffers)`` in the page) with binary buffers."""
+    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}},
+                        "buffers": [memoryview(b) for b in buffers or []]})
+
+
+def custom_sent(comm: RecordingComm) -> list[dict]:
+    """Contents of the custom messages Python sent to the page."""
+    return [data["content"] for data, _b in comm.sent if data and data.get("method") == "custom"]
