@@ -3,6 +3,8 @@ DDIM inversion + plain DDIM sampling of the same model, measured in one run.
 
     python benchmarks/speed.py                          # embedded model, CPU
     python benchmarks/speed.py --model sd15-random --device cuda --dtype float16   # SD-1.5-sized random weights, 512²
+    python benchmarks/speed.py --model sdxl-random --device cuda --dtype float16   # SDXL-sized random weights, 1024²
+    python benchmarks/speed.py --model sdxl-tiny-random --steps 10 --repeats 1     # the SDXL code path on the CPU
 
 Prints one JSON line per measurement and a summary table (copy it to benchmarks/RESULTS.md).
 """
@@ -22,11 +24,37 @@ import numpy as np
 import torch
 
 
-def sd15_sized_random_pipeline(dtype, device):
-    """Stable Diffusion 1.5's architecture with random weights."""
-    from dragon_widgets.models.random_sd import random_sd_pipeline
+#: --model name → (random_sd size, preset, default working resolution): random weights of a family's real classes
+RANDOM_MODELS = {
+    "sd15-random": ("sd15", "sd15", 512),  # SD-1.5's sizes (860 M UNet parameters)
+    "sdxl-random": ("sdxl", "sdxl", 1024),  # SDXL base's sizes (2.57 B UNet parameters), built on the meta device
+    "tiny-random": ("tiny", "sd15", 128),  # small SD layout: the SD code path on the CPU
+    "sdxl-tiny-random": ("sdxl-tiny", "sdxl", 128),  # small SDXL layout: the SDXL code path on the CPU
+}
 
-    return random_sd_pipeline("sd15").to(device, dtype)
+
+def random_pipeline(name: str, dtype, device):
+    """A pipeline of the family's real classes with random weights, on ``device`` in ``dtype``."""
+    from dragon_widgets.models.random_sd import META_SIZES, materialize, random_sd_pipeline
+
+    size = RANDOM_MODELS[name][0]
+    pipe = random_sd_pipeline(size)
+    if size in META_SIZES:  # built without storage: random weights straight on the device
+        return materialize(pipe, device, dtype)
+    return pipe.to(device, dtype)
+
+
+def with_steps(preset, steps: int):
+    """``preset`` on ``steps`` DDIM steps, its step windows scaled from its own step count (quick CPU runs)."""
+    k = steps / preset.num_steps
+
+    def s(i):
+        return int(round(i * k))
+
+    tt = tuple(sorted({s(i) for i in preset.time_travel_steps if s(i) < steps - 1}))
+    return preset.replace(num_steps=steps, guided_until=s(preset.guided_until), dense_until=s(preset.dense_until),
+                          time_travel_steps=tt, sde_window=tuple(map(s, preset.sde_window)),
+                          ip_window=tuple(map(s, preset.ip_window)))
 
 
 def peak_memory_mb(device) -> float:
@@ -50,16 +78,17 @@ def plain_ddim(editor, image: np.ndarray, prompt: str, guidance: float) -> tuple
     fwd = DDIMScheduler.from_config(pipe.scheduler.config)
     inv.set_timesteps(steps)
     fwd.set_timesteps(steps)
-    cond, uncond = editor.embed(prompt)
+    cond = editor.embed(prompt, (image.shape[1], image.shape[0]))  # the family's conditioning (SDXL: + pooled, time ids)
+    one, two = cond.unet_kwargs(1), cond.unet_kwargs(2)
     z = editor.encode(image)
     sync(dev)
     t0 = time.perf_counter()
     for t in inv.timesteps:
-        z = inv.step(pipe.unet(z, t, encoder_hidden_states=cond).sample, t, z).prev_sample
+        z = inv.step(pipe.unet(z, t, **one).sample, t, z).prev_sample
     sync(dev)
     t1 = time.perf_counter()
     for t in fwd.timesteps:
-        u, c = pipe.unet(torch.cat([z, z]), t, encoder_hidden_states=torch.cat([uncond, cond])).sample.chunk(2)
+        u, c = pipe.unet(torch.cat([z, z]), t, **two).sample.chunk(2)
         z = fwd.step(u + guidance * (c - u), t, z).prev_sample
     editor.decode(z)
     sync(dev)
@@ -71,10 +100,13 @@ def main(argv=None) -> int:
     from dragon_widgets.cli import demo_scene
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=None, help="None = embedded; 'sd15-random' = SD-1.5-sized random weights; or a path/id")
+    p.add_argument("--model", default=None, help=f"None = embedded; one of {sorted(RANDOM_MODELS)} (random weights of "
+                                                 f"that family and size); or a path/id")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
-    p.add_argument("--resolution", type=int, default=None, help="working resolution (default: the preset's; 512 for sd15-random)")
+    p.add_argument("--resolution", type=int, default=None, help="working resolution (default: the preset's; for the "
+                                                                 "random models 512 (sd15), 1024 (sdxl), 128 (tiny))")
+    p.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the preset's 50; windows scaled)")
     p.add_argument("--modes", nargs="+", default=["move", "drag"])
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--threads", type=int, default=None)
@@ -83,15 +115,19 @@ def main(argv=None) -> int:
         torch.set_num_threads(a.threads)
     dtype = getattr(torch, a.dtype)
     t0 = time.perf_counter()
-    if a.model == "sd15-random":
-        pipe = sd15_sized_random_pipeline(dtype, a.device)
-        preset = dw.get_preset("sd15").replace(resolution=a.resolution or 512, bank_dtype="float16" if dtype == torch.float16 else None)
+    if a.model in RANDOM_MODELS:
+        _size, preset_name, side = RANDOM_MODELS[a.model]
+        pipe = random_pipeline(a.model, dtype, a.device)
+        preset = dw.get_preset(preset_name).replace(resolution=a.resolution or side,
+                                                    bank_dtype="float16" if dtype == torch.float16 else None)
     else:
         pipe = dw.load_pipeline(a.model, device=a.device, dtype=dtype)
-        preset = None
+        preset = dw.DragonEditor(pipe).preset  # the family's
+        if a.resolution:
+            preset = preset.replace(resolution=a.resolution)
+    if a.steps:
+        preset = with_steps(preset, a.steps)
     editor = dw.DragonEditor(pipe, preset=preset)
-    if a.resolution and preset is None:
-        editor.preset = editor.preset.replace(resolution=a.resolution)
     load_s = time.perf_counter() - t0
     img, mask, offset, _ = demo_scene(3)
     side = editor.preset.resolution
@@ -110,6 +146,8 @@ def main(argv=None) -> int:
              "paste": dw.Paste(reference=img, reference_mask=mask, offset=offset)}
     rows = []
     for r in range(a.repeats):
+        if str(a.device).startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()  # the peak of inverting and editing, not of building the model
         src = editor.invert(img, prompt="")
         inv_s = src.timings["invert"]
         plain_inv, plain_gen = plain_ddim(editor, src.work_image, "", editor.preset.mode("move").guidance_scale)

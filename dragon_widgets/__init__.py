@@ -30,6 +30,7 @@ _LAZY = {
     "ReplaceAppearance": "dragon_widgets.engine",
     "edit_from_dict": "dragon_widgets.engine",
     "replay": "dragon_widgets.engine",
+    "measure_edit": "dragon_widgets.engine",
     "MemoryBank": "dragon_widgets.engine",
     "load_image_prompt": "dragon_widgets.engine",
     "ModelNotAvailableError": "dragon_widgets.engine",

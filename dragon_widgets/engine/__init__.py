@@ -12,12 +12,13 @@ _LAZY = {
     "ReplaceAppearance": "edits", "Paste": "edits", "edit_from_dict": "edits", "ModeParams": "edits",
     "MoveParams": "edits", "DragParams": "edits", "LandmarkParams": "edits", "AppearanceParams": "edits",
     "PasteParams": "edits",
-    "replay": "log", "MemoryBank": "memory", "load_image_prompt": "official_image_prompt",
+    "replay": "log", "measure_edit": "metrics", "MetricSettings": "metrics", "MemoryBank": "memory", "load_image_prompt": "official_image_prompt",
     "ModelNotAvailableError": "pipeline", "load_pipeline": "pipeline",
     "PRESETS": "presets", "Preset": "presets", "get_preset": "presets",
     "GuidanceError": "sampler", "EditTrace": "trace", "StepRecord": "trace", "TraceRecorder": "trace",
     "EditCancelled": "observers", "StepEvent": "observers", "StepChannel": "observers", "CancelToken": "observers",
     "PreviewObserver": "observers", "ProgressObserver": "observers",
+    "Conditioning": "conditioning", "FAMILIES": "families", "ModelFamily": "families", "family_of": "families",
 }
 __all__ = sorted(_LAZY)
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

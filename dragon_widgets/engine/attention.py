@@ -1,7 +1,7 @@
 """Visual cross-attention through diffusers attention processors.
 
-:class:`BankAttnProcessor` replaces the processor of each decoder self-attention (``attn1``) the
-preset names. A shared :class:`BankControl` says what all of them do on the current UNet call:
+:class:`BankAttnProcessor` replaces the processor of each self-attention layer the preset's
+``bank_layers`` patterns select (the model family resolves them: ``engine/families/layers.py``). A shared :class:`BankControl` says what all of them do on the current UNet call:
 
 * ``record``: compute normal attention and store this layer's K/V in a :class:`MemoryBank`;
 * ``apply``: attend with the bank's K/V per the rule — ``replace`` own K/V, ``concat`` them after own
@@ -129,19 +129,6 @@ class BankAttnProcessor:
         if attn.residual_connection:
             out = out + residual
         return out / attn.rescale_output_factor
-
-
-def bank_layer_names(unet, blocks: tuple[int, ...]) -> list[str]:
-    """Processor names of the self-attention (``attn1``) layers inside the given decoder blocks."""
-    names = []
-    for name in unet.attn_processors:
-        parts = name.split(".")
-        if parts[0] == "up_blocks" and int(parts[1]) in blocks and ".attn1." in f".{name}":
-            names.append(name)
-    if not names:
-        raise ValueError(f"the UNet has no self-attention layers in up_blocks {blocks}; "
-                         f"is it a Stable-Diffusion-style UNet2DConditionModel?")
-    return names
 
 
 @contextmanager

@@ -14,8 +14,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .attention import BankControl, bank_layer_names, installed
+from .attention import BankControl, installed
+from .conditioning import Conditioning
 from .edits import Edit, EditContext, ModeParams
+from .families import ModelFamily, family_of
 from .image_prompt import ImagePrompt
 from ..core.images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
@@ -65,16 +67,15 @@ class EditResult:
     trace: EditTrace | None
     timings: dict
     work_image: np.ndarray
+    region: np.ndarray | None = None  # bool (H, W) at the working size: where the edit may change the image
+    points: list = field(default_factory=list)  # handle → target pairs at the working size (point edits)
+    metrics: dict | None = None  # in-line metrics (dw.measure_edit), kept in the edit log
 
     def save(self, folder) -> Path:
         """Write the edit log (JSON + PNG masks/images) to ``folder``; ``dw.replay(folder)`` redoes it."""
         from .log import save_result
 
         return save_result(self, folder)
-
-
-def _is_embedded_codec(pipe) -> bool:
-    return type(pipe.vae).__name__ == "PixelUnshuffleAutoencoder"
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class CallSettings:
 
     preset: Preset
     bank_layers: tuple[str, ...]  # processor names of the memory-bank self-attention layers
-    layers: tuple[str, ...]  # the guidance feature layers ("up_blocks.1", ...)
+    layers: tuple[str, ...]  # the guidance feature modules
 
     @property
     def bank_dtype(self) -> torch.dtype | None:
@@ -107,38 +108,24 @@ def _with_params(preset: Preset, mode: str, params: ModeParams | dict) -> Preset
     raise TypeError(f"params must be a {type(current).__name__} or a dict of its fields, got {type(params).__name__}")
 
 
-def _check_supported(pipe) -> None:
-    """Refuse pipelines whose UNet the method cannot drive, with a message instead of a deep shape error."""
-    unet_cfg, vae_cfg = pipe.unet.config, pipe.vae.config
-    extra = getattr(unet_cfg, "addition_embed_type", None)
-    if extra is not None:
-        raise TypeError(f"pipe: {type(pipe).__name__}'s UNet needs extra conditioning ({extra!r}, e.g. SDXL), which "
-                        f"dragon_widgets does not drive; use a Stable Diffusion 1.x/2.x-style pipeline")
-    latent = getattr(vae_cfg, "latent_channels", None)
-    if latent is not None and unet_cfg.in_channels != latent:
-        raise TypeError(f"pipe: the UNet takes {unet_cfg.in_channels} input channels but the VAE makes {latent}-channel "
-                        f"latents (an inpainting or depth-conditioned model?); use a text-to-image pipeline")
-
-
 class DragonEditor:
-    """DragonDiffusion/DiffEditor editing with a diffusers pipeline.
+    """DragonDiffusion/DiffEditor editing with a diffusers pipeline of a supported model family
+    (``dragon_widgets.engine.families``: SD 1.x/2.x, SDXL, the embedded model).
 
-    ``preset``: a name ("sd15", "embedded") or a :class:`Preset`; by default the one that fits the model. It is
-    the default of every call; ``invert``/``generate``/``edit`` take ``preset=`` (and ``edit`` ``params=``) for one
-    call without changing the editor.
+    ``preset``: a name ("sd15", "sdxl", "embedded") or a :class:`Preset`; by default the family's. It is the
+    default of every call; ``invert``/``generate``/``edit`` take ``preset=`` (and ``edit`` ``params=``) for one call
+    without changing the editor.
     """
 
     def __init__(self, pipe, preset: str | Preset | None = None):
-        if not hasattr(pipe, "unet") or not hasattr(pipe, "vae") or not hasattr(pipe, "scheduler"):
-            raise TypeError(f"pipe must be a Stable-Diffusion-style diffusers pipeline (unet, vae, scheduler), "
-                            f"got {type(pipe).__name__}")
-        _check_supported(pipe)
+        self.family: ModelFamily = family_of(pipe)
         self.pipe = pipe
-        self.preset = get_preset(preset if preset is not None else ("embedded" if _is_embedded_codec(pipe) else "sd15"))
-        self.settings()  # refuse a preset that does not fit this UNet now, not at the first edit
+        self.preset = get_preset(preset if preset is not None else self.family.preset)
         self._cancel = CancelToken()
         self._lock = threading.Lock()
-        self._embeds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._embeds: dict[tuple[str, tuple[int, int]], Conditioning] = {}
+        self._layer_cache: dict[tuple, tuple[list[str], list[str]]] = {}
+        self.settings()  # a preset naming modules this UNet lacks fails here, not mid-edit
         self.resolution: tuple[int, int] | None = None
 
     def settings(self, preset: str | Preset | None = None, mode: str | None = None,
@@ -151,22 +138,29 @@ class DragonEditor:
                 raise ValueError("params needs the mode whose parameters it sets")
             eff = _with_params(eff, mode, params)
         eff.check(modes=() if mode is None else (mode,))
-        used = max(eff.feature_blocks + eff.bank_blocks)
-        if len(self.pipe.unet.up_blocks) <= used:
-            raise ValueError(f"preset {eff.name!r} uses decoder up_blocks up to {used}, but this UNet has "
-                             f"{len(self.pipe.unet.up_blocks)}; pass a preset whose feature_blocks/bank_blocks fit it")
-        return CallSettings(preset=eff, bank_layers=tuple(bank_layer_names(self.pipe.unet, eff.bank_blocks)),
-                            layers=tuple(f"up_blocks.{b}" for b in eff.feature_blocks))
+        layers, bank_layers = self._resolve_layers(eff)
+        return CallSettings(preset=eff, bank_layers=tuple(bank_layers), layers=tuple(layers))
 
-    @property
-    def bank_layers(self) -> list[str]:
-        """Memory-bank layers of ``editor.preset`` (a call with another preset derives its own)."""
-        return list(self.settings().bank_layers)
+    def _resolve_layers(self, preset: Preset) -> tuple[list[str], list[str]]:
+        """(guidance feature modules, bank processor names) the preset's patterns select in this UNet."""
+        key = (preset.feature_layers, preset.bank_layers)
+        if key not in self._layer_cache:
+            try:
+                self._layer_cache[key] = (self.family.feature_layers(self.pipe.unet, preset.feature_layers),
+                                          self.family.bank_layers(self.pipe.unet, preset.bank_layers))
+            except ValueError as err:
+                raise ValueError(f"preset {preset.name!r} does not fit this {self.family.label} UNet: {err}") from None
+        return self._layer_cache[key]
 
     @property
     def layers(self) -> list[str]:
-        """Guidance feature layers of ``editor.preset``."""
-        return list(self.settings().layers)
+        """The UNet modules whose outputs are the guidance features (from the preset's ``feature_layers``)."""
+        return self._resolve_layers(self.preset)[0]
+
+    @property
+    def bank_layers(self) -> list[str]:
+        """Processor names of the self-attention layers that use the memory bank (the preset's ``bank_layers``)."""
+        return self._resolve_layers(self.preset)[1]
 
     # ----- basics ------------------------------------------------------------------------------
     @property
@@ -199,29 +193,35 @@ class DragonEditor:
         chain.append(self._cancel)
         return StepChannel(chain, decode=self.decode)
 
-    def _model(self, num_steps: int) -> ModelAdapter:
+    def _model(self, num_steps: int | None = None, settings: CallSettings | None = None) -> ModelAdapter:
+        """The DDIM model adapter for ``num_steps`` (default: the settings' preset) with the settings' feature
+        layers (default: ``editor.preset``'s)."""
+        settings = settings if settings is not None else self.settings()
         # The method is DDIM: a DDIM scheduler from the pipeline's own config (same betas and alphas_cumprod),
         # whatever scheduler the pipeline ships (SD-1.5 on the hub ships PNDM, whose 50-step schedule repeats a
         # timestep and has 51 entries).
         from diffusers import DDIMScheduler
 
         sched = DDIMScheduler.from_config(self.pipe.scheduler.config)
-        sched.set_timesteps(num_steps)
+        sched.set_timesteps(num_steps or settings.preset.num_steps)
         final = getattr(sched, "final_alpha_cumprod", None)
         final = float(final) if final is not None else 1.0
         return ModelAdapter(unet=self.pipe.unet, alphas_cumprod=sched.alphas_cumprod.float().cpu(), final_alpha=final,
                             prediction_type=sched.config.prediction_type,
-                            timesteps=[int(t) for t in sched.timesteps])
+                            timesteps=[int(t) for t in sched.timesteps], feature_layers=settings.layers)
 
-    def embed(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(conditional, unconditional) text embeddings, cached per prompt."""
+    def embed(self, prompt: str, size: tuple[int, int] | None = None) -> Conditioning:
+        """``prompt`` encoded by the model family into one :class:`Conditioning` (prompt and negative prompt "",
+        and e.g. SDXL's pooled embeddings and time ids for a working image of ``size`` (w, h), by default the
+        preset's square), cached per prompt and size."""
         if not isinstance(prompt, str):
             raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
-        if prompt not in self._embeds:
+        r = self.preset.resolution
+        key = (prompt, tuple(int(v) for v in (size or (r, r))))
+        if key not in self._embeds:
             with torch.no_grad():
-                cond, uncond = self.pipe.encode_prompt(prompt, self.device, 1, True, negative_prompt="")
-            self._embeds[prompt] = (cond, uncond)
-        return self._embeds[prompt]
+                self._embeds[key] = self.family.encode_prompt(self.pipe, prompt, key[1], self.device)
+        return self._embeds[key]
 
     def working_size(self, size: tuple[int, int], preset: str | Preset | None = None) -> tuple[int, int]:
         """The model's working (W, H) for an input of ``size`` under ``preset`` (default ``editor.preset``)."""
@@ -229,15 +229,12 @@ class DragonEditor:
         return working_size(size, p.resolution, p.multiple)
 
     def encode(self, image: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(image).copy()).to(self.device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
-        with torch.no_grad():
-            z = self.pipe.vae.encode(x.to(self.pipe.vae.dtype)).latent_dist.mean
-        return (z * self.pipe.vae.config.scaling_factor).to(self.dtype)
+        """A uint8 (H, W, 3) working image as a (1, c, h, w) latent (the family's VAE encoding)."""
+        return self.family.encode(self.pipe, image, self.device, self.dtype)
 
     def decode(self, z: torch.Tensor) -> np.ndarray:
-        with torch.no_grad():
-            x = self.pipe.vae.decode((z / self.pipe.vae.config.scaling_factor).to(self.pipe.vae.dtype)).sample
-        return ((x[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        """A latent as a uint8 (H, W, 3) image (the family's VAE decoding)."""
+        return self.family.decode(self.pipe, z)
 
     def _bank(self, timesteps: list[int], settings: CallSettings) -> MemoryBank:
         return MemoryBank(timesteps=timesteps, device=settings.preset.bank_device, dtype=settings.bank_dtype)
@@ -277,10 +274,9 @@ class DragonEditor:
         channel = channel if channel is not None else StepChannel([self._cancel])
         t0 = time.perf_counter()
         preset = settings.preset
-        model = self._model(preset.num_steps)
+        model = self._model(settings=settings)
         ip = ImagePrompt(self.pipe, work_img)  # scale 0: inversion uses text only
-        model.image_prompt = ip
-        cond, _ = self.embed(prompt)
+        cond = self.embed(prompt, (work_img.shape[1], work_img.shape[0])).with_image_prompt(ip)
         z = self.encode(work_img)
         bank = self._bank(model.timesteps, settings)
         bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
@@ -315,10 +311,9 @@ class DragonEditor:
         self._start()
         try:
             t0 = time.perf_counter()
-            model = self._model(p.num_steps)
+            model = self._model(settings=settings)
             ip = ImagePrompt(self.pipe, np.full((h, w, 3), 127, np.uint8))  # adapter (if any) at scale 0
-            model.image_prompt = ip
-            cond, uncond = self.embed(prompt)
+            cond = self.embed(prompt, (w, h)).with_image_prompt(ip)
             gen = torch.Generator().manual_seed(int(seed))
             ch = self.pipe.unet.config.in_channels
             z = torch.randn((1, ch, h // self.vae_factor, w // self.vae_factor), generator=gen).to(self.device, self.dtype)
@@ -330,7 +325,7 @@ class DragonEditor:
                     for i, t in enumerate(model.timesteps):
                         control.t = t
                         a_t, a_prev = model.alpha(t), model.alpha(model.prev_t(i))
-                        u, c = model(torch.cat([z, z]), t, torch.cat([uncond, cond])).chunk(2)
+                        u, c = model(torch.cat([z, z]), t, cond).chunk(2)
                         eps = model.eps(u + gs * (c - u), z, a_t)
                         x0 = functools.partial(predict_x0, z, eps, a_t)
                         z = ddim_step(z, eps, a_t, a_prev)
@@ -363,8 +358,7 @@ class DragonEditor:
         try:
             model = self._model(source.bank.num_steps)
             ip = ImagePrompt(self.pipe, source.work_image)  # adapter (if any) at scale 0
-            model.image_prompt = ip
-            cond, _ = self.embed(source.prompt)
+            cond = self.embed(source.prompt, source.work_size).with_image_prompt(ip)
             z = source.bank.z_T.to(self.device, self.dtype)
             try:
                 with torch.no_grad():
@@ -411,7 +405,8 @@ class DragonEditor:
         missing = [n for n in settings.bank_layers if n not in source.bank.kv]
         if missing:
             raise ValueError(f"source's memory bank has no keys/values for {len(missing)} layers the preset's "
-                             f"bank_blocks {eff.bank_blocks} use (e.g. {missing[0]!r}); invert it again with this preset")
+                             f"bank_layers {eff.bank_layers} select (e.g. {missing[0]!r}); invert it again with this "
+                             f"preset")
         flags = record_flags(record)
         observers = check_observers(observers)
         edit = copy.copy(edit).validate(source.size)
@@ -459,13 +454,12 @@ class DragonEditor:
         control = BankControl(bank=source.bank, ref_bank=ref_bank, rule=plan.bank_rule, base_keep=plan.base_keep,
                                 ref_keep=plan.ref_keep, latent_hw=(latent[1], latent[0]),
                                 capture=_RenamingDict() if channel.needs("attention") else None)
-        cond, uncond = self.embed(prompt)
-        model = self._model(preset.num_steps)
+        model = self._model(settings=settings)
         ip = ImagePrompt(self.pipe, plan.ip_image if plan.ip_image is not None else source.work_image,
                          params.ip_scale, preset.ip_window)
-        model.image_prompt = ip
+        cond = self.embed(prompt, size).with_image_prompt(ip)
         sampler = GuidedSampler(model=model, preset=preset, params=params, plan=plan, control=control,
-                                cond=cond, uncond=uncond, banks=banks, grid=grid,
+                                cond=cond, banks=banks, grid=grid,
                                 generator=torch.Generator().manual_seed(seed), observers=channel)
         t_edit = time.perf_counter()
         try:
@@ -482,7 +476,16 @@ class DragonEditor:
                    "edit": now - t_edit, "prepare": t_edit - t0}
         timings["total"] = timings["invert"] + now - t0
         return EditResult(image=image, source=source, edit=edit, seed=seed, prompt=prompt, preset=preset,
-                          model=model_id(self.pipe), trace=trace, timings=timings, work_image=work)
+                          model=model_id(self.pipe), trace=trace, timings=timings, work_image=work,
+                          region=_changed_region(plan, size), points=list(plan.points))
+
+
+def _changed_region(plan, size: tuple[int, int]) -> np.ndarray:
+    """Bool (H, W) at the working ``size``: the plan's edit and SDE regions (latent cells), where it may change."""
+    import torch.nn.functional as F
+
+    both = ((plan.edit_region > 0) | (plan.sde_region > 0)).float()
+    return (F.interpolate(both, size=(size[1], size[0]), mode="nearest")[0, 0] > 0).cpu().numpy()
 
 
 class _RenamingDict(dict):

@@ -1,11 +1,14 @@
-"""Guidance features: outputs of chosen decoder blocks, taken from the one UNet with forward hooks.
+"""Guidance features: outputs of chosen UNet modules (the model family's preset names them by pattern), taken
+from the one UNet with forward hooks.
 
-The forward pass stops right after the last requested block (the official code loads a second,
-truncated UNet for this; we reuse the pipeline's own UNet), so the gradient of an energy flows back
+The forward pass stops as soon as every requested module has produced its output (the official code loads a
+second, truncated UNet for this; we reuse the pipeline's own UNet), so the gradient of an energy flows back
 to the latent through exactly the layers that produced the features.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -15,33 +18,31 @@ class _Stop(Exception):
     """Raised by the last hook to end the forward pass early."""
 
 
-def block_outputs(unet, z: torch.Tensor, t, emb: torch.Tensor, blocks: tuple[int, ...],
-                  **unet_kwargs) -> list[torch.Tensor]:
-    """Outputs of ``unet.up_blocks[b]`` for each b in ``blocks`` (after their upsamplers)."""
-    outs: dict[int, torch.Tensor] = {}
-    last = max(blocks)
+def layer_outputs(unet, z: torch.Tensor, t, layers: Sequence[str], **unet_kwargs) -> list[torch.Tensor]:
+    """Outputs of the modules named ``layers`` (e.g. ``up_blocks.1``: after its upsampler), in that order.
+    ``unet_kwargs``: the conditioning's UNet keyword arguments (``encoder_hidden_states``, ...)."""
+    outs: dict[str, torch.Tensor] = {}
     handles = []
 
-    def hook(idx):
+    def hook(name):
         def fn(_module, _inp, out):
-            outs[idx] = out[0] if isinstance(out, tuple) else out
-            if idx == last:
+            outs[name] = out[0] if isinstance(out, tuple) else out
+            if len(outs) == len(layers):
                 raise _Stop
         return fn
 
-    for b in blocks:
-        handles.append(unet.up_blocks[b].register_forward_hook(hook(b)))
+    for name in layers:
+        handles.append(unet.get_submodule(name).register_forward_hook(hook(name)))
     try:
-        unet(z.to(unet.dtype), t, encoder_hidden_states=emb, **unet_kwargs)
+        unet(z.to(unet.dtype), t, **unet_kwargs)
     except _Stop:
         pass
     finally:
         for h in handles:
             h.remove()
-    return [outs[b] for b in blocks]
+    return [outs[name] for name in layers]
 
 
 def to_guidance_grid(feature: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
     """A (B, C, h, w) block output resized (nearest, as the official code) to the guidance ``grid`` (w, h)."""
     return F.interpolate(feature, size=(grid[1], grid[0]), mode="nearest")
-

@@ -36,8 +36,9 @@ def _scales(pipe) -> list:
 
 
 class ImagePrompt:
-    """UNet keyword arguments for step ``i`` and batch size; the adapter scale is ``scale`` inside
-    ``window`` (lo ≤ i < hi) and 0 elsewhere. ``restore()`` puts the user's scales back."""
+    """The image-prompt entries of the UNet's ``added_cond_kwargs`` for step ``i`` and batch size (merged with the
+    model family's own by :class:`~.conditioning.Conditioning`); the adapter scale is ``scale`` inside ``window``
+    (lo ≤ i < hi) and 0 elsewhere. ``restore()`` puts the user's scales back."""
 
     def __init__(self, pipe, image: np.ndarray | None, scale: float = 0.0, window: tuple[int, int] = (0, 0)):
         self.pipe = pipe
@@ -60,7 +61,7 @@ class ImagePrompt:
         if scale != self._current:
             self.pipe.set_ip_adapter_scale(scale)
             self._current = scale
-        return {"added_cond_kwargs": {"image_embeds": [e if e.shape[0] == batch else e[-batch:] for e in self.embeds]}}
+        return {"image_embeds": [e if e.shape[0] == batch else e[-batch:] for e in self.embeds]}
 
     def restore(self) -> None:
         if self.active:

@@ -1,12 +1,15 @@
 """The JSON edit log: ``res.save(folder)`` writes it, ``replay(folder)`` reproduces the edit.
 
 Layout: ``edit.json`` (model, preset, prompt, seed, edit parameters, versions, timings), ``input.png``,
-``result.png`` and one PNG per mask or reference image, referenced from the JSON by file name.
+``result.png`` and one PNG per mask or reference image, referenced from the JSON by file name. ``metrics`` (the
+in-line metrics of :func:`dragon_widgets.engine.metrics.measure_edit`) is written when the result has them; an
+infinite PSNR (no pixel changed) is written as ``null``; logs without ``metrics`` load as before.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import platform
 from pathlib import Path
 
@@ -24,6 +27,17 @@ def _versions() -> dict:
 
     return {"dragon_widgets": __version__, "diffusers": diffusers.__version__, "torch": torch.__version__,
             "python": platform.python_version()}
+
+
+def _json_ready(value):
+    """``value`` with non-finite floats as None (strict JSON has no Infinity/NaN)."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def save_result(result, folder) -> Path:
@@ -49,7 +63,9 @@ def save_result(result, folder) -> Path:
         "input": "input.png", "result": "result.png", "input_size": list(result.source.size),
         "edit": params, "timings": {k: round(v, 4) for k, v in result.timings.items()}, "versions": _versions(),
     }
-    (folder / "edit.json").write_text(json.dumps(log, indent=1))
+    if getattr(result, "metrics", None) is not None:
+        log["metrics"] = _json_ready(result.metrics)
+    (folder / "edit.json").write_text(json.dumps(log, indent=1, allow_nan=False))
     return folder
 
 

@@ -1,4 +1,5 @@
-"""Loading pipelines: the embedded model, a hub id, a local diffusers folder or a single .safetensors file.
+"""Loading pipelines: the embedded model, a hub id, a local diffusers folder or a single .safetensors file, of any
+model family the engine drives (SD 1.x/2.x, SDXL, the embedded model; see engine/families/).
 
 Every model — ours included — goes through diffusers' ``from_pretrained`` (or ``from_single_file``).
 """
@@ -41,15 +42,16 @@ def default_dtype(device: str | torch.device) -> torch.dtype:
 
 def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.device = "cpu",
                   dtype: torch.dtype | None = None, **kwargs):
-    """Load a Stable-Diffusion-style diffusers pipeline.
+    """Load a Stable-Diffusion-style diffusers pipeline (SD 1.x/2.x, SDXL or the embedded model).
 
-    ``model``: None / "embedded" (the package's small model), a hub id, a local diffusers folder, or a
-    single ``.safetensors``/``.ckpt`` file (extra ``kwargs`` go to diffusers, e.g. ``config=`` for
-    single files offline). ``dtype`` defaults to float16 on CUDA and float32 elsewhere. Returns the pipeline on
+    ``model``: None / "embedded" (the package's small model), a hub id (e.g.
+    "stabilityai/stable-diffusion-xl-base-1.0"), a local diffusers folder, or a single ``.safetensors``/``.ckpt``
+    file — SD or SDXL, told apart by its keys or by the ``config=`` folder (extra ``kwargs`` go to diffusers,
+    e.g. ``config=`` for single files offline). ``dtype`` defaults to float16 on CUDA and float32 elsewhere. Returns the pipeline on
     ``device`` in ``dtype`` with progress bars off.
     """
     with _quiet():  # importing diffusers' pipelines logs transformers' torchvision warnings
-        from diffusers import DiffusionPipeline, StableDiffusionPipeline
+        from diffusers import DiffusionPipeline
 
         # diffusers only loads components from modules already imported: make our codec class known.
         from ..models import codec  # noqa: F401
@@ -76,12 +78,14 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
         elif Path(name).is_file():
             if Path(name).suffix not in (".safetensors", ".ckpt"):
                 raise ValueError(f"model file must be a .safetensors or .ckpt checkpoint, got {name!r}")
+            cls = single_file_class(name, kwargs.get("config"))
             try:
-                pipe = StableDiffusionPipeline.from_single_file(name, **dtype_kw, **kwargs)
+                pipe = cls.from_single_file(name, **dtype_kw, **kwargs)
             except Exception as err:  # diffusers fetches the model's config from the hub for single files
                 raise ModelNotAvailableError(
-                    f"could not load the single-file checkpoint {name!r} ({type(err).__name__}: {err}). Offline, "
-                    f"pass the matching diffusers config folder: dw.load_pipeline({name!r}, config='path/to/sd15-folder')"
+                    f"could not load the single-file checkpoint {name!r} as a {cls.__name__} ({type(err).__name__}: "
+                    f"{err}). Offline, pass the matching diffusers config folder: "
+                    f"dw.load_pipeline({name!r}, config='path/to/sd15-or-sdxl-folder')"
                 ) from err
         elif name.startswith((".", "/", "~")) or name.endswith((".safetensors", ".ckpt")):
             raise ModelNotAvailableError(f"model path {name!r} does not exist")
@@ -96,13 +100,49 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
                 except Exception as err:
                     raise ModelNotAvailableError(_offline_message(name, err)) from err
     if not hasattr(pipe, "unet") or not hasattr(pipe, "vae"):
+        from .families import family_names
+
         raise ValueError(f"model {name!r} is a {type(pipe).__name__}; a Stable-Diffusion-style pipeline with a "
-                         f"UNet and a VAE is needed")
+                         f"UNet and a VAE is needed (SD3/FLUX transformers are not driven); the families are: "
+                         f"{family_names()}")
     if not getattr(pipe.config, "_name_or_path", None):  # from_single_file leaves it unset: edit logs need it
         pipe.register_to_config(_name_or_path=name)
     pipe = pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+#: a key only SDXL base checkpoints (original layout) have: the second text encoder (OpenCLIP bigG)
+_SDXL_KEY = "conditioner.embedders.1."
+
+
+def single_file_class(path: str, config=None):
+    """The pipeline class for a single-file checkpoint: the ``config`` folder's (its model_index.json) if given,
+    else SDXL when the checkpoint has SDXL's second text encoder (read from a .safetensors header), else SD."""
+    import json
+
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    classes = {c.__name__: c for c in (StableDiffusionPipeline, StableDiffusionXLPipeline)}
+    index = Path(str(config)).expanduser() / "model_index.json" if config is not None else None
+    if index is not None and index.is_file():
+        name = json.loads(index.read_text()).get("_class_name")
+        if name not in classes:
+            from .families import family_names
+
+            raise ValueError(f"config {str(config)!r} describes a {name}; single files load as {sorted(classes)} "
+                             f"(the families are: {family_names()})")
+        return classes[name]
+    if path.endswith(".safetensors"):
+        from safetensors import safe_open
+
+        try:
+            with safe_open(path, framework="pt") as f:
+                if any(k.startswith(_SDXL_KEY) for k in f.keys()):
+                    return StableDiffusionXLPipeline
+        except Exception:  # not a readable safetensors file: diffusers' loader says what is wrong with it
+            pass
+    return StableDiffusionPipeline
 
 
 def _dtype_kw(dtype: torch.dtype) -> dict:

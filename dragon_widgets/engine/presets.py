@@ -2,7 +2,8 @@
 
 ``sd15`` reproduces the official DragonDiffusion/DiffEditor values (MC-E/DragonDiffusion, see
 ``dragon_algorithm.md`` §4–§8); ``embedded`` is tuned for the package's small 64×64 model on the
-ShapesBench tuning split.
+ShapesBench tuning split; ``sdxl`` carries the sd15 values over to SDXL's layout (derived, not tuned).
+A model family (engine/families/) names its default preset.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ class Preset:
     time_travel_rounds: int = 3
     sde_window: tuple[int, int] = (10, 20)  # regional SDE for lo < i < hi (D+ only)
     ip_window: tuple[int, int] = (10, 20)  # image prompt for lo ≤ i < hi
-    feature_blocks: tuple[int, ...] = (1, 2)  # decoder up_blocks whose outputs are the guidance features
+    # UNet modules by name pattern (regular expressions over unet.named_modules(); engine/families/layers.py):
+    feature_layers: tuple[str, ...] = ()  # one module per pattern; its output is a guidance feature map
     feature_upscale: int = 2  # guidance grid = feature_upscale × latent size (nearest upsampling)
-    bank_blocks: tuple[int, ...] = (1, 2, 3)  # decoder up_blocks whose self-attention uses the bank
+    bank_layers: tuple[str, ...] = ()  # the self-attention layers inside these modules use the memory bank
     attract_beta: float = 4.0  # attract energies are w / (1 + β·sim)
     drag_window: int = 1  # drag windows are (2·drag_window+1)² cells of the guidance grid
     preview_every: int = 5
@@ -43,17 +45,24 @@ class Preset:
     def __post_init__(self) -> None:
         if self.schedule not in ("diffeditor", "dragondiffusion"):
             raise ValueError(f"schedule must be 'diffeditor' or 'dragondiffusion', got {self.schedule!r}")
+        for key in ("feature_layers", "bank_layers"):
+            value = getattr(self, key)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise TypeError(f"{key} must be a tuple of module-name patterns such as ('up_blocks.1',), got {value!r}")
 
     def check(self, modes: tuple[str, ...] | None = None) -> "Preset":
         """Raise ``ValueError`` if values that must agree do not, for the named ``modes`` (default: all). The
         editor checks the mode it runs: a chain of ``replace``/``with_mode`` calls may pass through disagreeing
         values, and an ablation may change only the mode it runs."""
+        if not self.feature_layers or not self.bank_layers:
+            raise ValueError(f"preset {self.name!r} must name feature_layers and bank_layers (module-name patterns), "
+                             f"got {self.feature_layers} and {self.bank_layers}")
         for name in self.modes if modes is None else modes:
             m = self.mode(name)
-            if len(m.layer_weights) != len(self.feature_blocks):
+            if len(m.layer_weights) != len(self.feature_layers):
                 raise ValueError(f"preset {self.name!r}: mode {name!r} has {len(m.layer_weights)} layer_weights but "
-                                 f"feature_blocks names {len(self.feature_blocks)} blocks {self.feature_blocks}; "
-                                 f"give one weight per block")
+                                 f"feature_layers names {len(self.feature_layers)} layers {self.feature_layers}; "
+                                 f"give one weight per layer")
         late = [i for i in self.time_travel_steps if i >= self.num_steps - 1]
         if late:
             raise ValueError(f"time_travel_steps must be below num_steps - 1 = {self.num_steps - 1}, got {late}")
@@ -75,16 +84,27 @@ class Preset:
         return replace(self, modes=modes)
 
     def replace(self, **changes: Any) -> "Preset":
-        return replace(self, **changes)
+        return replace(self, **_translate_blocks(changes))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Preset":
-        d = dict(d)
+        d = _translate_blocks(dict(d))
         d["modes"] = {k: params_class(k).from_dict(v) for k, v in d.get("modes", {}).items()}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def _translate_blocks(d: dict) -> dict:
+    """Edit logs written before the model-family seam name decoder blocks by index (``feature_blocks=(1, 2)``,
+    ``bank_blocks=(1, 2, 3)``, SD's ``up_blocks``): the same modules by name pattern."""
+    for old, new in (("feature_blocks", "feature_layers"), ("bank_blocks", "bank_layers")):
+        if old in d:
+            if new in d:
+                raise TypeError(f"pass {new} (module-name patterns) or the older {old} (up_blocks indices), not both")
+            d[new] = tuple(f"up_blocks.{int(b)}" for b in d.pop(old))
+    return d
 
 
 _SD15_MODES = {
@@ -105,13 +125,20 @@ _SD15_MODES = {
                          bank_rule="bgfg", bank_steps=(0, 36), layer_weights=(1.0, 1.0)),
 }
 
+#: SD's decoder layout (four up blocks, the first without attention): guidance features from the outputs of up blocks
+#: 1 and 2 (½ and 1× the latent size), the bank in the self-attention of up blocks 1–3, as the official code.
+_SD_FEATURES = ("up_blocks.1", "up_blocks.2")
+_SD_BANK = ("up_blocks.1", "up_blocks.2", "up_blocks.3")
+
 #: The official values (SD-1.5, 50 DDIM steps, DiffEditor schedule; the bank in float16 as the official code keeps
 #: it: 3.1 GB at 768² instead of 6.2 GB for a float32 model).
-SD15 = Preset(name="sd15", resolution=768, multiple=64, bank_dtype="float16", modes=_SD15_MODES)
+SD15 = Preset(name="sd15", resolution=768, multiple=64, bank_dtype="float16", feature_layers=_SD_FEATURES,
+              bank_layers=_SD_BANK, modes=_SD15_MODES)
 
 #: Tuned for the embedded 64×64 model (ShapesBench tuning split; see benchmarks/RESULTS.md).
 EMBEDDED = Preset(
     name="embedded", resolution=64, multiple=16, preview_every=5, bank_device=None, generate_guidance_scale=3.0,
+    feature_layers=_SD_FEATURES, bank_layers=_SD_BANK,  # SD's decoder layout at a tiny size (models/build.py)
     inversion_refine=1,  # one fixed-point iteration: 38.2 dB reconstruction on 50 test scenes (plain DDIM: 20.2)
     # 5×5-cell drag windows and latent patch copy (the official 3×3): drag success 0.00 → 0.25 on the tuning
     # split (8 drags, whole-object editable region), 0.00 → 0.12 with a local one (RESULTS.md)
@@ -128,7 +155,23 @@ EMBEDDED = Preset(
     },
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (SD15, EMBEDDED)}
+#: SDXL base (1024²). Derived from ``sd15`` and SDXL's layout, NOT tuned (no SDXL weights were available offline).
+#: Layers (the scales of the official SD choice; engine/families/sdxl.py explains them): guidance features from
+#: up_blocks.0 and up_blocks.1, whose outputs are ½ and 1× the latent size like SD's up_blocks.1/2; the bank in every
+#: self-attention of up_blocks.1 (½ latent) and in the first transformer block of each attention of up_blocks.0
+#: (¼ latent, three layers as SD's up_blocks.1) — SDXL has no self-attention at full latent resolution.
+#: Everything else is sd15's: the energies are cosine similarities of features (scale-free), the schedule and the
+#: mode parameters are the method's, and the two feature layers keep sd15's per-mode layer weights.
+SDXL = SD15.replace(
+    name="sdxl",
+    resolution=1024,  # SDXL base's native size (sd15 works at 768, above SD-1.5's 512, as the official code)
+    multiple=32,  # VAE factor 8 × 2² (SDXL's UNet downsamples twice; SD's three times: 8 × 2³ = 64)
+    feature_layers=("up_blocks.0", "up_blocks.1"),
+    bank_layers=(r"up_blocks\.0\.attentions\.\d+\.transformer_blocks\.0", "up_blocks.1"),
+    generate_guidance_scale=5.0,  # StableDiffusionXLPipeline's default (sd15's 7.5 is SD's pipeline default)
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (SD15, EMBEDDED, SDXL)}
 
 
 def get_preset(preset: str | Preset) -> Preset:

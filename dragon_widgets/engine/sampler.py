@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import torch
 
 from .attention import BankControl
+from .conditioning import Conditioning
 from .edits import EditPlan
-from .features import block_outputs, to_guidance_grid
-from .image_prompt import ImagePrompt
+from .features import layer_outputs, to_guidance_grid
 from .observers import EditCancelled, StepChannel, StepEvent
 from .presets import ModeParams, Preset
 
@@ -53,14 +53,15 @@ def schedule_sde(preset: Preset, i: int) -> bool:
 
 @dataclass
 class ModelAdapter:
-    """Small wrapper over the pipeline's UNet and scheduler numbers: ε from any prediction type."""
+    """Small wrapper over the pipeline's UNet and scheduler numbers: ε from any prediction type, the UNet called
+    with a :class:`Conditioning` (which builds its keyword arguments), and the guidance features."""
 
     unet: torch.nn.Module
     alphas_cumprod: torch.Tensor  # from the scheduler
     final_alpha: float
     prediction_type: str
     timesteps: list[int]  # denoising order
-    image_prompt: ImagePrompt | None = None  # an IP-Adapter image prompt (adds UNet keyword arguments per step)
+    feature_layers: tuple[str, ...] = ()  # UNet modules whose outputs are the guidance features (the family's)
 
     def alpha(self, t: int) -> float:
         return float(self.alphas_cumprod[t]) if t >= 0 else self.final_alpha
@@ -78,22 +79,20 @@ class ModelAdapter:
             return (z - math.sqrt(a) * out) / math.sqrt(max(1 - a, 1e-12))
         raise ValueError(f"unsupported prediction_type {self.prediction_type!r}")
 
-    def unet_kwargs(self, batch: int, i: int) -> dict:
-        """Extra UNet keyword arguments for step ``i`` (image-prompt embeddings; ``i=-1``: text only)."""
-        return self.image_prompt(batch, i) if self.image_prompt is not None else {}
-
-    def image_prompt_on(self, i: int) -> bool:
-        """Whether step ``i`` carries an image prompt (then classifier-free guidance cannot be skipped)."""
-        return self.image_prompt is not None and self.image_prompt.scale_at(i) != 0
-
-    def __call__(self, z, t, emb, i: int = -1, **kw) -> torch.Tensor:
-        """The UNet's output for ``z``, in ``z``'s dtype: the loop may keep float32 latents for a float16 UNet."""
+    def __call__(self, z, t, cond: Conditioning | None, i: int = -1, **kw) -> torch.Tensor:
+        """The UNet's output for ``z`` (batch 1: the prompt; batch 2: negative prompt + prompt) at step ``i``, in
+        ``z``'s dtype: the loop may keep float32 latents for a float16 UNet."""
         dtype = getattr(self.unet, "dtype", z.dtype)
-        out = self.unet(z.to(dtype), t, encoder_hidden_states=emb, **self.unet_kwargs(z.shape[0], i), **kw).sample
+        cond_kw = cond.unet_kwargs(z.shape[0], i) if cond is not None else {}
+        out = self.unet(z.to(dtype), t, **cond_kw, **kw).sample
         return out.to(z.dtype)
 
+    def features(self, z: torch.Tensor, t, cond: Conditioning) -> list[torch.Tensor]:
+        """The guidance features of ``z`` (batch 1, the prompt, no image prompt) at each block's own resolution."""
+        return layer_outputs(self.unet, z, t, self.feature_layers, **cond.unet_kwargs(1, -1))
 
-def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: torch.Tensor,
+
+def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: Conditioning | None,
                    refine: int = 0) -> torch.Tensor:
     """DDIM inversion from level ``a_cur`` to timestep ``t_next`` (model evaluated at t_next).
 
@@ -110,7 +109,7 @@ def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: i
     return z_next
 
 
-def renoise_step(model: ModelAdapter, z: torch.Tensor, t_from: int, t_to: int, emb: torch.Tensor) -> torch.Tensor:
+def renoise_step(model: ModelAdapter, z: torch.Tensor, t_from: int, t_to: int, emb: Conditioning) -> torch.Tensor:
     """Time travel: move ``z`` (at timestep ``t_from``) back up to ``t_to`` by one deterministic DDIM step,
     with ε evaluated at ``t_from``, the level ``z`` is at (text only, no bank, no CFG)."""
     a_from, a_to = model.alpha(t_from), model.alpha(t_to)
@@ -130,7 +129,10 @@ def ddim_step(z: torch.Tensor, eps: torch.Tensor, a_from: float, a_to: float) ->
 
 def ddim_update(x0, eps, a_t: float, a_prev: float, eta, noise) -> torch.Tensor:
     """z_{t−1} from x̂₀ and ε with stochasticity η (a float or a per-pixel tensor)."""
-    sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t)) * math.sqrt(max(1 - a_t / a_prev, 0.0))
+    if not torch.is_tensor(eta) and eta == 0:  # deterministic; also from ᾱ=1 (a scheduler's set_alpha_to_one)
+        sigma = 0.0
+    else:
+        sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t)) * math.sqrt(max(1 - a_t / a_prev, 0.0))
     dir_coef = (1 - a_prev - sigma ** 2).clamp_min(0).sqrt() if torch.is_tensor(sigma) else math.sqrt(max(1 - a_prev - sigma ** 2, 0.0))
     return math.sqrt(a_prev) * x0 + dir_coef * eps + sigma * noise
 
@@ -144,8 +146,7 @@ class GuidedSampler:
     params: ModeParams
     plan: EditPlan
     control: BankControl
-    cond: torch.Tensor  # (1, L, D) text embedding
-    uncond: torch.Tensor
+    cond: Conditioning  # the prompt, its negative prompt and the image prompt (if any)
     banks: dict  # feature source name → MemoryBank ("base" always)
     grid: tuple[int, int]
     generator: torch.Generator
@@ -159,8 +160,7 @@ class GuidedSampler:
         prev = self.control.mode
         self.control.mode = "off"
         try:
-            native = block_outputs(self.model.unet, z, t, self.cond, self.preset.feature_blocks,
-                                   **self.model.unet_kwargs(1, -1))
+            native = self.model.features(z, t, self.cond)
         finally:
             self.control.mode = prev
         return [to_guidance_grid(f, self.grid)[0] for f in native], [f[0] for f in native]
@@ -189,10 +189,10 @@ class GuidedSampler:
             with torch.no_grad():
                 # CFG is a no-op when the prompt is the negative prompt (e.g. "" for real images), unless an
                 # image prompt is on: then the unconditional half carries the zero-image embedding
-                if gs == 1.0 or (torch.equal(self.cond, self.uncond) and not self.model.image_prompt_on(i)):
+                if gs == 1.0 or (self.cond.cfg_is_noop and not self.cond.image_prompt_on(i)):
                     out = self.model(z, t, self.cond, i)
                 else:
-                    both = self.model(torch.cat([z, z]), t, torch.cat([self.uncond, self.cond]), i)
+                    both = self.model(torch.cat([z, z]), t, self.cond, i)
                     u, c = both.chunk(2)
                     out = u + gs * (c - u)
         finally:

@@ -1,7 +1,7 @@
 """DIFT-style feature extraction from any image: noise its latent to t, one UNet forward, hook block outputs.
 
-Works with any diffusers Stable-Diffusion-style pipeline (``pipe.unet``, ``pipe.vae``, ``pipe.scheduler``,
-and ``pipe.encode_prompt`` or a tokenizer + text encoder), including the embedded model.
+Works with a pipeline of any model family the engine drives (SD 1.x/2.x, SDXL, the embedded model): the family
+encodes the prompt (with SDXL's pooled embeddings and time ids) and the image, as the editor does.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def working_size(pipe: Any) -> tuple[int, int]:
 
 
 class FeatureExtractor:
-    """Extract UNet block features of an image at chosen timesteps.
+    """Extract UNet block features of an image at chosen timesteps (``layers``: by default the guidance layers of
+    the pipeline's model family).
 
     >>> fx = FeatureExtractor(pipe, layers=["up_blocks.1", "up_blocks.2"], timesteps=[261])
     >>> feats = fx(image)            # {("up_blocks.1", 261): tensor (C, h, w), ...}
@@ -38,8 +39,13 @@ class FeatureExtractor:
     features are comparable; all timesteps go through the UNet as one batch.
     """
 
-    def __init__(self, pipe: Any, layers: Sequence[str] = ("up_blocks.1", "up_blocks.2"),
+    def __init__(self, pipe: Any, layers: Sequence[str] | None = None,
                  timesteps: Sequence[int] = (261,), prompt: str = "", seed: int = 0) -> None:
+        from ..engine.families import family_of  # torch: imported when an extractor is made
+
+        self.family = family_of(pipe)  # refuses pipelines of no supported family, naming the families
+        if layers is None:  # the guidance layers of the family's preset (SD: up_blocks.1, up_blocks.2)
+            layers = self.family.feature_layers(pipe.unet, self.family.default_preset().feature_layers)
         valid = available_layers(pipe.unet)
         bad = [name for name in layers if name not in valid]
         if not layers or bad:
@@ -53,22 +59,21 @@ class FeatureExtractor:
         self.prompt = prompt
         self.seed = int(seed)
         self.size = working_size(pipe)
-        self._embedding = None
+        self._kwargs = None
 
-    def _prompt_embedding(self):
+    def _unet_kwargs(self, n: int) -> dict:
+        """The family's UNet keyword arguments for the prompt, repeated for a batch of ``n`` timesteps."""
         import torch
 
-        if self._embedding is None:
-            device = self.pipe.unet.device
+        if self._kwargs is None:
             with torch.no_grad():
-                if hasattr(self.pipe, "encode_prompt"):
-                    emb = self.pipe.encode_prompt(self.prompt, device, 1, False)[0]
-                else:
-                    tok = self.pipe.tokenizer(self.prompt, padding="max_length", truncation=True,
-                                              max_length=self.pipe.tokenizer.model_max_length, return_tensors="pt")
-                    emb = self.pipe.text_encoder(tok.input_ids.to(device))[0]
-            self._embedding = emb.to(self.pipe.unet.dtype)
-        return self._embedding
+                cond = self.family.encode_prompt(self.pipe, self.prompt, self.size, self.pipe.unet.device)
+            self._kwargs = cond.unet_kwargs(1)
+        dtype = self.pipe.unet.dtype
+        out = {"encoder_hidden_states": self._kwargs["encoder_hidden_states"].to(dtype).expand(n, -1, -1)}
+        if "added_cond_kwargs" in self._kwargs:
+            out["added_cond_kwargs"] = {k: v.expand(n, *v.shape[1:]) for k, v in self._kwargs["added_cond_kwargs"].items()}
+        return out
 
     def encode(self, image: Any):
         """The image (PIL or uint8 (H, W, 3)) resized to the working size, as a (1, c, h, w) latent."""
@@ -81,13 +86,8 @@ class FeatureExtractor:
             image = Image.fromarray(image)
         if not isinstance(image, Image.Image):
             raise TypeError(f"image must be a PIL image or uint8 numpy array, got {type(image).__name__}")
-        img = image.convert("RGB").resize(self.size, Image.Resampling.BICUBIC)
-        x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
-        vae = self.pipe.vae
-        with torch.no_grad():
-            dist = vae.encode(x.to(vae.device, vae.dtype)).latent_dist
-            z = dist.mean * float(getattr(vae.config, "scaling_factor", 1.0))
-        return z.to(self.pipe.unet.dtype)
+        img = np.asarray(image.convert("RGB").resize(self.size, Image.Resampling.BICUBIC))
+        return self.family.encode(self.pipe, img, self.pipe.vae.device, self.pipe.unet.dtype)
 
     def __call__(self, image: Any) -> dict[tuple[str, int], Any]:
         """``{(layer, timestep): float32 tensor (C, h, w)}`` for every chosen layer and timestep."""
@@ -100,7 +100,7 @@ class FeatureExtractor:
         noise = torch.randn(z0.shape, generator=gen).to(z0.device, z0.dtype)
         t = torch.tensor(self.timesteps, dtype=torch.long)
         zt = sched.add_noise(z0.expand(n, -1, -1, -1), noise.expand(n, -1, -1, -1), t.to(z0.device))
-        emb = self._prompt_embedding().expand(n, -1, -1)
+        kwargs = self._unet_kwargs(n)
 
         captured: dict[str, Any] = {}
         last = max(self.layers, key=lambda name: available_layers(unet).index(name))
@@ -118,7 +118,7 @@ class FeatureExtractor:
         handles = [unet.get_submodule(name).register_forward_hook(hook(name)) for name in self.layers]
         try:
             with torch.no_grad():
-                unet(zt, t.to(zt.device), encoder_hidden_states=emb)
+                unet(zt, t.to(zt.device), **kwargs)
         except _Stop:
             pass
         finally:

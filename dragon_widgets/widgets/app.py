@@ -15,7 +15,7 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image
 
-from . import _drawings, _imaging, _runner
+from . import _drawings, _imaging, _inspect_tab, _runner
 from ._composite import paste_preview
 from ._params import ParamPanel
 from ._scene import builtin_reference, builtin_scene
@@ -121,6 +121,10 @@ def _without_bank(result: Any) -> Any:
 class EditorApp(W.VBox):
     """The drag-style editor: ``EditorApp()`` opens a built-in scene on the embedded model.
 
+    Every run records a light trace and measures the edit (background PSNR, handle distances; shown under the
+    result and kept in ``result.metrics``); the *Inspect* button shows the inspection panels of the result in
+    place, and :meth:`inspect` returns them.
+
     Parameters
     ----------
     image : PIL image or uint8 array, optional
@@ -212,6 +216,8 @@ class EditorApp(W.VBox):
         # (ipywidgets 7.8.5 in classic Notebook fails to render the whole app).
         self.details = W.HTML(layout=W.Layout(max_height="160px", overflow="auto"))
         self.details.add_class("dw-error-details")
+        self.inspect_tab = _inspect_tab.InspectTab()  # Inspect toggle + panels, metrics line, Advanced trace level
+        self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.level)
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
         # Layout (widgets/_style.js): canvas left, controls + result right when the app is >= 1000 px wide,
@@ -230,7 +236,8 @@ class EditorApp(W.VBox):
             W.HBox([self.run_button, self.cancel_button, self.progress]),
             self.status,
             result_row,
-            W.HBox([self.undo_edit_button, self.use_result_button, self.export_button]),
+            self.inspect_tab.metrics,
+            W.HBox([self.undo_edit_button, self.use_result_button, self.export_button, self.inspect_tab.toggle]),
             self.history_html,
             self.details,
         ])
@@ -242,6 +249,7 @@ class EditorApp(W.VBox):
             self.mode_selector,
             self.hint,
             body,
+            self.inspect_tab.container,
         ])
         self.add_class("dw-editor-app")
 
@@ -255,6 +263,8 @@ class EditorApp(W.VBox):
             w.observe(lambda _ch: self._update_paste_preview(), "value")
         self.reference_canvas.observe(lambda _ch: self._update_paste_preview(), "mask_data")
         self.canvas.observe(self._arrow_changed, "arrow")
+        for c in (self.canvas, self.reference_canvas):
+            c.observe(self._box_note_changed, "box_note")
         self._mode_changed(mode)
         self._render_history()
 
@@ -320,6 +330,10 @@ class EditorApp(W.VBox):
             dx, dy = self.canvas.offset
             self.params.dx.value, self.params.dy.value = int(round(dx)), int(round(dy))
 
+    def _box_note_changed(self, change: dict) -> None:
+        if change["new"]:
+            self._set_status(change["new"], "warning")
+
     def _update_paste_preview(self) -> None:
         if self.mode != "paste" or self.running:
             return
@@ -377,6 +391,7 @@ class EditorApp(W.VBox):
         prompt = self.params.prompt.value
         seed = int(self.params.seed.value)
         preset = self.params.preset_for(mode)
+        trace_level = self.inspect_tab.level.value
         self._cancel_requested = False
         self._busy = True
         self.last_error = None
@@ -406,8 +421,15 @@ class EditorApp(W.VBox):
             def on_reference_step(step: int, total: int, _preview: Any = None) -> None:
                 job.post(self._on_progress, "Inverting the reference", step, total, None)
 
-            return editor.edit(src, edit, seed=seed, on_step=on_step, on_reference_step=on_reference_step,
-                               preset=preset)
+            result = _inspect_tab.edit_with_trace(editor, src, edit, seed=seed, on_step=on_step,
+                                                  on_reference_step=on_reference_step, level=trace_level,
+                                                  preset=preset)
+            job.post(self._set_status, "Measuring the edit…")
+            try:
+                result.metrics = _inspect_tab.measure(editor, result)
+            except Exception as exc:  # the edit stands without its metrics
+                result.metrics = {"error": f"{type(exc).__name__}: {exc}"}
+            return result
 
         def finish(result: Any, error: BaseException | None) -> None:
             self._finish(mode, image, result, error, time.perf_counter() - t0)
@@ -456,11 +478,13 @@ class EditorApp(W.VBox):
         else:
             self.details.value = ""
             self.result = result
-            if self.history:  # older results keep their image and log, not their memory bank (GBs for SD)
-                self.history[-1]["result"] = _without_bank(self.history[-1]["result"])
+            if self.history:  # older results keep their image, log and metrics, not their memory bank (GBs for
+                # SD) or trace
+                self.history[-1]["result"] = _inspect_tab.without_trace(_without_bank(self.history[-1]["result"]))
             self.history.append({"mode": mode, "input": image, "result": result, "seconds": seconds})
             self._steps.append("edit")
             self.compare.set_images(image, result.image)
+            self.inspect_tab.set_result(result)
             self.preview.value = _preview_png(result.image)
             self.progress.value = self.progress.max
             self.progress.bar_style = "success"
@@ -516,6 +540,7 @@ class EditorApp(W.VBox):
         # the state before this edit: the previous edit's result, unless an image was loaded in between
         prev = self.history[-1] if self.history and self._steps and self._steps[-1] == "edit" else None
         self.result = prev["result"] if prev else None
+        self.inspect_tab.set_result(self.result)
         if prev:
             self.compare.set_images(prev["input"], prev["result"].image)
         else:
@@ -601,6 +626,17 @@ class EditorApp(W.VBox):
         self.reference_canvas.display_width = fit_display_width(self.reference_canvas.size, REFERENCE_SIDE)
         self._set_status(f"Loaded {name} as the reference image; box the object in it.", "success")
         self._update_paste_preview()
+
+    def inspect(self) -> Any:
+        """The :class:`~dragon_widgets.widgets.panels.InspectorApp` of the latest result (the one the Inspect
+        toggle shows): x̂₀ per step and energies; gradient maps, correspondence and attention too when the
+        Advanced panel's "Inspect records" level asked for them on that run."""
+        if self.result is None:
+            raise ValueError("There is no result to inspect yet: run an edit first (the Run button or app.run()).")
+        if self.inspect_tab.trace is None:
+            raise ValueError("The current result has no trace: only the latest run keeps one (undo went back to an "
+                             "older result); run the edit again to inspect it.")
+        return self.inspect_tab.inspector()
 
     def export(self, folder: str | Path | None = None) -> Path:
         """Write the last result (result.png, input.png, masks and edit.json) to ``folder``."""

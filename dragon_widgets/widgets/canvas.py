@@ -84,6 +84,8 @@ class DragCanvas(anywidget.AnyWidget):
     accept_files = traitlets.Bool(True, help="show Open image… and take dropped/pasted image files").tag(sync=True)
     max_upload_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
     upload_chunk_bytes = traitlets.Int(CHUNK_BYTES).tag(sync=True)
+    #: Python side only: a warning about the last box's mask (whole box kept, or the object cut by the box), or "".
+    box_note = traitlets.Unicode("")
 
     def __init__(
         self,
@@ -356,7 +358,11 @@ class DragCanvas(anywidget.AnyWidget):
         except Exception as exc:  # a broken plug-in must not lose the drawing
             self.error = f"Box → mask failed: {exc}"
             return
+        from .box_mask import box_mask_note
+
+        self.box_note = ""  # a repeated note is a new change, so the app shows it again
         self.mask = self.mask | obj
+        self.box_note = box_mask_note(self._array, obj, tuple(new[-1])) or ""
 
     # ---------------------------------------------------------- front end
     def set_state(self, sync_data: dict) -> None:

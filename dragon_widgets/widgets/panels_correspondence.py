@@ -81,10 +81,11 @@ class CorrespondenceExplorer(StaticFallback):
                    titles=("original", "edited x̂₀"), images_b=x0s, **kwargs)
 
     @classmethod
-    def from_images(cls, pipe: Any, image_a: Any, image_b: Any, layers: Sequence[str] = ("up_blocks.1", "up_blocks.2"),
+    def from_images(cls, pipe: Any, image_a: Any, image_b: Any, layers: Sequence[str] | None = None,
                     timesteps: Sequence[int] = (261,), prompt: str = "", seed: int = 0,
                     **kwargs: Any) -> CorrespondenceExplorer:
-        """Any two images through a diffusers pipeline's UNet (DIFT-style, see :class:`FeatureExtractor`)."""
+        """Any two images through a diffusers pipeline's UNet (DIFT-style, see :class:`FeatureExtractor`; ``layers``
+        default to the guidance layers of the pipeline's model family)."""
         from ..inspect.features import FeatureExtractor
 
         fx = FeatureExtractor(pipe, layers=layers, timesteps=timesteps, prompt=prompt, seed=seed)

@@ -59,3 +59,28 @@ def scene_image():
 @pytest.fixture(scope="session")
 def tiny_source(tiny_editor, scene_image):
     return tiny_editor.invert(scene_image[0], prompt="a red square")
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl_dir(tmp_path_factory):
+    """A random tiny SDXL pipeline (random_sd "sdxl-tiny") saved as a diffusers folder."""
+    from dragon_widgets.models.random_sd import random_sd_pipeline
+
+    d = tmp_path_factory.mktemp("tiny_sdxl")
+    random_sd_pipeline("sdxl-tiny", 0).save_pretrained(str(d), safe_serialization=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl(tiny_sdxl_dir):
+    return dw.load_pipeline(str(tiny_sdxl_dir))
+
+
+@pytest.fixture(scope="session")
+def sdxl_editor(tiny_sdxl):
+    return dw.DragonEditor(tiny_sdxl, preset=short(dw.get_preset("sdxl")).replace(resolution=128))
+
+
+@pytest.fixture(scope="session")
+def sdxl_source(sdxl_editor, scene_image):
+    return sdxl_editor.invert(scene_image[0], prompt="a red square")

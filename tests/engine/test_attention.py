@@ -1,13 +1,14 @@
 import torch
 
-from dragon_widgets.engine.attention import BankAttnProcessor, BankControl, bank_layer_names, installed
+from dragon_widgets.engine.attention import BankAttnProcessor, BankControl, installed
+from dragon_widgets.engine.families.layers import self_attention_layers
 from dragon_widgets.engine.memory import MemoryBank
 
 
 def test_processors_are_installed_on_bank_layers_only_and_restored(tiny_sd):
     unet = tiny_sd.unet
     before = dict(unet.attn_processors)
-    names = bank_layer_names(unet, (1, 2, 3))
+    names = self_attention_layers(unet, ("up_blocks.1", "up_blocks.2", "up_blocks.3"))
     assert names and all(".attn1." in n and n.startswith("up_blocks.") for n in names)
     ctl = BankControl()
     with installed(unet, names, ctl):
@@ -22,7 +23,7 @@ def test_processors_are_restored_after_an_exception(tiny_sd):
     unet = tiny_sd.unet
     before = dict(unet.attn_processors)
     try:
-        with installed(unet, bank_layer_names(unet, (1,)), BankControl()):
+        with installed(unet, self_attention_layers(unet, ("up_blocks.1",)), BankControl()):
             raise RuntimeError("boom")
     except RuntimeError:
         pass
@@ -41,7 +42,7 @@ def test_off_mode_equals_the_stock_processor_and_replacing_with_own_kv_changes_n
     emb = torch.randn(1, 24, 32, generator=g)
     t = 500
     plain = _run(unet, z, t, emb)
-    names = bank_layer_names(unet, (1, 2, 3))
+    names = self_attention_layers(unet, ("up_blocks.1", "up_blocks.2", "up_blocks.3"))
     bank = MemoryBank(timesteps=[t])
     ctl = BankControl(mode="off", latent_hw=(8, 16))
     with installed(unet, names, ctl):
@@ -65,7 +66,7 @@ def test_off_mode_equals_the_stock_processor_and_replacing_with_own_kv_changes_n
 
 def test_token_grids_are_recorded_for_non_square_latents(tiny_sd):
     unet = tiny_sd.unet
-    names = bank_layer_names(unet, (1, 2, 3))
+    names = self_attention_layers(unet, ("up_blocks.1", "up_blocks.2", "up_blocks.3"))
     bank = MemoryBank(timesteps=[10])
     ctl = BankControl(mode="record", t=10, bank=bank, latent_hw=(8, 24))
     with installed(unet, names, ctl):
@@ -76,7 +77,7 @@ def test_token_grids_are_recorded_for_non_square_latents(tiny_sd):
 
 def test_bank_can_be_stored_in_fp16_on_cpu(tiny_sd):
     unet = tiny_sd.unet
-    names = bank_layer_names(unet, (1,))
+    names = self_attention_layers(unet, ("up_blocks.1",))
     bank = MemoryBank(timesteps=[10], device="cpu", dtype=torch.float16)
     with installed(unet, names, BankControl(mode="record", t=10, bank=bank, latent_hw=(8, 8))):
         _run(unet, torch.zeros(1, 4, 8, 8), 10, torch.zeros(1, 24, 32))

@@ -68,6 +68,6 @@ def test_a_source_without_its_bank_or_a_broken_preset_is_refused(tiny_editor, ti
     with pytest.raises(ValueError, match="no memory bank"):
         tiny_editor.edit(dataclasses.replace(tiny_source, bank=None), dw.Move(mask=m, offset=(10, 0)))
     ed = dw.DragonEditor(tiny_editor.pipe, preset=tiny_editor.preset)
-    ed.preset = ed.preset.replace(feature_blocks=(1, 2, 3))
+    ed.preset = ed.preset.replace(feature_layers=("up_blocks.1", "up_blocks.2", "up_blocks.3"))
     with pytest.raises(ValueError, match="layer_weights"):
         ed.edit(tiny_source, dw.Move(mask=m, offset=(10, 0)))

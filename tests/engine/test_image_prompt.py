@@ -48,9 +48,12 @@ def test_image_prompt_is_used_in_its_window_and_user_scale_is_restored(ip_pipe, 
     assert not np.array_equal(with_ip, no_ip)
     scales = [p.scale for p in ip_pipe.unet.attn_processors.values() if hasattr(p, "scale")]
     assert scales and all(s == [0.7] for s in scales)
-    # generation and the other modes run with an adapter loaded too
+    # generation and the other modes run with an adapter loaded too, and so do the in-line metrics
     ed.generate("a red circle", seed=0, size=(128, 128))
     ed.edit(src, dw.Move(mask=m, offset=(30, 5)), seed=0)
+    drag = ed.edit(src, dw.Drag(points=[((60, 45), (80, 50))]), seed=0)
+    assert len(dw.measure_edit(ed, drag)["drag"]) == 1
+    assert all(s == [0.7] for s in (p.scale for p in ip_pipe.unet.attn_processors.values() if hasattr(p, "scale")))
 
 
 def test_without_an_adapter_nothing_is_added(tiny_editor):

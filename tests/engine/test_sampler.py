@@ -120,3 +120,9 @@ def test_the_sampler_time_travels_from_the_next_timestep_back_to_the_current_one
     ts = tiny_source.bank.timesteps
     (step,) = sd_preset.time_travel_steps
     assert calls == [(ts[step + 1], ts[step])] * (sd_preset.time_travel_rounds - 1)
+
+
+def test_deterministic_step_from_the_clean_level_alpha_one():
+    """A scheduler with set_alpha_to_one starts inversion at ᾱ = 1: x̂₀ is the latent itself."""
+    z, eps = torch.full((1, 1, 2, 2), 2.0), torch.full((1, 1, 2, 2), -1.0)
+    assert torch.allclose(ddim_step(z, eps, 1.0, 0.36), 0.6 * z + 0.8 * eps)

@@ -73,3 +73,18 @@ def test_explorer_on_any_two_images(pipe):
         assert cr.match_cell == cr.query_cell and cr.score == pytest.approx(1.0, abs=1e-4)
     ex.set_point(3, 60)
     assert ex.results[("up_blocks.2", 101)].query_cell == (1, 30)
+
+
+def test_sdxl_features_go_through_the_family():
+    """An SDXL pipeline: the family adds pooled embeddings and time ids (the UNet fails without them)."""
+    from dragon_widgets.inspect import FeatureExtractor
+    from dragon_widgets.models.random_sd import random_sd_pipeline
+
+    xl = random_sd_pipeline("sdxl-tiny")
+    fx = FeatureExtractor(xl, timesteps=[101, 501])  # the sdxl preset's guidance layers
+    assert fx.family.name == "sdxl" and fx.size == (128, 128) and fx.layers == ["up_blocks.0", "up_blocks.1"]
+    feats = fx(_image())
+    assert tuple(feats[("up_blocks.0", 101)].shape) == (32, 8, 8) and tuple(feats[("up_blocks.1", 501)].shape) == (32, 16, 16)
+    assert all(torch.isfinite(v).all() for v in feats.values())
+    with pytest.raises(TypeError, match="families"):
+        FeatureExtractor(object())

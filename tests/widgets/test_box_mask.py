@@ -100,3 +100,96 @@ def test_sam_hook_with_a_tiny_random_sam():
     assert c.error == "" and c.mask.shape == (64, 48)
     with pytest.raises(ValueError, match="processor is required"):
         sam_box_masker(model)
+
+
+def _scene_with_bar():
+    """A flat background with a long red bar crossing x = 10..50 and a small blue square well inside."""
+    img = np.full((64, 64, 3), (230, 220, 200), np.uint8)
+    bar = np.zeros((64, 64), bool)
+    bar[28:36, 10:50] = True
+    img[bar] = (200, 30, 30)
+    sq = np.zeros((64, 64), bool)
+    sq[10:20, 40:50] = True
+    img[sq] = (30, 60, 200)
+    return img, bar, sq
+
+
+def test_a_box_that_cuts_the_object_says_so_and_a_box_around_it_does_not():
+    from dragon_widgets.widgets.box_mask import box_mask_note, clipped_sides
+
+    img, bar, sq = _scene_with_bar()
+    cut_box = (4, 22, 30, 42)  # the bar leaves the box through its right edge
+    m = box_to_mask(img, cut_box)  # the segmenter sees red on both sides of the box and gives up: the whole box
+    assert m[28:36, 12:30].all()
+    assert clipped_sides(img, m, cut_box) == {"right": 8}  # the object runs across the right edge for 8 px
+    note = box_mask_note(img, m, cut_box)
+    assert note is not None and "continue beyond the box's right edge" in note and "8 px" in note
+    cut_mask = bar.copy()
+    cut_mask[:, 30:] = False  # a masker that found exactly the part inside (e.g. SAM): the same warning
+    assert clipped_sides(img, cut_mask, cut_box) == {"right": 8}
+    assert "its mask is cut there" in box_mask_note(img, cut_mask, cut_box)
+    # must fail: the whole bar boxed, the square boxed tightly (touching its edges), the square boxed loosely
+    for box in ((6, 24, 54, 40), (40, 10, 50, 20), (36, 6, 54, 24)):
+        mask = box_to_mask(img, box)
+        assert box_mask_note(img, mask, box) is None, box
+        assert clipped_sides(img, mask, box) == {}
+    # a box on the image border cannot cut anything beyond it
+    edge = (0, 22, 30, 42)
+    assert "right" in clipped_sides(img, box_to_mask(img, edge), edge)
+    assert clipped_sides(img, bar, (0, 0, 64, 64)) == {}
+
+
+def test_a_box_whose_mask_is_the_whole_box_says_so():
+    from dragon_widgets.widgets.box_mask import box_mask_note
+
+    flat = np.full((32, 32, 3), 100, np.uint8)
+    m = box_to_mask(flat, (4, 5, 20, 25))
+    assert m[5:25, 4:20].all()
+    assert "kept the whole box" in box_mask_note(flat, m, (4, 5, 20, 25))
+    with pytest.raises(ValueError, match="mask must have the image's shape"):
+        from dragon_widgets.widgets.box_mask import clipped_sides
+
+        clipped_sides(flat, m[:10], (4, 5, 20, 25))
+
+
+def test_the_canvas_and_the_app_show_the_box_note():
+    from widget_fakes import front_end_update
+
+    img, _bar, sq = _scene_with_bar()
+    c = DragCanvas(img, box_to_mask=True)
+    front_end_update(c, {"boxes": [[4.0, 22.0, 30.0, 42.0]]})
+    assert "continue beyond the box's right edge" in c.box_note and c.mask.any()
+    front_end_update(c, {"boxes": [[4.0, 22.0, 30.0, 42.0], [36.0, 6.0, 54.0, 24.0]]})
+    assert c.box_note == "" and c.mask[sq].all()  # a good box clears the note
+
+    from dragon_widgets.widgets import EditorApp
+
+    app = EditorApp(img)
+    front_end_update(app.canvas, {"boxes": [[4.0, 22.0, 30.0, 42.0]]})
+    assert "continue beyond the box's right edge" in app.status_text
+    assert "dw-status-warning" in app.status.value
+    app._set_status("Ready.")
+    front_end_update(app.canvas, {"boxes": [[4.0, 22.0, 30.0, 42.0], [4.0, 22.0, 31.0, 42.0]]})
+    assert "continue beyond" in app.status_text  # the same note again is shown again
+
+
+def test_box_notes_on_random_scenes_flag_cut_boxes_and_not_loose_ones():
+    from dragon_widgets.core import scenes
+    from dragon_widgets.widgets.box_mask import box_mask_note
+
+    rng = np.random.default_rng(11)
+    loose, cut = [], []
+    for _ in range(8):
+        img, masks = scenes.render(scenes.sample_scene(rng, n_shapes=2), 64)
+        img = scenes.to_uint8(img)
+        for m in masks:
+            gt = m > 0.5
+            if gt.sum() < 20:
+                continue
+            box = _box_of(gt)
+            loose.append(box_mask_note(img, box_to_mask(img, box), box))
+            half = (box[0], box[1], (box[0] + box[2]) // 2, box[3])  # the object's right half left out
+            cut.append(box_mask_note(img, box_to_mask(img, half), half))
+    assert len(loose) >= 10
+    assert sum(n is None for n in loose) >= 0.9 * len(loose), loose
+    assert sum(n is not None for n in cut) >= 0.9 * len(cut), cut

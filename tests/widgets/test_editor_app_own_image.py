@@ -131,8 +131,8 @@ def test_drawings_stay_with_the_modes_whose_tools_can_edit_them():
 
 def test_layout_containers_and_full_labels():
     a = EditorApp()
-    body = a.children[-1]
-    assert "dw-editor-body" in body._dom_classes
+    (body,) = [c for c in a.children if "dw-editor-body" in c._dom_classes]
+    assert a.children[-1] is a.inspect_tab.container  # the Inspect panels open below the editor
     left, right = body.children
     assert "dw-editor-left" in left._dom_classes and "dw-editor-right" in right._dom_classes
     assert a.canvas in left.children and a.compare in _all(right) and a.run_button in _all(right)

@@ -1,0 +1,157 @@
+"""The editor app's inspection: a cheap trace recorded on every run, an *Inspect* toggle that shows the
+:class:`~dragon_widgets.widgets.panels.InspectorApp` of the current result in place, and the metrics line.
+
+:func:`edit_with_trace` is the app's one call into the engine's edit with recording: a change in the trace API
+is adapted here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, Callable
+
+import ipywidgets as W
+
+#: What an app run records, by the level chosen under Advanced ("Inspect records"). ``light`` (the default) costs
+#: no measurable time; per-term gradient maps cost one extra backward pass per energy term on guided steps
+#: (+13 % for a drag, +26 % for a move on the embedded model); ``full`` is ``record=True``. See
+#: benchmarks/RESULTS.md, "Editor app: trace and metrics cost".
+RECORD_LEVELS: dict[str, frozenset] = {
+    "light": frozenset({"energies", "previews"}),
+    "gradients": frozenset({"energies", "previews", "gradients"}),
+    "full": frozenset({"energies", "previews", "gradients", "features", "attention"}),
+}
+LEVEL_LABELS = {
+    "light": "energies and x̂₀ per step (no measurable cost)",
+    "gradients": "+ gradient map per energy term (one more backward pass per term)",
+    "full": "+ per-layer features and memory-bank attention (slower, larger traces)",
+}
+
+
+def edit_with_trace(editor: Any, source: Any, edit: Any, *, seed: int, on_step: Callable | None = None,
+                    on_reference_step: Callable | None = None, level: str = "light", preset: Any = None) -> Any:
+    """``editor.edit`` recording the app's trace at ``level`` (a key of :data:`RECORD_LEVELS`), with ``preset``
+    for this call (the editor is not changed)."""
+    if level not in RECORD_LEVELS:
+        raise ValueError(f"level must be one of {tuple(RECORD_LEVELS)}, got {level!r}")
+    return editor.edit(source, edit, seed=seed, on_step=on_step, on_reference_step=on_reference_step,
+                       record=RECORD_LEVELS[level], preset=preset)
+
+
+def measure(editor: Any, result: Any) -> dict:
+    """The engine's in-line metrics of ``result`` (:func:`dragon_widgets.engine.metrics.measure_edit`)."""
+    from dragon_widgets.engine.metrics import measure_edit
+
+    return measure_edit(editor, result)
+
+
+def metrics_text(metrics: dict | None) -> str:
+    """The metrics line in plain words ("" without metrics)."""
+    if not metrics:
+        return ""
+    if "error" in metrics:
+        return f"Metrics unavailable: {metrics['error']}"
+    psnr = metrics.get("background_psnr")
+    if psnr is None:
+        parts = ["Background: not measured (the edit may change the whole image)"]
+    elif math.isinf(psnr):
+        parts = ["Background outside the edit: unchanged"]
+    else:
+        share = 100 * (1 - metrics.get("edited_fraction", 0.0))
+        parts = [f"Background outside the edit ({share:.0f} % of the image): PSNR {psnr:.1f} dB"]
+    rows = metrics.get("drag") or []
+    if rows:
+        before = sum(r["before"] for r in rows) / len(rows)
+        after = sum(r["after"] for r in rows) / len(rows)
+        mean = f" (mean of {len(rows)})" if len(rows) > 1 else ""
+        parts.append(f"handle → target{mean}: {before:.1f} px before, {after:.1f} px after")
+    return " · ".join(parts)
+
+
+def metrics_html(metrics: dict | None) -> str:
+    text = metrics_text(metrics)
+    if not text:
+        return ""
+    tip = ("PSNR between input and result outside the dilated edited region (higher: background kept). "
+           "Handle positions after the edit are found by feature correspondence on the same UNet (DIFT-style).")
+    return (f"<span class='dw-metrics' title='{html.escape(tip, quote=True)}' "
+            f"style='font-size:12px'>{html.escape(text)}</span>")
+
+
+def without_trace(result: Any) -> Any:
+    """A copy of an EditResult without its trace (older history entries keep image, log and metrics only)."""
+    import dataclasses
+
+    return result if result.trace is None else dataclasses.replace(result, trace=None)
+
+
+class InspectTab:
+    """The app's Inspect toggle, its panel container, the Advanced "Inspect records" level and the metrics line.
+
+    ``set_result(result)`` shows its metrics and (when open) its inspector; :meth:`inspector` builds the
+    :class:`InspectorApp` of the current trace on first use and keeps it until the next result.
+    """
+
+    def __init__(self) -> None:
+        self.toggle = W.ToggleButton(value=False, description="Inspect", icon="search", disabled=True,
+                                     tooltip="Look inside the last edit: x̂₀ per step, energies, gradients")
+        self.toggle.add_class("dw-inspect-toggle")
+        self.level = W.Dropdown(options=[(label, k) for k, label in LEVEL_LABELS.items()], value="light",
+                                description="Inspect records", style={"description_width": "initial"},
+                                layout=W.Layout(width="auto"))
+        self.level.add_class("dw-inspect-level")
+        self.metrics = W.HTML("")
+        self.metrics.add_class("dw-metrics-line")
+        self.note = W.HTML("")
+        self.container = W.VBox([], layout=W.Layout(display="none", margin="8px 0 0 0"))
+        self.container.add_class("dw-inspect")
+        self.trace: Any = None
+        self._inspector: Any = None
+        self.toggle.observe(lambda ch: self._toggled(bool(ch["new"])), "value")
+
+    @property
+    def open(self) -> bool:
+        return bool(self.toggle.value)
+
+    def set_result(self, result: Any) -> None:
+        """Show ``result``'s metrics; its trace replaces the inspected one (None: nothing to inspect)."""
+        self.metrics.value = metrics_html(getattr(result, "metrics", None)) if result is not None else ""
+        trace = getattr(result, "trace", None) if result is not None else None
+        if trace is not self.trace:
+            self.trace, self._inspector = trace, None
+        self.toggle.disabled = self.trace is None or not self.trace.steps
+        if self.toggle.disabled:
+            self.toggle.value = False
+        self._render()
+
+    def inspector(self) -> Any:
+        """The :class:`InspectorApp` of the current trace (built once per result)."""
+        if self.trace is None:
+            raise ValueError("this result has no trace to inspect (older results in the history keep none)")
+        if self._inspector is None:
+            from .panels import InspectorApp
+
+            self._inspector = InspectorApp(self.trace)
+        return self._inspector
+
+    def _toggled(self, on: bool) -> None:
+        self._render()
+
+    def _render(self) -> None:
+        if not self.open or self.trace is None:
+            self.container.layout.display = "none"
+            self.container.children = ()
+            return
+        try:
+            inspector = self.inspector()
+        except Exception as exc:  # a panel failing must not break the editor
+            self.note.value = (f"<span style='color:#b00020'>Cannot show the inspector: "
+                               f"{html.escape(f'{type(exc).__name__}: {exc}')}</span>")
+            self.container.children = (self.note,)
+        else:
+            n = len(self.trace.steps)
+            self.note.value = (f"<b>Inspect</b> <small>({n} recorded steps; drag the step slider or press play; "
+                               f"<code>app.inspect()</code> returns this inspector)</small>")
+            self.container.children = (self.note, inspector)
+        self.container.layout.display = ""
