@@ -22,10 +22,14 @@ from .image_prompt import ImagePrompt
 from ..core.images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
 from .pipeline import model_id
-from .observers import (CancelToken, Observer, PreviewObserver, ProgressObserver, StepChannel, StepEvent,
-                        check_observers)
+from .observers import (CancelToken, EditCancelled, Observer, PreviewObserver, ProgressObserver, StepChannel,
+                        StepEvent, check_observers)
 from .presets import Preset, get_preset
 from .sampler import GuidedSampler, ModelAdapter, ddim_step, inversion_step, predict_x0
+from .sharing import hold
+from .arguments import check_seed, real_number
+from .fingerprint import check_same_model, model_fingerprint
+from .preset_limits import check_work_area, check_work_size
 from .trace import EditTrace, TraceRecorder, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
@@ -40,6 +44,9 @@ class Source:
     bank: MemoryBank | None  # None in a result kept only for its image and log (e.g. the editor app's history)
     work_image: np.ndarray  # uint8 at the working resolution
     timings: dict = field(default_factory=dict)
+    model: str = ""  # the model that made it (model_id) ...
+    fingerprint: str = ""  # ... and its weights' fingerprint: another model's editor refuses it ("" = unchecked)
+    seed: int | None = None  # generate()'s seed (None for an inverted image)
     preset: Preset | None = None  # the preset it was inverted/generated with
 
     @property
@@ -224,9 +231,14 @@ class DragonEditor:
         return self._embeds[key]
 
     def working_size(self, size: tuple[int, int], preset: str | Preset | None = None) -> tuple[int, int]:
-        """The model's working (W, H) for an input of ``size`` under ``preset`` (default ``editor.preset``)."""
+        """The working (W, H) for an input of ``size`` under ``preset`` (default ``editor.preset``); a ``ValueError``
+        before anything is allocated when the preset's resolution or the aspect ratio would make it unreasonably
+        large."""
         p = self.preset if preset is None else get_preset(preset)
-        return working_size(size, p.resolution, p.multiple)
+        check_work_area(p.resolution, p.multiple)
+        work = working_size(size, p.resolution, p.multiple)
+        check_work_size(work, size, p.resolution)
+        return work
 
     def encode(self, image: np.ndarray) -> torch.Tensor:
         """A uint8 (H, W, 3) working image as a (1, c, h, w) latent (the family's VAE encoding)."""
@@ -243,6 +255,18 @@ class DragonEditor:
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("the editor is already running an edit; wait for it or call editor.cancel()")
         self._cancel.clear()
+        try:  # other editors on this pipeline: wait for their run to end (cancel() still works meanwhile)
+            self._pipe_lock = hold(self.pipe.unet, self._cancel, EditCancelled)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _finish(self) -> None:
+        self._pipe_lock.release()
+        self._lock.release()
+
+    def _check_model(self, source: Source, name: str) -> None:
+        check_same_model(source, name, model_id(self.pipe), model_fingerprint(self.pipe.unet))
 
     # ----- inversion / generation ---------------------------------------------------------------
     def invert(self, image, prompt: str = "", on_step: OnStep | None = None, *, preset: str | Preset | None = None,
@@ -262,7 +286,7 @@ class DragonEditor:
         try:
             src = self._invert(resize_rgb(arr, work), prompt, settings, channel)
         finally:
-            self._lock.release()
+            self._finish()
         src.image = pil
         self.resolution = work
         return src
@@ -291,21 +315,25 @@ class DragonEditor:
                     a_cur = model.alpha(t)
                     bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
                     channel.emit(StepEvent(phase="invert", index=j, total=len(asc), timestep=int(t), latent=z))
-        finally:
+        finally:  # the user's image-prompt scales come back on every path (cancel, error)
             ip.restore()
         return Source(image=Image.fromarray(work_img), prompt=prompt, bank=bank, work_image=work_img,
-                      timings={"invert": time.perf_counter() - t0}, preset=preset)
+                      timings={"invert": time.perf_counter() - t0}, model=model_id(self.pipe),
+                      fingerprint=model_fingerprint(self.pipe.unet), preset=preset)
 
     def generate(self, prompt: str, seed: int = 0, guidance_scale: float | None = None,
                  size: tuple[int, int] | None = None, on_step: OnStep | None = None, *,
                  preset: str | Preset | None = None, observers: Iterable[Observer] | None = ()) -> Source:
         """Sample an image for ``prompt``; the result is editable without inversion (its bank is recorded).
+        ``seed=None`` draws a random seed, kept in ``source.seed``.
 
         ``preset``: this call's preset (default ``editor.preset``); ``observers`` see phase ``"generate"``.
         """
+        seed = check_seed(seed)
         settings = self.settings(preset)
         p = settings.preset
-        gs = float(guidance_scale if guidance_scale is not None else p.generate_guidance_scale)
+        gs = real_number(guidance_scale if guidance_scale is not None else p.generate_guidance_scale,
+                         "guidance_scale")
         w, h = self.working_size(size or (p.resolution, p.resolution), p)
         channel = self._channel(on_step, observers)
         self._start()
@@ -337,10 +365,11 @@ class DragonEditor:
             bank.latents = [x.detach().to(bank.device or x.device, bank.dtype or x.dtype) for x in reversed(zs)]
             img = self.decode(z)
         finally:
-            self._lock.release()
+            self._finish()
         self.resolution = (w, h)
         return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
-                      timings={"generate": time.perf_counter() - t0}, preset=p)
+                      timings={"generate": time.perf_counter() - t0}, model=model_id(self.pipe),
+                      fingerprint=model_fingerprint(self.pipe.unet), seed=seed, preset=p)
 
     def reconstruct(self, source: Source, on_step: OnStep | None = None, *,
                     observers: Iterable[Observer] | None = ()) -> np.ndarray:
@@ -353,6 +382,9 @@ class DragonEditor:
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
+        if source.bank is None:
+            raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
+        self._check_model(source, "source")
         channel = self._channel(on_step, observers)
         self._start()
         try:
@@ -373,7 +405,7 @@ class DragonEditor:
                 ip.restore()
             return self.decode(z)
         finally:
-            self._lock.release()
+            self._finish()
 
     # ----- editing ------------------------------------------------------------------------------
     def edit(self, source: Source, edit: Edit, seed: int = 0, prompt: str | None = None,
@@ -389,6 +421,7 @@ class DragonEditor:
         (``{"w_edit": 6}``). Neither changes the editor; ``result.preset`` is the effective preset (the edit log keeps
         it). ``observers``: callables taking each :class:`~dragon_widgets.engine.observers.StepEvent` (phase
         ``"edit"``, after phase ``"invert"`` for a reference image); ``record`` attaches a trace recorder.
+        ``seed``: an int in 0 ≤ seed < 2**63, or None for a random one (kept in ``result.seed`` and the saved log).
         """
         if not isinstance(source, Source):
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
@@ -397,6 +430,9 @@ class DragonEditor:
             raise TypeError(f"edit must be dw.Move, dw.Drag, dw.ReplaceAppearance or dw.Paste, got {type(edit).__name__}")
         if source.bank is None:
             raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
+        self._check_model(source, "source")
+        if isinstance(getattr(edit, "reference", None), Source) and edit.reference.bank is not None:
+            self._check_model(edit.reference, "reference")
         settings = self.settings(preset, edit.mode, params)
         eff = settings.preset
         if source.bank.num_steps != eff.num_steps:
@@ -407,15 +443,16 @@ class DragonEditor:
             raise ValueError(f"source's memory bank has no keys/values for {len(missing)} layers the preset's "
                              f"bank_layers {eff.bank_layers} select (e.g. {missing[0]!r}); invert it again with this "
                              f"preset")
+        seed = check_seed(seed)
         flags = record_flags(record)
         observers = check_observers(observers)
         edit = copy.copy(edit).validate(source.size)
         prompt = source.prompt if prompt is None else prompt
         self._start()
         try:
-            return self._edit(source, edit, settings, int(seed), prompt, on_step, observers, flags, on_reference_step)
+            return self._edit(source, edit, settings, seed, prompt, on_step, observers, flags, on_reference_step)
         finally:
-            self._lock.release()
+            self._finish()
 
     def _edit(self, source: Source, edit: Edit, settings: CallSettings, seed: int, prompt: str,
               on_step: OnStep | None, observers: list[Observer], flags: frozenset[str],

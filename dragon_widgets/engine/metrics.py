@@ -126,12 +126,23 @@ def drag_distances(pairs: list, tracked: Any) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------------------------- with the model
+def _repeat_batch(kwargs: Any, n: int) -> Any:
+    """UNet keyword arguments of batch 1 repeated to batch ``n`` (tensors in nested dicts and lists)."""
+    if isinstance(kwargs, torch.Tensor):
+        return kwargs.expand(n, *kwargs.shape[1:])
+    if isinstance(kwargs, dict):
+        return {k: _repeat_batch(v, n) for k, v in kwargs.items()}
+    if isinstance(kwargs, (list, tuple)):
+        return type(kwargs)(_repeat_batch(v, n) for v in kwargs)
+    return kwargs
+
+
 def dift_features(editor: Any, image: np.ndarray, prompt: str, settings: MetricSettings, draw: int = 0) -> torch.Tensor:
     """(C, h, w) DIFT-style features of a working-size uint8 ``image``: encode, noise to ``track_noise`` with
     ``track_ensemble`` draws (seeded by ``track_seed`` and ``draw``), one batched UNet pass (text ``prompt``)
     stopped after the guidance blocks, averaged over the draws; each block resized to the guidance grid and
     L2-normalised over channels, then concatenated."""
-    from .features import block_outputs
+    from .features import layer_outputs
     from .image_prompt import ImagePrompt
 
     pre = editor.preset
@@ -143,19 +154,20 @@ def dift_features(editor: Any, image: np.ndarray, prompt: str, settings: MetricS
     gen = torch.Generator().manual_seed(settings.track_seed * 1_000_003 + draw)
     noise = torch.randn((n, *z.shape[1:]), generator=gen).to(z.device, z.dtype)
     zt = math.sqrt(a) * z + math.sqrt(1 - a) * noise
-    cond, _ = editor.embed(prompt)
     h, w = z.shape[-2] * pre.feature_upscale, z.shape[-1] * pre.feature_upscale
-    ip = ImagePrompt(editor.pipe, image)  # with an IP-Adapter loaded every UNet call needs image embeddings
-    kwargs = {}
-    if ip.active:
-        ip(1, -1)  # adapter scale 0: text only, as the guidance features
-        kwargs = {"added_cond_kwargs": {"image_embeds": [e[-1:].repeat(n, *[1] * (e.ndim - 1)) for e in ip.embeds]}}
-    try:
-        with torch.no_grad():
-            feats = block_outputs(editor.pipe.unet, zt, t, cond.expand(n, *cond.shape[1:]), pre.feature_blocks,
-                                  **kwargs)
-    finally:
-        ip.restore()
+    # With an IP-Adapter loaded every UNet call needs image embeddings: step -1 is outside every image-prompt
+    # window, so the adapter scale is 0 (text only, as the guidance features).
+    from .sharing import using
+
+    cond = editor.embed(prompt, (image.shape[1], image.shape[0]))
+    with using(editor.pipe.unet):  # another editor on this pipeline finishes its run first
+        ip = ImagePrompt(editor.pipe, image)
+        try:
+            kwargs = _repeat_batch(cond.with_image_prompt(ip if ip.active else None).unet_kwargs(1, -1), n)
+            with torch.no_grad():
+                feats = layer_outputs(editor.pipe.unet, zt, t, list(editor.layers), **kwargs)
+        finally:
+            ip.restore()
     maps = [F.normalize(F.interpolate(f.float().mean(0, keepdim=True), size=(h, w), mode="bilinear",
                                       align_corners=False), dim=1) for f in feats]
     return torch.cat(maps, dim=1)[0].cpu()

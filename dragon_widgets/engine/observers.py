@@ -144,6 +144,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._flag.is_set()
 
+    def is_set(self) -> bool:
+        """``threading.Event``'s spelling of :attr:`cancelled` (the pipeline lock polls it while a run waits)."""
+        return self._flag.is_set()
+
     def __call__(self, event: StepEvent) -> None:
         if self._flag.is_set():
             raise EditCancelled(f"the {event.phase} was cancelled")

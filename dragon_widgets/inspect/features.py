@@ -115,13 +115,16 @@ class FeatureExtractor:
                     raise _Stop  # later blocks are not needed (DIFT stops after the last requested block)
             return fn
 
-        handles = [unet.get_submodule(name).register_forward_hook(hook(name)) for name in self.layers]
-        try:
-            with torch.no_grad():
-                unet(zt, t.to(zt.device), **kwargs)
-        except _Stop:
-            pass
-        finally:
-            for h in handles:
-                h.remove()
+        from ..engine.sharing import using
+
+        with using(unet):  # an editor on the same pipeline (another cell, an app) finishes its step first
+            handles = [unet.get_submodule(name).register_forward_hook(hook(name)) for name in self.layers]
+            try:
+                with torch.no_grad():
+                    unet(zt, t.to(zt.device), **kwargs)
+            except _Stop:
+                pass
+            finally:
+                for h in handles:
+                    h.remove()
         return {(name, ts): captured[name][b] for name in self.layers for b, ts in enumerate(self.timesteps)}

@@ -81,3 +81,14 @@ def test_image_prompt_steps_keep_classifier_free_guidance_with_an_empty_prompt(i
     lo, hi = sd_preset.ip_window
     assert counts[0.1] == hi - lo  # one CFG pass per step of the image-prompt window
     assert counts[0.0] == 0
+
+
+def test_a_cancelled_inversion_or_generation_restores_the_user_scale(ip_pipe, sd_preset, scene_image):
+    ed = dw.DragonEditor(ip_pipe, preset=sd_preset)
+    stop = lambda step, total, preview: step < 2  # noqa: E731 - returns False at step 2
+    with pytest.raises(dw.EditCancelled):
+        ed.invert(scene_image[0], on_step=stop)
+    with pytest.raises(dw.EditCancelled):
+        ed.generate("a red circle", size=(128, 128), on_step=stop)
+    scales = [p.scale for p in ip_pipe.unet.attn_processors.values() if hasattr(p, "scale")]
+    assert scales and all(s == [0.7] for s in scales)

@@ -12,6 +12,7 @@ from ..energy import SimilarityTerm, identity_group
 from ...core.geometry import to_grid
 from ...core.images import resize_mask, resize_rgb, to_mask
 from .base import EditContext, EditPlan, Edit, ModeParams, reference_image
+from ..arguments import check_text
 from .registry import register
 
 #: Union fields (version-1 logs) the reference modes never used.
@@ -41,6 +42,7 @@ class ReplaceAppearance(Edit):
 
     def validate(self, size):
         self.mask = to_mask(self.mask, size, "mask")
+        self.reference_prompt = check_text(self.reference_prompt, "reference_prompt")
         ref = reference_image(self.reference)
         self.reference_mask = to_mask(self.reference_mask, (ref.shape[1], ref.shape[0]), "reference_mask")
         return self

@@ -9,6 +9,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import torch
 
+from ..arguments import number_pair, real_number
 from ...core.geometry import to_grid
 from ...core.images import resize_mask, to_rgb_array
 
@@ -159,30 +160,18 @@ def paste_latent(z: torch.Tensor, dst: np.ndarray, src: np.ndarray, from_z: torc
 
 
 def check_offset(offset, name: str = "offset") -> tuple[float, float]:
-    try:
-        dx, dy = (float(v) for v in offset)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a pair (dx, dy) of numbers, got {offset!r}") from None
-    if not (np.isfinite(dx) and np.isfinite(dy)):
-        raise ValueError(f"{name} must be finite, got {offset!r}")
-    return dx, dy
+    return number_pair(offset, name, "a pair (dx, dy)")
 
 
 def check_scale(scale, lo: float = 0.1, hi: float = 4.0) -> float:
-    try:
-        s = float(scale)
-    except (TypeError, ValueError):
-        raise TypeError(f"scale must be a number, got {scale!r}") from None
+    s = real_number(scale, "scale")
     if not (lo <= s <= hi):
         raise ValueError(f"scale must be between {lo} and {hi}, got {s}")
     return s
 
 
 def check_point(p, size: tuple[int, int], name: str) -> tuple[float, float]:
-    try:
-        x, y = (float(v) for v in p)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an (x, y) pair of numbers, got {p!r}") from None
+    x, y = number_pair(p, name, "an (x, y) pair")
     w, h = size
     if not (0 <= x < w and 0 <= y < h):
         raise ValueError(f"{name} = ({x:g}, {y:g}) is outside the {w}×{h} image")

@@ -27,6 +27,8 @@ class DragParams(ModeParams):
 
 def check_points(points, size: tuple[int, int]) -> list:
     try:
+        if isinstance(points, (str, bytes, dict)):
+            raise TypeError
         pairs = list(points)
     except TypeError:
         raise TypeError(f"points must be a list of ((x0, y0), (x1, y1)) pairs, got {points!r}") from None
@@ -35,6 +37,8 @@ def check_points(points, size: tuple[int, int]) -> list:
     out = []
     for k, pair in enumerate(pairs):
         try:
+            if isinstance(pair, (str, bytes, dict)):
+                raise TypeError
             a, b = pair
         except (TypeError, ValueError):
             raise TypeError(f"points[{k}] must be a pair ((x0, y0), (x1, y1)), got {pair!r}") from None
@@ -84,6 +88,8 @@ def plan_drag(ctx: EditContext, points: list, mask: np.ndarray | None, content: 
 def validate_points_and_mask(edit, size):
     """Validate a point-pair edit in place (``points``, optional ``mask``) at image ``size``; returns it."""
     edit.points = check_points(edit.points, size)
+    if not isinstance(getattr(edit, "content", True), (bool, np.bool_)):
+        raise TypeError(f"content must be True or False, got {edit.content!r}")
     if edit.mask is not None:
         edit.mask = to_mask(edit.mask, size, "mask")
     return edit

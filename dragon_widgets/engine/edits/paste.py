@@ -13,6 +13,7 @@ from ...core.geometry import Affine, check_inside, mask_center, paste_placement,
 from ...core.images import resize_mask, resize_rgb, to_mask
 from .appearance import UNUSED_UNION
 from .base import EditContext, EditPlan, Edit, ModeParams, check_offset, check_scale, paste_latent, reference_image
+from ..arguments import check_text
 from .registry import register
 from ...core.warp import warp_image
 
@@ -43,6 +44,7 @@ class Paste(Edit):
         ref = reference_image(self.reference)
         self.reference_mask = to_mask(self.reference_mask, (ref.shape[1], ref.shape[0]), "reference_mask")
         self.offset = check_offset(self.offset)
+        self.reference_prompt = check_text(self.reference_prompt, "reference_prompt")
         self.scale = check_scale(self.scale)
         m = resize_mask(self.reference_mask, size)
         if not m.any():

@@ -31,10 +31,20 @@ def params_class(mode: str) -> type[ModeParams]:
     return MODE_PARAMS.get(mode, ModeParams)
 
 
-def edit_from_dict(d: dict) -> Edit:
-    """Inverse of ``Edit.to_dict`` (arrays already loaded); accepts every log version."""
+def edit_from_dict(d: dict, where: str = "edit") -> Edit:
+    """Inverse of ``Edit.to_dict`` (arrays already loaded); accepts every log version. Any malformed dict (unknown
+    kind, unknown or missing key, a value of the wrong type) raises ``ValueError`` naming the field."""
+    from .schema import check_edit_fields
+
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be a dict with a 'kind', got {type(d).__name__}")
     d = dict(d)
     kind = d.pop("kind", None)
-    if kind not in EDIT_TYPES:
-        raise ValueError(f"edit kind must be one of {sorted(EDIT_TYPES)}, got {kind!r}")
-    return EDIT_TYPES[kind].from_dict(d)
+    if not isinstance(kind, str) or kind not in EDIT_TYPES:
+        raise ValueError(f"edit kind must be one of {sorted(EDIT_TYPES)}, got {kind!r}"[:300])
+    cls = EDIT_TYPES[kind]
+    check_edit_fields(cls, d, where)
+    try:
+        return cls.from_dict(d)
+    except (TypeError, KeyError, AttributeError) as err:  # a mode's own from_dict meeting a shape it did not expect
+        raise ValueError(f"{where} ({kind}) could not be read: {type(err).__name__}: {err}"[:400]) from None
