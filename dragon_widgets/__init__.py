@@ -43,6 +43,11 @@ _LAZY = {
     "GuidanceError": "dragon_widgets.engine",
     "EditTrace": "dragon_widgets.engine",
     "StepRecord": "dragon_widgets.engine",
+    "StepEvent": "dragon_widgets.engine",
+    "PreviewObserver": "dragon_widgets.engine",
+    "ProgressObserver": "dragon_widgets.engine",
+    "CancelToken": "dragon_widgets.engine",
+    "TraceRecorder": "dragon_widgets.engine",
     "PixelUnshuffleAutoencoder": "dragon_widgets.models.codec",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

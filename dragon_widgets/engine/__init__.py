@@ -15,7 +15,9 @@ _LAZY = {
     "replay": "log", "measure_edit": "metrics", "MetricSettings": "metrics", "MemoryBank": "memory", "load_image_prompt": "official_image_prompt",
     "ModelNotAvailableError": "pipeline", "load_pipeline": "pipeline",
     "PRESETS": "presets", "Preset": "presets", "get_preset": "presets",
-    "EditCancelled": "sampler", "GuidanceError": "sampler", "EditTrace": "trace", "StepRecord": "trace",
+    "GuidanceError": "sampler", "EditTrace": "trace", "StepRecord": "trace", "TraceRecorder": "trace",
+    "EditCancelled": "observers", "StepEvent": "observers", "StepChannel": "observers", "CancelToken": "observers",
+    "PreviewObserver": "observers", "ProgressObserver": "observers",
     "Conditioning": "conditioning", "FAMILIES": "families", "ModelFamily": "families", "family_of": "families",
 }
 __all__ = sorted(_LAZY)

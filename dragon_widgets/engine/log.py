@@ -93,7 +93,8 @@ def _in_log(folder: Path, err: Exception) -> ValueError:
 def replay(folder, editor=None, device: str = "cpu", dtype=None):
     """Re-run a saved edit: loads the model named in the log on ``device`` in ``dtype`` (default: float16 on
     CUDA, float32 elsewhere) unless ``editor`` is given, inverts the saved input with the saved prompt, and
-    applies the same edit with the same seed and preset. Bit-for-bit only on the machine and dtype that made it.
+    applies the same edit with the same seed and the logged (effective) preset, per call: ``editor`` is not changed.
+    Bit-for-bit only on the machine and dtype that made it.
     The log is checked before any model is loaded; every problem in it is a ``ValueError`` naming the key."""
     from .edits import edit_from_dict
     from .editor import DragonEditor
@@ -121,7 +122,7 @@ def replay(folder, editor=None, device: str = "cpu", dtype=None):
             raise ValueError(f"{folder / LOG_NAME}: model {log['model']!r} could not be loaded "
                              f"({type(err).__name__}: {str(err)[:200]})") from None
         editor = DragonEditor(pipe, preset=preset)
-    elif editor.preset != preset:
-        editor = DragonEditor(editor.pipe, preset=preset)
-    source = editor.invert(image, prompt=log["source_prompt"])
-    return editor.edit(source, edit, seed=log["seed"], prompt=log["prompt"])
+    # the logged preset is the edit's effective one (per-call preset and params included): pass it per call,
+    # so a given editor is used as it is and not changed
+    source = editor.invert(image, prompt=log["source_prompt"], preset=preset)
+    return editor.edit(source, edit, seed=log["seed"], prompt=log["prompt"], preset=preset)

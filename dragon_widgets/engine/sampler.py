@@ -10,28 +10,26 @@ Per step i (timestep t):
    (energy scale ≠ 0 and energy terms), as the official code.
 The loop keeps its latent in float32 whatever the UNet's dtype; :class:`ModelAdapter` casts at the UNet.
 All numbers come from the preset and the mode's parameters; the plan holds the mode's geometry.
+After every pass (each time-travel round included) it emits a :class:`StepEvent` on its :class:`StepChannel`
+and knows nothing about who listens (progress, previews, trace, cancel: see :mod:`.observers`).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, field
-from typing import Callable
 
-import numpy as np
 import torch
 
 from .attention import BankControl
 from .conditioning import Conditioning
 from .edits import EditPlan
 from .features import layer_outputs, to_guidance_grid
+from .observers import EditCancelled, StepChannel, StepEvent
 from .presets import ModeParams, Preset
-from .trace import EditTrace, StepRecord
 
-
-class EditCancelled(Exception):
-    """Raised when an edit/inversion is cancelled (``editor.cancel()`` or ``on_step`` returned False)."""
+__all__ = ["EditCancelled", "GuidanceError", "GuidedSampler", "ModelAdapter", "ddim_step", "ddim_update",
+           "inversion_step", "predict_x0", "renoise_step", "schedule_is_guided", "schedule_rounds", "schedule_sde"]
 
 
 class GuidanceError(FloatingPointError):
@@ -152,13 +150,8 @@ class GuidedSampler:
     banks: dict  # feature source name → MemoryBank ("base" always)
     grid: tuple[int, int]
     generator: torch.Generator
-    cancel_event: threading.Event
-    on_step: Callable | None = None
-    decode: Callable[[torch.Tensor], np.ndarray] | None = None  # latent x̂₀ → uint8 working image (trace)
-    preview: Callable[[torch.Tensor], object] | None = None  # latent x̂₀ → preview image for on_step
-    trace: EditTrace | None = None
+    observers: StepChannel = field(default_factory=StepChannel)  # progress, previews, trace, cancel, ...
     _ref_cache: dict = field(default_factory=dict)  # {step: {source: (grid features, own-resolution ones)}}
-    _ref_recorded: dict = field(default_factory=dict)  # {(step, source): float16 numpy copies for the trace}
     _start: torch.Tensor | None = None  # the latent run() started from
 
     # ----- pieces ---------------------------------------------------------------------------
@@ -186,14 +179,6 @@ class GuidedSampler:
                                        for name in self.banks}}
         return {name: grid for name, (grid, _native) in self._ref_cache[i].items()}
 
-    def _recorded_reference(self, i: int, name: str) -> list[np.ndarray]:
-        """The reference features of step ``i`` for the trace: own resolution, float16, one copy shared by the
-        time-travel rounds of the step (at SD sizes the guidance-grid copies would take GBs per edit)."""
-        if (i, name) not in self._ref_recorded:
-            native = self._ref_cache[i][name][1]
-            self._ref_recorded = {(i, name): [r.to("cpu", torch.float16).numpy() for r in native]}
-        return self._ref_recorded[(i, name)]
-
     def _eps(self, z: torch.Tensor, t: int, i: int, a_t: float) -> torch.Tensor:
         lo, hi = self.params.bank_steps
         self.control.mode = "apply" if lo <= i < hi else "off"
@@ -215,61 +200,54 @@ class GuidedSampler:
             self.control.capturing = False
         return self.model.eps(out, z, a_t)
 
-    def _guidance(self, z: torch.Tensor, t: int, i: int, rec: StepRecord | None) -> torch.Tensor:
+    def _guidance(self, z: torch.Tensor, t: int, i: int) -> tuple[torch.Tensor, dict]:
+        """(the update g, what observers get to see of it: energies, g, and what they need)."""
         p, preset = self.params, self.preset
         refs = self._reference_features(i, t)
         zc = z.detach().requires_grad_(True)
+        per_term = self.observers.needs("gradients")
+        term_grads: dict[str, torch.Tensor] = {}
         with torch.enable_grad():
             cur, cur_native = self._features(zc, t, i)
             energies = {term.name: term.energy(cur, refs, preset.attract_beta) for term in self.plan.terms}
             masks = {"edit": self.plan.edit_region, "rest": 1 - self.plan.edit_region, "all": torch.ones_like(self.plan.edit_region)}
-            per_term = rec is not None and "gradients" in self.trace.record
+            # the update: one gradient per region (terms of a region summed first), whoever observes
             groups: dict[str, list[str]] = {}
             for term in self.plan.terms:
-                groups.setdefault(term.name if per_term else term.region, []).append(term.name)
-            region_of = {term.name: term.region for term in self.plan.terms}
+                groups.setdefault(term.region, []).append(term.name)
             keys = list(groups)
             g = torch.zeros_like(z)
-            for n, key in enumerate(keys):
-                e = sum(energies[name] for name in groups[key]) * p.energy_scale
+            for n, region in enumerate(keys):
+                e = sum(energies[name] for name in groups[region]) * p.energy_scale
                 if not e.requires_grad:
                     continue
-                (grad,) = torch.autograd.grad(e, zc, retain_graph=n < len(keys) - 1, allow_unused=True)
+                (grad,) = torch.autograd.grad(e, zc, retain_graph=per_term or n < len(keys) - 1, allow_unused=True)
                 if grad is None:
                     continue
-                masked = p.grad_scale * grad * masks[region_of[groups[key][0]]]
-                g = g + masked
-                if per_term:
-                    gl = masked[0].detach().float().cpu()
-                    rec.grad_latents[key] = gl.numpy()
-                    rec.grads[key] = gl.abs().mean(0).numpy()
+                g = g + p.grad_scale * grad * masks[region]
+            # for observers only (the trace's gradient panels): one more gradient per term, never added to g
+            if per_term:
+                terms = self.plan.terms
+                for n, term in enumerate(terms):
+                    e = energies[term.name] * p.energy_scale
+                    if not e.requires_grad:
+                        continue
+                    (grad,) = torch.autograd.grad(e, zc, retain_graph=n < len(terms) - 1, allow_unused=True)
+                    if grad is not None:
+                        term_grads[term.name] = (p.grad_scale * grad * masks[term.region]).detach()
         if not torch.isfinite(g).all():
             raise GuidanceError(f"the energy gradient became NaN/inf at step {i} (t={t}); lower the mode's "
                                 f"energy_scale ({p.energy_scale}) or grad_scale ({p.grad_scale})")
-        if rec is not None:
-            if "energies" in self.trace.record:
-                rec.energies = {k: float(v.detach()) for k, v in energies.items()}
-            if "features" in self.trace.record:
-                refname = {t.ref for t in self.plan.terms if t.name == "edit"} or {"base"}
-                ref = self._recorded_reference(i, next(iter(refname)))
-                rec.features = {layer: {"current": c.detach().to("cpu", torch.float16).numpy(), "reference": r}
-                                for layer, c, r in zip(self.trace.layers, cur_native, ref)}
-        return g
-
-    def _check_cancel(self, step: int, total: int, preview_z: torch.Tensor | None) -> None:
-        if self.cancel_event.is_set():
-            raise EditCancelled("the edit was cancelled")
-        if self.on_step is not None:
-            preview = self.preview(preview_z) if (preview_z is not None and self.preview is not None) else None
-            if self.on_step(step, total, preview) is False:
-                raise EditCancelled("the edit was cancelled by on_step")
-            if self.cancel_event.is_set():
-                raise EditCancelled("the edit was cancelled")
+        seen = {"energies": {k: v.detach() for k, v in energies.items()}, "gradient": g, "term_gradients": term_grads}
+        if self.observers.needs("features"):
+            refname = {t.ref for t in self.plan.terms if t.name == "edit"} or {"base"}
+            seen["features"] = {"current": [c.detach() for c in cur_native],
+                                "reference": self._ref_cache[i][next(iter(refname))][1]}
+        return g, seen
 
     # ----- loop -------------------------------------------------------------------------------
     def run(self, z: torch.Tensor) -> torch.Tensor:
         preset, p, model = self.preset, self.params, self.model
-        record = self.trace.record if self.trace is not None else frozenset()
         total = len(model.timesteps)
         sde_in = self.plan.sde_region.float()
         z = z.float()
@@ -282,9 +260,8 @@ class GuidedSampler:
             rounds = schedule_rounds(preset, i) if energy_on else 1
             guided = schedule_is_guided(preset, i) and energy_on
             for r in range(rounds):
-                rec = StepRecord(index=i, timestep=int(t), round=r, guided=guided) if record else None
                 eps = self._eps(z, t, i, a_t)
-                g = self._guidance(z, t, i, rec) if guided else 0
+                g, seen = self._guidance(z, t, i) if guided else (0, {})
                 x0 = predict_x0(z, eps + g, a_t)
                 if schedule_sde(preset, i):
                     noise = torch.randn(z.shape, generator=self.generator, dtype=torch.float32).to(z)
@@ -294,18 +271,14 @@ class GuidedSampler:
                     z_prev = ddim_update(x0, eps, a_t, a_prev, 0.0, 0.0)
                 if not torch.isfinite(z_prev).all():
                     raise GuidanceError(f"the latent became NaN/inf at step {i} (t={t}); lower the energy scale")
-                if rec is not None:
-                    if "previews" in record and self.decode is not None:
-                        rec.x0 = self.decode(x0)
-                    if "attention" in record and self.control.capture:
-                        rec.attention = dict(self.control.capture)
-                    self.trace.steps.append(rec)
+                attention = dict(self.control.capture) if self.control.capture else {}
                 if self.control.capture is not None:
                     self.control.capture.clear()
+                self.observers.emit(StepEvent(phase="edit", index=i, total=total, timestep=int(t), latent=z_prev,
+                                              round=r, rounds=rounds, guided=guided, attention=attention,
+                                              predict_x0=lambda x0=x0: x0, **seen))
                 if r < rounds - 1:  # time travel: back to t, then redo this step
                     with torch.no_grad():
                         z = renoise_step(model, z_prev, t_prev, t, self.cond)
             z = z_prev
-            every = max(1, preset.preview_every)
-            self._check_cancel(i + 1, total, x0 if ((i + 1) % every == 0 or i + 1 == total) else None)
         return z

@@ -1,8 +1,13 @@
-"""What an edit records for the inspection panels (``res.trace``). Recording off costs nothing."""
+"""What an edit records for the inspection panels (``res.trace``). Recording off costs nothing.
+
+:class:`TraceRecorder` is the observer (see :mod:`.observers`) that turns the edit's step events into an
+:class:`EditTrace`; ``editor.edit(..., record=...)`` attaches one.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -74,3 +79,46 @@ class EditTrace:
         if not cands:
             raise KeyError(f"no record for step {index}" + (f" round {round}" if round is not None else ""))
         return cands[-1]
+
+
+class TraceRecorder:
+    """Observer that appends one :class:`StepRecord` per pass of an edit to ``trace`` (what ``trace.record`` names).
+
+    It asks the loop for exactly the data it records (``needs``); gradients are recorded per energy term, computed
+    in addition to the region-grouped update, so a recorded edit gives the same image as an unrecorded one.
+    """
+
+    def __init__(self, trace: EditTrace):
+        self.trace = trace
+        self.needs = frozenset(trace.record) & frozenset({"energies", "gradients", "features", "attention"})
+        self._reference: tuple[int, list[np.ndarray]] | None = None  # (step, float16 copies) shared by its rounds
+
+    def __call__(self, event: Any) -> None:
+        if event.phase != "edit":
+            return
+        record = self.trace.record
+        rec = StepRecord(index=event.index, timestep=int(event.timestep), round=event.round, guided=event.guided)
+        if "energies" in record and event.energies:
+            rec.energies = {k: float(v.detach()) for k, v in event.energies.items()}
+        if "gradients" in record:
+            for term, grad in event.term_gradients.items():
+                gl = grad[0].detach().float().cpu()
+                rec.grad_latents[term] = gl.numpy()
+                rec.grads[term] = gl.abs().mean(0).numpy()
+        if "features" in record and event.features:
+            rec.features = {layer: {"current": c.detach().to("cpu").half().numpy(), "reference": r}
+                            for layer, c, r in zip(self.trace.layers, event.features["current"],
+                                                   self._reference_copies(event))}
+        if "previews" in record:
+            rec.x0 = event.image()
+        if "attention" in record and event.attention:
+            rec.attention = dict(event.attention)
+        self.trace.steps.append(rec)
+
+    def _reference_copies(self, event: Any) -> list[np.ndarray]:
+        """The step's reference features at their own resolution in float16, one copy shared by the time-travel
+        rounds of the step (at SD sizes the guidance-grid copies would take GBs per edit)."""
+        if self._reference is None or self._reference[0] != event.index:
+            self._reference = (event.index, [r.detach().to("cpu").half().numpy() for r in event.features["reference"]])
+        return self._reference[1]
+

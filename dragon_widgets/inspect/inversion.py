@@ -28,15 +28,13 @@ def reconstructions(editor: Any, image: Any, prompt: str = "", refines: tuple[in
     """Invert ``image`` with each ``inversion_refine`` in ``refines`` (the editor's preset otherwise) and sample
     it back with ``editor.reconstruct``; the editor itself is not changed."""
     from dragon_widgets.bench.metrics import psnr
-    from dragon_widgets.engine import DragonEditor
 
     if not refines or any(int(r) < 0 for r in refines):
         raise ValueError(f"refines must be a non-empty sequence of iteration counts ≥ 0, got {refines!r}")
     out = []
     for r in refines:
-        ed = DragonEditor(editor.pipe, preset=editor.preset.replace(inversion_refine=int(r)))
         t0 = time.perf_counter()
-        src = ed.invert(image, prompt=prompt)
-        rec = ed.reconstruct(src)
+        src = editor.invert(image, prompt=prompt, preset=editor.preset.replace(inversion_refine=int(r)))
+        rec = editor.reconstruct(src)
         out.append(Reconstruction(int(r), rec, psnr(rec, src.work_image), time.perf_counter() - t0))
     return out

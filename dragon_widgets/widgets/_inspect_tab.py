@@ -30,12 +30,13 @@ LEVEL_LABELS = {
 
 
 def edit_with_trace(editor: Any, source: Any, edit: Any, *, seed: int, on_step: Callable | None = None,
-                    on_reference_step: Callable | None = None, level: str = "light") -> Any:
-    """``editor.edit`` recording the app's trace at ``level`` (a key of :data:`RECORD_LEVELS`)."""
+                    on_reference_step: Callable | None = None, level: str = "light", preset: Any = None) -> Any:
+    """``editor.edit`` recording the app's trace at ``level`` (a key of :data:`RECORD_LEVELS`), with ``preset``
+    for this call (the editor is not changed)."""
     if level not in RECORD_LEVELS:
         raise ValueError(f"level must be one of {tuple(RECORD_LEVELS)}, got {level!r}")
     return editor.edit(source, edit, seed=seed, on_step=on_step, on_reference_step=on_reference_step,
-                       record=RECORD_LEVELS[level])
+                       record=RECORD_LEVELS[level], preset=preset)
 
 
 def measure(editor: Any, result: Any) -> dict:

@@ -410,8 +410,8 @@ class EditorApp(W.VBox):
                 from dragon_widgets.engine import EditCancelled
 
                 raise EditCancelled("cancelled before the edit started")
-            editor.preset = preset
-            src = self._source(editor, image, prompt, job)
+            # the settings travel with the call: the editor (shared with the notebook) is never changed
+            src = self._source(editor, image, prompt, preset, job)
             job.post(self._set_status, "Editing…")
 
             def on_step(step: int, total: int, preview: Any) -> None:
@@ -422,7 +422,8 @@ class EditorApp(W.VBox):
                 job.post(self._on_progress, "Inverting the reference", step, total, None)
 
             result = _inspect_tab.edit_with_trace(editor, src, edit, seed=seed, on_step=on_step,
-                                                  on_reference_step=on_reference_step, level=trace_level)
+                                                  on_reference_step=on_reference_step, level=trace_level,
+                                                  preset=preset)
             job.post(self._set_status, "Measuring the edit…")
             try:
                 result.metrics = _inspect_tab.measure(editor, result)
@@ -436,9 +437,10 @@ class EditorApp(W.VBox):
         self._job = _runner.start(work, finish, wait=wait)
         return self.result if wait and self.last_error is None else None
 
-    def _source(self, editor: Any, image: np.ndarray, prompt: str, job: _runner.Job) -> Any:
-        key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, prompt, editor.preset.name,
-               editor.preset.num_steps, id(editor.pipe))
+    def _source(self, editor: Any, image: np.ndarray, prompt: str, preset: Any, job: _runner.Job) -> Any:
+        # an inversion depends on the preset's numbers, not on its edit modes' parameters
+        inversion = repr(sorted((k, v) for k, v in preset.to_dict().items() if k != "modes"))
+        key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, prompt, inversion, id(editor.pipe))
         if key in self._sources:
             return self._sources[key]
         job.post(self._set_status, "Inverting the image…")
@@ -446,7 +448,7 @@ class EditorApp(W.VBox):
         def on_step(step: int, total: int, _preview: Any = None) -> None:
             job.post(self._on_progress, "Inverting the image", step, total, None)
 
-        src = editor.invert(image, prompt=prompt, on_step=on_step)
+        src = editor.invert(image, prompt=prompt, on_step=on_step, preset=preset)
         self._run_inversion = src.timings.get("invert", 0.0)
         self._sources = {key: src}  # keep one: banks are large
         return src

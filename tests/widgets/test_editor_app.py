@@ -161,12 +161,28 @@ def test_out_of_memory_and_missing_model_are_reported(app, monkeypatch):
     assert a.canvas.mask.any()
 
 
-def test_advanced_parameters_reach_the_engine(app):
+def test_advanced_parameters_reach_the_engine_without_changing_the_editor(app, fast, monkeypatch, tmp_path):
+    from dragon_widgets.engine import replay
+    from dragon_widgets.engine.sampler import GuidedSampler
+
+    editor = app.editor
+    before = editor.preset
+    seen = []
+    run = GuidedSampler.run
+    monkeypatch.setattr(GuidedSampler, "run", lambda self, z: seen.append((self.preset, self.params)) or run(self, z))
     app.params.set_advanced(w_edit=7.5)
     assert app.params.preset_for("move").mode("move").w_edit == 7.5
     assert app.run() is not None
-    assert app.editor.preset.mode("move").w_edit == 7.5
+    # the editor is not mutated: same object, same preset object, the base value untouched
+    assert app.editor is editor and editor.preset is before and editor.preset == fast
+    assert editor.preset.mode("move").w_edit == fast.mode("move").w_edit != 7.5
+    # ... and the value reached the sampler and the result (whose log replays it)
+    (preset, params), = seen
+    assert params.w_edit == 7.5 and preset.mode("move").w_edit == 7.5 and preset.name == fast.name
     assert app.result.preset.mode("move").w_edit == 7.5
+    again = replay(app.export(tmp_path / "log"), editor=editor)
+    assert again.preset == app.result.preset and editor.preset is before
+    assert np.array_equal(np.asarray(again.image), np.asarray(app.result.image))
     with pytest.raises(ValueError, match="unknown parameters"):
         app.params.set_advanced(warp=1)
 
