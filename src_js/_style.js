@@ -40,8 +40,9 @@ export const css = `
 .dw-drop-hint { position: absolute; inset: 0; display: none; align-items: center; justify-content: center;
   background: rgba(47,111,208,.25); color: #fff; font-weight: 600; text-shadow: 0 0 3px #000; pointer-events: none; }
 .dw-stage.dw-drop-target .dw-drop-hint { display: flex; }
-/* EditorApp: canvas left, controls + result right when the app is at least 1000 px wide (a notebook of
-   about 1,100 px), stacked below that; the container query keeps it right inside any notebook front end */
+/* EditorApp: canvas left, controls + result right when the app is at least 900 px wide, stacked below that; the
+   container query keeps it right inside any notebook front end. 900, not more: at 1440 px classic Notebook's
+   fixed-width page gives the app 967 px, JupyterLab 3.6 with its file browser open 950 px */
 .dw-editor-app { container-type: inline-size; container-name: dw-editor; max-width: 100%; box-sizing: border-box; }
 .dw-editor-app .dw-editor-body { display: flex; flex-flow: row wrap; align-items: flex-start; width: 100%; }
 .dw-editor-app .dw-editor-left { flex: 0 1 auto; min-width: 0; max-width: 100%; margin-right: 16px; }
@@ -58,7 +59,7 @@ export const css = `
   image-rendering: pixelated; }
 .dw-editor-app .widget-toggle-buttons .widget-toggle-button { width: auto; min-width: 72px; padding: 0 10px; }
 .dw-editor-app .dw-wide-button { width: auto; min-width: 64px; padding: 0 10px; }
-@container dw-editor (min-width: 1000px) {
+@container dw-editor (min-width: 900px) {
   .dw-editor-app .dw-editor-body { flex-wrap: nowrap; }
   .dw-editor-app .dw-editor-right { flex: 1 1 0; }
 }

@@ -220,7 +220,7 @@ class EditorApp(W.VBox):
         self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.level)
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
-        # Layout (widgets/_style.js): canvas left, controls + result right when the app is >= 1000 px wide,
+        # Layout (widgets/_style.js): canvas left, controls + result right when the app is >= 900 px wide,
         # stacked below that. No Layout.gap: ipywidgets 7 lacks it.
         left = W.VBox([W.HTML("<b>Image</b> <small>(Open image… or drop a file on it to edit your own)</small>"),
                        self.canvas, self.reference_box])

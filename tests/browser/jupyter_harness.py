@@ -1,12 +1,15 @@
-"""A real Jupyter server for the browser tests: start one on a free port, wait for it, stop it.
+"""Real Jupyter front ends for the browser tests: start a server on a free port, open a notebook, run its cells.
 
-Shared by the editor (JupyterLab + Notebook 7) and the panels tests; it uses only the server's REST API,
-which every front end shares.
+Shared by every browser test that opens a notebook (the editor, the inspector, the panels). The front ends:
+JupyterLab 4 and Notebook 7 from the test venv, and the ipywidgets 7 ones (Colab's generation), each from its own
+venv built by scripts/test.sh: classic Notebook 6.5 with ipywidgets 7.7.1 and with 7.8.5, JupyterLab 3.6 with 7.8.5.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import json
 import os
 import pathlib
@@ -15,11 +18,171 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+IPYW7_NAMES = ("classic-7.7", "classic-7.8", "lab-3.6")
+
+
+@dataclasses.dataclass(frozen=True)
+class FrontEnd:
+    """One front end: ``name`` (test id), ``app`` (``lab`` or ``notebook``), ``python`` (its venv; None: this one)."""
+
+    name: str
+    app: str
+    python: str | None = None
+
+    @property
+    def classic(self) -> bool:
+        """Classic Notebook 6 (its own page, ``Jupyter.notebook`` API, no ``.jp-Cell``)."""
+        return self.name.startswith("classic")
+
+    @property
+    def ipywidgets7(self) -> bool:
+        return self.python is not None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _ipyw7_pythons() -> dict[str, str]:
+    """Front-end name → python of its venv: ``DW_IPYW7_FRONTENDS`` (set by scripts/test.sh) or test.sh's own paths."""
+    spec = os.environ.get("DW_IPYW7_FRONTENDS", "")
+    named = dict(item.split("=", 1) for item in spec.split(",") if "=" in item)
+    cache = pathlib.Path(os.environ.get("DRAGON_WIDGETS_CACHE", pathlib.Path.home() / ".cache" / "dragon_widgets"))
+    key = hashlib.sha256((REPO / "pyproject.toml").read_bytes() + (REPO / "scripts" / "test.sh").read_bytes())
+    return {n: named.get(n) or str(cache / f"venv-fe-{n}-{key.hexdigest()[:16]}" / "bin" / "python")
+            for n in IPYW7_NAMES}
+
+
+LAB4 = FrontEnd("lab", "lab")
+NOTEBOOK7 = FrontEnd("notebook7", "notebook")
+IPYW7 = tuple(FrontEnd(n, "lab" if n.startswith("lab") else "notebook", py) for n, py in _ipyw7_pythons().items())
+ALL_FRONT_ENDS = (LAB4, NOTEBOOK7, *IPYW7)
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    """A running server for ``front_end`` with ``notebook`` (a file name) in its root; ``url`` opens it."""
+
+    front_end: FrontEnd
+    base: str
+    token: str
+    notebook: str
+    root: pathlib.Path
+
+    @property
+    def name(self) -> str:
+        return self.front_end.name
+
+    @property
+    def url(self) -> str:
+        tree = "/lab/tree" if self.front_end.app == "lab" else "/notebooks"
+        return f"{self.base}{tree}/{self.notebook}?token={self.token}"
+
+
+@contextlib.contextmanager
+def serve_notebook(front_end: FrontEnd, root: pathlib.Path, token: str, cells: Iterable[str] = (),
+                   copy_of: pathlib.Path | None = None, notebook: str = "test.ipynb") -> Iterator[Served]:
+    """A server for ``front_end`` serving ``root/notebook``: ``copy_of`` (a notebook file) or the code ``cells``."""
+    import nbformat
+
+    if front_end.python is not None and not pathlib.Path(front_end.python).exists():
+        pytest.fail(f"{front_end}: no front-end venv at {front_end.python}; scripts/test.sh builds it "
+                    f"(DW_IPYW7_FRONTENDS={os.environ.get('DW_IPYW7_FRONTENDS')!r})")
+    if copy_of is not None:
+        (root / notebook).write_bytes(copy_of.read_bytes())
+    else:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.strip()) for c in cells])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, root / notebook)
+    with jupyter_server(front_end.app, root, token, python=front_end.python) as base:
+        yield Served(front_end, base, token, notebook, root)
+
+
+def open_and_run(page, served: Served, cells: Iterable[int] = (0,)) -> None:
+    """Open the served notebook in ``page``, wait for its kernel, run the cells at these indices (in order)."""
+    page.goto(served.url)
+    cells = list(cells)
+    if served.front_end.classic:
+        page.wait_for_function("window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel "
+                               "&& Jupyter.notebook.kernel.is_connected()", timeout=120_000)
+        wait_kernel_idle(served.base, served.token)
+        page.evaluate("cells => Jupyter.notebook.execute_cells(cells)", cells)
+        return
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+    wait_kernel_idle(served.base, served.token)
+    for k in cells:  # Lab 3/4, Notebook 7: select the cell, run it (run-and-advance)
+        page.locator(".jp-Notebook .jp-Cell").nth(k).click()
+        page.keyboard.press("Shift+Enter")
+
+
+@dataclasses.dataclass
+class OpenedPage:
+    """A browser context and page showing ``served``'s notebook, with the page errors seen so far."""
+
+    ctx: object
+    page: object
+    errors: list[str]
+
+    def ours(self) -> list[str]:
+        """The page errors that are not the host's own (Notebook 7.6's core bundle throws a settings-schema
+        TypeError on a fresh config dir: an error counts as ours unless it comes from that bundle with no frame
+        in widget code)."""
+        return [e for e in self.errors
+                if "/static/notebook/notebook_core." not in e or "blob:" in e or "anywidget" in e]
+
+
+def open_page(browser, served: Served, viewport: dict, cells: Iterable[int] = (0,)) -> OpenedPage:
+    """A new browser context at ``viewport`` on the served notebook, with ``cells`` run."""
+    ctx = browser.new_context(viewport=viewport)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"{e}\n{getattr(e, 'stack', '')}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" and any(
+        w in m.text for w in ("dw-", "deserialize", "anywidget")) else None)
+    open_and_run(page, served, cells)
+    return OpenedPage(ctx, page, errors)
+
+
+def wait_for_widget(opened: OpenedPage, selector: str, artifacts: pathlib.Path, name: str,
+                    timeout: float = 240.0):
+    """The locator of ``selector`` once it shows; on timeout a screenshot and the page errors in the failure."""
+    loc = opened.page.locator(selector).first
+    try:
+        loc.wait_for(timeout=timeout * 1000)
+    except Exception:
+        opened.page.screenshot(path=str(artifacts / f"{name}_not_rendered.png"), full_page=True)
+        raise AssertionError(f"{name}: {selector} did not render in {timeout} s; page errors {opened.errors[-10:]}")
+    return loc
+
+
+def open_editor(browser, served: Served, artifacts: pathlib.Path, viewport: dict,
+                cells: Iterable[int] = (0,)) -> tuple[OpenedPage, object]:
+    """The served notebook's EditorApp, rendered with its canvas and first comparison: (opened page, app locator)."""
+    opened = open_page(browser, served, viewport, cells)
+    app = wait_for_widget(opened, ".dw-editor-app", artifacts, served.name)
+    app.locator(".dw-canvas .dw-stage").first.wait_for()
+    opened.page.wait_for_function(
+        "(() => { const i = document.querySelector('.dw-editor-app img.dw-side-before');"
+        " return i && i.complete && i.naturalWidth > 0; })()", timeout=60_000)
+    return opened, app
+
+
+def wait_text(locator, pattern: str, timeout: float = 120.0) -> str:
+    """The locator's text once it matches ``pattern`` (a regex)."""
+    import re
+
+    deadline = time.time() + timeout
+    text = ""
+    while time.time() < deadline:
+        text = locator.inner_text() if locator.count() else ""
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"waited {timeout} s for {pattern!r}; last text: {text!r}")
 
 
 def free_port() -> int:
@@ -85,3 +248,20 @@ def wait_kernel_idle(base: str, token: str, timeout: float = 180.0) -> None:
             pass
         time.sleep(0.5)
     raise AssertionError("the notebook's kernel did not start")
+
+
+def drag(page, stage, points: Iterable[tuple[float, float]]) -> None:
+    """A mouse drag through ``points`` given as fractions of ``stage``'s box."""
+    box = stage.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for p in xy[1:]:
+        page.mouse.move(*p, steps=4)
+    page.mouse.up()
+
+
+def click_at(page, stage, fx: float, fy: float) -> None:
+    """A click at fractions (fx, fy) of ``stage``'s box."""
+    box = stage.bounding_box()
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])

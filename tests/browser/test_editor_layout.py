@@ -1,24 +1,21 @@
-"""The editor's layout, your own image and Cancel in JupyterLab 4 and Notebook 7 (Debian chromium via Playwright).
+"""The editor's layout, your own image and Cancel in every front end (Debian chromium via Playwright).
 
-At 1440×900 in Move mode the canvas sits left of the controls and the canvas, Run and the result are all inside
-the viewport at once; labels are whole and nothing scrolls sideways. An image file dropped on the canvas (a
-DataTransfer drop event) becomes the image, with Undo back to the old one; an oversized or broken file is refused
-with a message. A run cancelled midway leaves the previous result in the preview. Screenshots of each step land
-in test-artifacts/browser/<test>/ (printed by the tests).
+JupyterLab 4, Notebook 7 and the ipywidgets 7 ones (classic Notebook 6.5 with ipywidgets 7.7 and 7.8, JupyterLab
+3.6; see jupyter_harness). At 1440×900 in Move mode the canvas sits left of the controls and the canvas, Run and
+the result are all inside the viewport at once; labels are whole and nothing scrolls sideways. An image file
+dropped on the canvas (a DataTransfer drop event) becomes the image, with Undo back to the old one; an oversized
+or broken file is refused with a message. A run cancelled midway leaves the previous result in the preview.
+Screenshots of each step land in test-artifacts/browser/<test>/ (printed by the tests).
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import json
-import pathlib
-import re
-import time
 
 import numpy as np
 import pytest
-from jupyter_harness import jupyter_server, wait_kernel_idle
+from jupyter_harness import ALL_FRONT_ENDS, drag, open_editor, serve_notebook, wait_text
 from PIL import Image
 
 TOKEN = "dw-layout-test"
@@ -31,63 +28,17 @@ app = dw.EditorApp(preset=fast)
 app"""
 
 
-def _notebook(root: pathlib.Path) -> None:
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-            "source": APP_CELL.splitlines(keepends=True)}
-    nb = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                       "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
-    (root / "editor.ipynb").write_text(json.dumps(nb))
+@pytest.fixture(scope="module", params=ALL_FRONT_ENDS, ids=str)
+def served(request, tmp_path_factory):
+    """A running front end serving a notebook whose one cell shows the editor."""
+    with serve_notebook(request.param, tmp_path_factory.mktemp(request.param.name), TOKEN, [APP_CELL]) as s:
+        yield s
 
 
-@pytest.fixture(scope="module", params=["lab", "notebook7"])
-def front_end(request, tmp_path_factory):
-    """(name, base URL, notebook path) of a running JupyterLab 4 or Notebook 7 serving editor.ipynb."""
-    root = tmp_path_factory.mktemp(request.param)
-    _notebook(root)
-    app = "lab" if request.param == "lab" else "notebook"
-    path = "/lab/tree/editor.ipynb" if app == "lab" else "/notebooks/editor.ipynb"
-    with jupyter_server(app, root, TOKEN) as base:
-        yield request.param, base, path
-
-
-def _wait_text(locator, pattern: str, timeout: float = 120.0) -> str:
-    deadline = time.time() + timeout
-    text = ""
-    while time.time() < deadline:
-        text = locator.inner_text()
-        if re.search(pattern, text):
-            return text
-        time.sleep(0.1)
-    raise AssertionError(f"waited {timeout} s for {pattern!r}; last text: {text!r}")
-
-
-def _open(browser, front_end, artifacts):
-    name, base, path = front_end
+def _open(browser, served, artifacts):
     print(f"\nscreenshots: {artifacts}")
-    ctx = browser.new_context(viewport=VIEWPORT)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(f"{e}\n{getattr(e, 'stack', '')}"))
-    page.goto(f"{base}{path}?token={TOKEN}")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-    wait_kernel_idle(base, TOKEN)
-    page.locator(".jp-Notebook .jp-Cell").first.click()
-    page.keyboard.press("Shift+Enter")
-    app = page.locator(".dw-editor-app")
-    app.wait_for(timeout=240_000)
-    app.locator(".dw-canvas .dw-stage").first.wait_for()
-    page.wait_for_function("(() => { const i = document.querySelector('.dw-editor-app img.dw-side-before');"
-                           " return i && i.complete && i.naturalWidth > 0; })()", timeout=60_000)
-    return ctx, page, app, errors
-
-
-def _ours(errors: list[str]) -> list[str]:
-    # Notebook 7.6's own core bundle throws a settings-schema TypeError on a fresh config dir
-    return [e for e in errors if "/static/notebook/notebook_core." not in e or "blob:" in e or "anywidget" in e]
-
-
-def _inside(box: dict, vw: int, vh: int) -> bool:
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= vw and box["y"] + box["height"] <= vh
+    opened, app = open_editor(browser, served, artifacts, VIEWPORT)
+    return opened.ctx, opened.page, app, opened
 
 
 def _png(w: int, h: int) -> bytes:
@@ -119,22 +70,61 @@ def _drop(stage, data: bytes, name: str, mime: str = "image/png", pad: int = 0) 
     stage.evaluate(DROP_JS, [base64.b64encode(data).decode(), name, mime, pad])
 
 
-def test_layout_at_1440x900_canvas_run_and_result_visible_together(browser, front_end, artifacts):
-    name = front_end[0]
-    ctx, page, app, errors = _open(browser, front_end, artifacts)
-    app.evaluate("el => el.scrollIntoView({block: 'start'})")
+def _draw_mask_and_arrow(page, canvas) -> None:
+    """A brush stroke across the middle and an arrow from it: a Move edit ready to run."""
+    stage = canvas.locator(".dw-stage")
+    canvas.locator("button.dw-tool-brush").click()
+    drag(page, stage, [(0.15, 0.5), (0.35, 0.52), (0.55, 0.5)])
+    wait_text(canvas.locator(".dw-status"), r"mask [1-9]\d* px")
+    canvas.locator("button.dw-tool-arrow").click()
+    drag(page, stage, [(0.35, 0.5), (0.55, 0.4)])
+    wait_text(canvas.locator(".dw-status"), r"arrow")
+
+
+def _app_status(page, app):
+    return app.locator(".widget-html").filter(has=page.locator("[class^='dw-status-']"))
+
+
+SCROLL_JS = """([el, top]) => {  // scroll el's notebook scroller so that viewport y `top` sits at its visible top
+    let s = el.parentElement;
+    while (s && s !== document.body && !(['auto', 'scroll'].includes(getComputedStyle(s).overflowY)
+                                         && s.scrollHeight > s.clientHeight)) s = s.parentElement;
+    const doc = !s || s === document.body;
+    const visibleTop = doc ? 0 : s.getBoundingClientRect().top + s.clientTop;
+    const visibleBottom = doc ? innerHeight : Math.min(innerHeight, visibleTop + s.clientHeight);
+    (doc ? document.scrollingElement : s).scrollTop += top - visibleTop;
+    return {scroller: doc ? 'document' : (s.id || s.className), visible: [Math.round(visibleTop), Math.round(visibleBottom)]};
+}"""
+
+# True when every corner of el (inset 2 px) shows el itself: inside the viewport, not clipped by a scroller,
+# not under the host page's fixed header or toolbar.
+SEEN_JS = """el => { const r = el.getBoundingClientRect();
+    return [[r.left + 2, r.top + 2], [r.right - 2, r.top + 2], [r.left + 2, r.bottom - 2], [r.right - 2, r.bottom - 2]]
+        .every(([x, y]) => { const hit = document.elementFromPoint(x, y); return !!hit && el.contains(hit); }); }"""
+
+
+def test_layout_at_1440x900_canvas_run_and_result_visible_together(browser, served, artifacts):
+    """Move mode at 1440×900: one scroll position shows the canvas, Run and the result whole, beside each other."""
+    name = served.name
+    ctx, page, app, opened = _open(browser, served, artifacts)
+    parts = {"canvas": app.locator(".dw-canvas .dw-stage").first, "Run": app.get_by_role("button", name="Run"),
+             "result": app.locator(".dw-compare-pair"), "preview": app.locator(".dw-preview-cell img")}
+    top = min(loc.bounding_box()["y"] for loc in parts.values())
+    scroller = page.evaluate(SCROLL_JS, [app.element_handle(), top - 4])  # as a user would scroll to see them
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / f"{name}_layout_1440x900.png"))
-    stage = app.locator(".dw-canvas .dw-stage").first.bounding_box()
-    run = app.get_by_role("button", name="Run").bounding_box()
-    result = app.locator(".dw-compare-pair").bounding_box()
-    preview = app.locator(".dw-preview-cell img").bounding_box()
-    vw, vh = VIEWPORT["width"], VIEWPORT["height"]
-    for what, box in (("canvas", stage), ("Run", run), ("result", result), ("preview", preview)):
-        assert _inside(box, vw, vh), f"{name}: the {what} lies outside the 1440×900 viewport: {box}"
+    boxes = {what: loc.bounding_box() for what, loc in parts.items()}
+    stage, run, result = boxes["canvas"], boxes["Run"], boxes["result"]
+    figures = {"app width": round(app.bounding_box()["width"]), **scroller,
+               **{what: {k: round(v) for k, v in box.items()} for what, box in boxes.items()}}
+    (artifacts / f"{name}_layout_1440x900.txt").write_text(f"{figures}\n")
+    print(f"{name}: {figures}")
     # controls + result to the right of the canvas, not below it
-    assert run["x"] >= stage["x"] + stage["width"] and result["x"] >= stage["x"] + stage["width"]
-    assert run["y"] < stage["y"] + stage["height"]
+    assert run["x"] >= stage["x"] + stage["width"] and result["x"] >= stage["x"] + stage["width"], \
+        f"{name}: the controls wrap below the canvas: {figures}"
+    assert run["y"] < stage["y"] + stage["height"], figures
+    for what, loc in parts.items():
+        assert loc.evaluate(SEEN_JS), f"{name}: the {what} is not all visible at 1440×900 in Move mode: {figures}"
     # full labels, and nothing in the app overflows sideways (no stray horizontal scrollbar)
     cut = app.evaluate("""el => [...el.querySelectorAll('button, .widget-toggle-button')]
         .filter(b => b.offsetParent && b.scrollWidth > b.clientWidth + 1).map(b => b.textContent.trim())""")
@@ -147,97 +137,77 @@ def test_layout_at_1440x900_canvas_run_and_result_visible_together(browser, fron
         .map(e => `${e.className} ${e.scrollWidth}>${e.clientWidth}`)""")
     assert not overflow, f"{name}: horizontal scrollbars: {overflow}"
     app_box = app.bounding_box()
-    assert app_box["x"] + app_box["width"] <= vw
+    assert app_box["x"] + app_box["width"] <= VIEWPORT["width"]
+    # the page itself does not scroll sideways either
+    assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth"), f"{name}: the page scrolls sideways"
     # narrower than the breakpoint: stacked, still without sideways scrolling
     page.set_viewport_size({"width": 900, "height": 900})
     page.wait_for_timeout(800)
     stage, run = app.locator(".dw-canvas .dw-stage").first.bounding_box(), app.get_by_role("button", name="Run").bounding_box()
     page.screenshot(path=str(artifacts / f"{name}_layout_900_stacked.png"), full_page=True)
     assert run["y"] >= stage["y"] + stage["height"], f"{name}: not stacked at 900 px: {stage} {run}"
-    assert not _ours(errors), _ours(errors)
+    assert not opened.ours(), opened.ours()
     ctx.close()
 
 
-def test_dropping_an_image_file_on_the_canvas_loads_it_with_undo(browser, front_end, artifacts):
-    name = front_end[0]
-    ctx, page, app, errors = _open(browser, front_end, artifacts)
+def test_dropping_an_image_file_on_the_canvas_loads_it_with_undo(browser, served, artifacts):
+    name = served.name
+    ctx, page, app, opened = _open(browser, served, artifacts)
     canvas = app.locator(".dw-canvas").first
     stage, status = canvas.locator(".dw-stage"), canvas.locator(".dw-status")
-    app_status = app.locator(".widget-html").filter(has=page.locator("[class^='dw-status-']"))
-    _wait_text(status, r"64×64 px")
-    # draw something first: Undo must bring it back with the old image
-    canvas.locator("button.dw-tool-brush").click()
-    box = stage.bounding_box()
-    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.3 * box["height"])
-    page.mouse.down()
-    page.mouse.move(box["x"] + 0.6 * box["width"], box["y"] + 0.3 * box["height"], steps=5)
-    page.mouse.up()
-    _wait_text(status, r"mask [1-9]\d* px")
+    app_status = _app_status(page, app)
+    wait_text(status, r"64×64 px")
+    _draw_mask_and_arrow(page, canvas)  # Undo must bring the drawing back with the old image
     assert canvas.locator("button.dw-open").is_visible()  # the file picker's button
 
     _drop(stage, _png(80, 60), "my_photo.png")
-    _wait_text(status, r"80×60 px · mask 0 px")
-    _wait_text(app_status, r"Loaded my_photo\.png \(80×60 px\)")
+    wait_text(status, r"80×60 px · mask 0 px")
+    wait_text(app_status, r"Loaded my_photo\.png \(80×60 px\)")
     page.screenshot(path=str(artifacts / f"{name}_dropped.png"))
 
     _drop(stage, b"GIF89a but not really", "broken.png")  # a broken file: refused, the image stays
-    _wait_text(app_status, r"broken\.png.*(not an image|could not be read)")
+    wait_text(app_status, r"broken\.png.*(not an image|could not be read)")
     assert "dw-status-danger" in app_status.inner_html()
-    _wait_text(status, r"broken\.png")
+    wait_text(status, r"broken\.png")
     _drop(stage, _png(8, 8), "huge.png", pad=21 * 1024 * 1024)  # over the limit: refused in the page
-    _wait_text(status, r"huge\.png is 21\.0 MB; images up to 20\.0 MB")
+    wait_text(status, r"huge\.png is 21\.0 MB; images up to 20\.0 MB")
     page.screenshot(path=str(artifacts / f"{name}_refused.png"))
 
     app.locator("button.dw-wide-button").filter(has_text="Undo").click()  # the app's, not the canvas's ↶ Undo
-    _wait_text(status, r"64×64 px · mask [1-9]\d* px")  # the old image with its drawing
-    _wait_text(app_status, r"previous image")
+    wait_text(status, r"64×64 px · mask [1-9]\d* px")  # the old image with its drawing
+    wait_text(app_status, r"previous image")
     page.screenshot(path=str(artifacts / f"{name}_undo_load.png"))
     # pasting an image (a clipboard event on the focused canvas) loads it the same way
     canvas.evaluate(PASTE_JS, base64.b64encode(_png(50, 40)).decode())
-    _wait_text(status, r"50×40 px · mask 0 px")
-    _wait_text(app_status, r"Loaded pasted\.png \(50×40 px\)")
-    assert not _ours(errors), _ours(errors)
+    wait_text(status, r"50×40 px · mask 0 px")
+    wait_text(app_status, r"Loaded pasted\.png \(50×40 px\)")
+    assert not opened.ours(), opened.ours()
     ctx.close()
 
 
-def test_cancel_leaves_the_previous_result_in_the_preview(browser, front_end, artifacts):
-    name = front_end[0]
-    ctx, page, app, errors = _open(browser, front_end, artifacts)
+def test_cancel_leaves_the_previous_result_in_the_preview(browser, served, artifacts):
+    name = served.name
+    ctx, page, app, opened = _open(browser, served, artifacts)
     canvas = app.locator(".dw-canvas").first
-    stage = canvas.locator(".dw-stage")
-    app_status = app.locator(".widget-html").filter(has=page.locator("[class^='dw-status-']"))
-
-    def drag(points):
-        box = stage.bounding_box()
-        xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-        page.mouse.move(*xy[0])
-        page.mouse.down()
-        for p in xy[1:]:
-            page.mouse.move(*p, steps=4)
-        page.mouse.up()
-
-    canvas.locator("button.dw-tool-brush").click()
-    drag([(0.15, 0.5), (0.35, 0.52), (0.55, 0.5)])
-    canvas.locator("button.dw-tool-arrow").click()
-    drag([(0.35, 0.5), (0.55, 0.4)])
-    _wait_text(canvas.locator(".dw-status"), r"arrow")
+    app_status = _app_status(page, app)
+    _draw_mask_and_arrow(page, canvas)
     run, cancel = app.get_by_role("button", name="Run"), app.get_by_role("button", name="Cancel")
     preview = app.locator(".dw-preview-cell img")
     run.click()
-    text = _wait_text(app_status, r"^Done", timeout=600)
+    text = wait_text(app_status, r"^Done", timeout=600)
     assert "inversion" in text and "edit" in text
     page.wait_for_timeout(500)
     result_shot = preview.screenshot()
     page.screenshot(path=str(artifacts / f"{name}_first_result.png"))
 
     run.click()
-    _wait_text(app_status, r"Editing… step [2-9]/", timeout=300)  # the run's x̂0 is in the preview now
+    wait_text(app_status, r"Editing… step [2-9]/", timeout=300)  # the run's x̂0 is in the preview now
     page.screenshot(path=str(artifacts / f"{name}_second_run.png"))
     cancel.click()
-    _wait_text(app_status, r"^Cancelled", timeout=120)
+    wait_text(app_status, r"^Cancelled", timeout=120)
     page.wait_for_timeout(800)
     page.screenshot(path=str(artifacts / f"{name}_cancelled.png"))
     assert preview.screenshot() == result_shot, "the preview does not show the previous result after Cancel"
     assert run.is_enabled() and cancel.is_disabled()
-    assert not _ours(errors), _ours(errors)
+    assert not opened.ours(), opened.ours()
     ctx.close()
