@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -39,10 +40,6 @@ class FrontEnd:
         """Classic Notebook 6 (its own page, ``Jupyter.notebook`` API, no ``.jp-Cell``)."""
         return self.name.startswith("classic")
 
-    @property
-    def ipywidgets7(self) -> bool:
-        return self.python is not None
-
     def __str__(self) -> str:
         return self.name
 
@@ -61,6 +58,8 @@ LAB4 = FrontEnd("lab", "lab")
 NOTEBOOK7 = FrontEnd("notebook7", "notebook")
 IPYW7 = tuple(FrontEnd(n, "lab" if n.startswith("lab") else "notebook", py) for n, py in _ipyw7_pythons().items())
 ALL_FRONT_ENDS = (LAB4, NOTEBOOK7, *IPYW7)
+#: The track of a scrubber's IntSlider: noUiSlider in ipywidgets 8, jQuery UI's slider in ipywidgets 7.
+SLIDER_TRACK = ".dw-scrubber .noUi-target, .dw-scrubber .ui-slider"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +146,11 @@ def open_page(browser, served: Served, viewport: dict, cells: Iterable[int] = (0
     return OpenedPage(ctx, page, errors)
 
 
+def _failed(opened: OpenedPage, artifacts: pathlib.Path, name: str, what: str) -> AssertionError:
+    opened.page.screenshot(path=str(artifacts / f"{name}_not_rendered.png"), full_page=True)
+    return AssertionError(f"{name}: {what}; page errors {opened.errors[-10:]}")
+
+
 def wait_for_widget(opened: OpenedPage, selector: str, artifacts: pathlib.Path, name: str,
                     timeout: float = 240.0):
     """The locator of ``selector`` once it shows; on timeout a screenshot and the page errors in the failure."""
@@ -154,8 +158,7 @@ def wait_for_widget(opened: OpenedPage, selector: str, artifacts: pathlib.Path, 
     try:
         loc.wait_for(timeout=timeout * 1000)
     except Exception:
-        opened.page.screenshot(path=str(artifacts / f"{name}_not_rendered.png"), full_page=True)
-        raise AssertionError(f"{name}: {selector} did not render in {timeout} s; page errors {opened.errors[-10:]}")
+        raise _failed(opened, artifacts, name, f"{selector} did not render in {timeout} s") from None
     return loc
 
 
@@ -164,17 +167,18 @@ def open_editor(browser, served: Served, artifacts: pathlib.Path, viewport: dict
     """The served notebook's EditorApp, rendered with its canvas and first comparison: (opened page, app locator)."""
     opened = open_page(browser, served, viewport, cells)
     app = wait_for_widget(opened, ".dw-editor-app", artifacts, served.name)
-    app.locator(".dw-canvas .dw-stage").first.wait_for()
-    opened.page.wait_for_function(
-        "(() => { const i = document.querySelector('.dw-editor-app img.dw-side-before');"
-        " return i && i.complete && i.naturalWidth > 0; })()", timeout=60_000)
+    try:
+        app.locator(".dw-canvas .dw-stage").first.wait_for()
+        opened.page.wait_for_function(
+            "(() => { const i = document.querySelector('.dw-editor-app img.dw-side-before');"
+            " return i && i.complete && i.naturalWidth > 0; })()", timeout=60_000)
+    except Exception:
+        raise _failed(opened, artifacts, served.name, "the canvas or the comparison's image did not show") from None
     return opened, app
 
 
 def wait_text(locator, pattern: str, timeout: float = 120.0) -> str:
     """The locator's text once it matches ``pattern`` (a regex)."""
-    import re
-
     deadline = time.time() + timeout
     text = ""
     while time.time() < deadline:

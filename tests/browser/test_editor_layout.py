@@ -93,7 +93,8 @@ SCROLL_JS = """([el, top]) => {  // scroll el's notebook scroller so that viewpo
     const visibleTop = doc ? 0 : s.getBoundingClientRect().top + s.clientTop;
     const visibleBottom = doc ? innerHeight : Math.min(innerHeight, visibleTop + s.clientHeight);
     (doc ? document.scrollingElement : s).scrollTop += top - visibleTop;
-    return {scroller: doc ? 'document' : (s.id || s.className), visible: [Math.round(visibleTop), Math.round(visibleBottom)]};
+    return {scroller: doc ? 'document' : (s.id || s.className),
+            visible: [Math.round(visibleTop), Math.round(visibleBottom)]};
 }"""
 
 # True when every corner of el (inset 2 px) shows el itself: inside the viewport, not clipped by a scroller,
@@ -143,7 +144,7 @@ def test_layout_at_1440x900_canvas_run_and_result_visible_together(browser, serv
     # narrower than the breakpoint: stacked, still without sideways scrolling
     page.set_viewport_size({"width": 900, "height": 900})
     page.wait_for_timeout(800)
-    stage, run = app.locator(".dw-canvas .dw-stage").first.bounding_box(), app.get_by_role("button", name="Run").bounding_box()
+    stage, run = parts["canvas"].bounding_box(), parts["Run"].bounding_box()
     page.screenshot(path=str(artifacts / f"{name}_layout_900_stacked.png"), full_page=True)
     assert run["y"] >= stage["y"] + stage["height"], f"{name}: not stacked at 900 px: {stage} {run}"
     assert not opened.ours(), opened.ours()

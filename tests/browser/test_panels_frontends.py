@@ -1,4 +1,5 @@
-"""The inspection panels in real JupyterLab and Notebook 7 front ends (Debian chromium via Playwright).
+"""The inspection panels in every front end (Debian chromium via Playwright): JupyterLab 4, Notebook 7 and the
+ipywidgets 7 ones (classic Notebook 6.5 with ipywidgets 7.7 and 7.8, JupyterLab 3.6; see jupyter_harness).
 
 For each front end a notebook builds the inspector on the fully known synthetic trace (engine record classes), runs in a
 real kernel, and the test clicks the correspondence explorer and moves the scrubber like a lecturer would.
@@ -10,9 +11,8 @@ from __future__ import annotations
 import pathlib
 import time
 
-import nbformat
 import pytest
-from jupyter_harness import jupyter_server, wait_kernel_idle
+from jupyter_harness import ALL_FRONT_ENDS, SLIDER_TRACK, open_page, serve_notebook, wait_for_widget
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TOKEN = "dw-panels-test"
@@ -27,35 +27,23 @@ app
 """
 
 
-FRONT_ENDS = {"lab": ("lab", "/lab/tree/panels.ipynb"), "notebook7": ("notebook", "/notebooks/panels.ipynb")}
-
-
-@pytest.fixture(scope="module", params=sorted(FRONT_ENDS))
-def server(request, tmp_path_factory):
-    """(base URL, notebook URL path) of a running Jupyter server for one front end."""
-    app, path = FRONT_ENDS[request.param]
-    root = tmp_path_factory.mktemp(request.param)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE.strip())])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "panels.ipynb")
-    with jupyter_server(app, root, TOKEN) as base:
-        yield base, path
+@pytest.fixture(scope="module", params=ALL_FRONT_ENDS, ids=str)
+def served(request, tmp_path_factory):
+    """A running front end serving a notebook whose one cell shows the inspector."""
+    with serve_notebook(request.param, tmp_path_factory.mktemp(request.param.name), TOKEN, [NOTEBOOK_CODE]) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
-def page(browser, server):
-    base, path = server
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1800})
-    pg = ctx.new_page()
-    pg.goto(f"{base}{path}?token={TOKEN}")
-    pg.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-    wait_kernel_idle(base, TOKEN)
-    pg.locator(".jp-Notebook .jp-Cell").first.click()
-    pg.keyboard.press("Shift+Enter")
-    pg.locator(".dw-inspector").wait_for(timeout=240_000)
-    _wait_drawn(pg.locator(".dw-step-view canvas").first)
-    yield pg
-    ctx.close()
+def page(browser, served):
+    opened = open_page(browser, served, {"width": 1400, "height": 1800})
+    shots = REPO / "test-artifacts" / "browser" / "panels_frontends"
+    shots.mkdir(parents=True, exist_ok=True)
+    wait_for_widget(opened, ".dw-inspector", shots, served.name)
+    _wait_drawn(opened.page.locator(".dw-step-view canvas").first)
+    yield opened.page
+    assert not opened.ours(), opened.ours()
+    opened.ctx.close()
 
 
 def _wait_drawn(canvas, timeout: float = 60.0) -> bytes:
@@ -116,7 +104,7 @@ def test_moving_the_scrubber_updates_every_panel(page, artifacts):
     before = {name: loc.screenshot() for name, loc in panels.items()}
     energy_before = energy.locator("canvas").screenshot()
     page.locator(".dw-inspector").screenshot(path=str(artifacts / "inspector_step0.png"))
-    track = page.locator(".dw-scrubber .noUi-target").bounding_box()  # 10 steps: 0..9
+    track = page.locator(SLIDER_TRACK).bounding_box()  # 10 steps: 0..9
     page.mouse.click(track["x"] + track["width"] * target / 9, track["y"] + track["height"] / 2)
     page.wait_for_function(f"document.querySelector('.dw-energy-panel').dataset.step === '{target}'", timeout=60_000)
     for name, loc in panels.items():
