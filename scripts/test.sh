@@ -34,10 +34,12 @@ fi
 source "$VENV/bin/activate"
 pip install -q --no-deps -e . >/dev/null
 
-# ipywidgets 7 front ends (Colab's generation) for tests/browser/test_ipywidgets7_frontends.py, one venv each:
-# the server and front end are its own, a .pth file lends it the main venv's packages (torch, the engine) for
-# the kernel. Classic Notebook 6.5 with ipywidgets 7.7.1 and with 7.8.5 (whose widgetsnbextension 3.6.7-3.6.10
-# cannot display an ipywidgets.Output), and JupyterLab 3.6 with 7.8.5.
+# ipywidgets 7 front ends (Colab's generation) for the browser tests (tests/browser/jupyter_harness.py), one venv
+# each: the server and front end are its own, with the front-end extensions of the package's widget libraries
+# (anywidget; ipycanvas, which draws the inspection panels) as a user's server environment has them; a .pth file
+# lends it the main venv's packages (torch, numpy, the engine) for the kernel. Classic Notebook 6.5 with ipywidgets
+# 7.7.1 and with 7.8.5 (whose widgetsnbextension 3.6.7-3.6.10 cannot display an ipywidgets.Output), and
+# JupyterLab 3.6 with 7.8.5.
 MAIN_SITE=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 FRONTENDS=""
 frontend_venv() {  # name, pip requirements...
@@ -48,6 +50,7 @@ frontend_venv() {  # name, pip requirements...
     rm -rf "$dir"
     "$PY" -m venv "$dir"
     "$dir/bin/pip" install -q "$@" "traitlets==5.7.1" anywidget ipykernel >&2
+    "$dir/bin/pip" install -q --no-deps "ipycanvas>=0.13" >&2  # its numpy and pillow: the main venv's
     echo "$MAIN_SITE" > "$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zz_main_venv.pth"
     touch "$dir/.complete"
   fi

@@ -109,6 +109,12 @@ def open_and_run(page, served: Served, cells: Iterable[int] = (0,)) -> None:
         page.wait_for_function("window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel "
                                "&& Jupyter.notebook.kernel.is_connected()", timeout=120_000)
         wait_kernel_idle(served.base, served.token)
+        # widgetsnbextension restores the kernel's widgets on page load (a comm_info round trip, no promise to
+        # wait on); cells run before it answers can get each model twice, one of them deaf to the kernel (the
+        # view renders, its updates never arrive: seen as a flaky first test in classic Notebook 7.7)
+        page.wait_for_function("window.Jupyter && Jupyter.WidgetManager && Jupyter.WidgetManager._managers.length",
+                               timeout=60_000)
+        page.wait_for_timeout(2000)
         page.evaluate("cells => Jupyter.notebook.execute_cells(cells)", cells)
         return
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
