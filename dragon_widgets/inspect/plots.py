@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.trace import APPLIED
 from ._arrays import Point, downsample_mask, mask_outline
 from ._steps import get_step, step_image, step_label
 from .attention import group_names, query_attention
@@ -19,7 +20,6 @@ from .colors import MASK_COLORS, term_color
 from .correspondence import correspondence_grid
 from .energy import EnergySeries, energy_series
 from .matches import match_lines, side_by_side
-from ..engine.trace import APPLIED
 from .gradients import gradient_direction, gradient_label, gradient_map, gradient_terms, push_label
 from .recorded import trace_features
 from .tracks import handle_tracks

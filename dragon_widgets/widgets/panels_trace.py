@@ -13,7 +13,7 @@ from ..inspect._arrays import Point
 from ..inspect._steps import get_step, step_image, step_label
 from ..inspect.attention import AttentionMap, group_names, query_attention
 from ..inspect.colors import MASK_COLORS, blend, colorize
-from ..inspect.gradients import gradient_direction, gradient_label, gradient_map, gradient_terms, push_label
+from ..inspect.gradients import gradient_direction, gradient_label, gradient_map, gradient_terms
 from ..inspect.tracks import handle_tracks
 from .panels_draw import DISPLAY, ImageCanvas, StaticFallback
 
@@ -132,7 +132,7 @@ class GradientPanel(StaticFallback):
                     lim = float(np.abs(d).max()) or 1.0
                     self.maps[term] = d
                     heat = colorize(d, "coolwarm", -lim, lim)
-                    title = f"{push_label(term)} (red adds, blue removes)"
+                    title = f"{term}: push (red adds, blue removes)"
                 else:
                     g = gradient_map(s, term)
                     self.maps[term] = g

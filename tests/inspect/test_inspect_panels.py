@@ -190,7 +190,7 @@ def test_inspector_of_a_trace_with_only_the_applied_update_shows_its_gradient_ma
     assert app.gradients.shown_step == 0 and "(last guided)" in app.gradients.canvases["applied"].label.value
     app.gradients.mode.value = "direction"
     assert app.gradients.maps["applied"].min() < 0 < app.gradients.maps["applied"].max()
-    assert "push of −g" in app.gradients.canvases["applied"].label.value
+    assert "applied: push" in app.gradients.canvases["applied"].label.value
     bundle = app.gradients._repr_mimebundle_()
     assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
 
