@@ -5,7 +5,8 @@
 
 Reads the run folder's ``log.jsonl`` (loss every 50 steps; one row per checkpoint, ``"<step>-final"`` at the end of
 each sitting), ``args.json`` (the last sitting's arguments) and the model folder's ``training_state.json`` and
-component configs, and writes ``README.md`` and ``loss_curve.png`` to ``--out`` (default: the model folder). The
+component configs, and writes ``README.md`` and ``loss_curve.png`` to ``--out`` (default: the model folder), with
+the run's sample grid of the exported step (``samples_<step>.png`` and its captions) as ``samples.png``/``.txt``. The
 card says what the issue asks of it (issue 11): the data generator, the steps, the loss curve, the hardware and
 the command. ``--notes`` adds a Markdown file (status, metrics) under its own heading; regenerate the card when
 training ends.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LOSS_PNG = "loss_curve.png"
+SAMPLES_PNG, SAMPLES_TXT = "samples.png", "samples.txt"
 
 
 @dataclass
@@ -211,9 +213,22 @@ def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "
         "Checkpoints (`log.jsonl`): " + ", ".join(f"{c['step']:,} ({_fmt(c.get('inversion_psnr'), '.1f')} dB)"
                                                 for c in log.checkpoints) + ".",
     ]
+    grid = _samples(run, steps)
+    if grid is not None:
+        captions = [c for c in grid[1].read_text().splitlines() if c.strip()] if grid[1].exists() else []
+        lines += ["", "## Samples", "", f"![samples at step {steps:,}]({SAMPLES_PNG})", "",
+                  f"The EMA weights at step {steps:,} (`{grid[0].name}` of the run): the top row from these captions, "
+                  "the bottom row unconditional (the empty prompt the edits use):", "",
+                  *[f"{i + 1}. {c}" for i, c in enumerate(captions)]]
     if notes.strip():
         lines += ["", "## Notes", "", notes.strip()]
     return "\n".join(lines) + "\n"
+
+
+def _samples(run: Path, steps: int) -> tuple[Path, Path] | None:
+    """The run's sample grid (and caption file) of step ``steps``, if the run wrote one."""
+    png = Path(run) / f"samples_{steps:06d}.png"
+    return (png, png.with_suffix(".txt")) if png.exists() else None
 
 
 def write_card(run: str | Path, model: str | Path, hardware: str, out: str | Path | None = None,
@@ -225,6 +240,13 @@ def write_card(run: str | Path, model: str | Path, hardware: str, out: str | Pat
     state_file = Path(model) / "training_state.json"
     until = json.loads(state_file.read_text()).get("steps") if state_file.exists() else None
     plot_loss(read_log(Path(run) / "log.jsonl", until=until), out / LOSS_PNG)
+    grid = _samples(Path(run), int(until)) if until is not None else None
+    if grid is not None:
+        import shutil
+
+        shutil.copyfile(grid[0], out / SAMPLES_PNG)
+        if grid[1].exists():
+            shutil.copyfile(grid[1], out / SAMPLES_TXT)
     (out / "README.md").write_text(text)
     return out / "README.md"
 

@@ -36,6 +36,11 @@ def _run(tmp_path, eval_=True):
         name = "config.json" if sub == "unet" else "scheduler_config.json"
         (model / sub / name).write_text(json.dumps(cfg))
     (model / "training_state.json").write_text(json.dumps(dict(steps=500, minutes=16.5, inversion_psnr=25.25)))
+    from PIL import Image
+
+    for step in (300, 500):  # the run's sample grids; the card shows the exported step's
+        Image.new("RGB", (8, 4), (step // 2, 0, 0)).save(run / f"samples_{step:06d}.png")
+        (run / f"samples_{step:06d}.txt").write_text(f"a red circle at {step} on a gray background\n\n\n")
     return run, model
 
 
@@ -64,6 +69,11 @@ def test_write_card_writes_the_card_and_the_loss_curve_png(tmp_path):
     assert path == out / "README.md" and "![loss curve](loss_curve.png)" in path.read_text()
     png = (out / "loss_curve.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    from PIL import Image
+
+    assert Image.open(out / "samples.png").getpixel((0, 0)) == (250, 0, 0)  # step 500's grid, not step 300's
+    assert (out / "samples.txt").read_text().startswith("a red circle at 500")
+    assert "## Samples" in path.read_text() and "1. a red circle at 500 on a gray background\n" in path.read_text()
 
 
 def test_bad_runs_are_refused_with_what_is_missing(tmp_path, capsys):
