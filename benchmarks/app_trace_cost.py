@@ -7,7 +7,8 @@ metrics (background PSNR, DIFT-style handle tracking) — on the embedded model.
 Runs one move and one drag of the built-in scene through the app's own calls
 (``dragon_widgets.widgets._inspect_tab.edit_with_trace`` at a trace level of the app's Advanced panel, and
 ``measure``), with the trace off and on, interleaved,
-and prints the medians as a Markdown table for benchmarks/RESULTS.md. Times are the process's CPU seconds
+and prints the medians as a Markdown table for benchmarks/RESULTS.md, with the trace's size (the bytes its arrays
+hold, as in recording_cost.py). Times are the process's CPU seconds
 (``time.process_time``): with ``--threads 1`` on a shared machine they do not count the time other jobs held
 the cores, unlike wall-clock time (use ``--wall`` for wall-clock, e.g. on a GPU).
 """
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> None:
 
     clock = time.perf_counter if args.wall else time.process_time
 
+    from recording_cost import trace_nbytes
+
+    sizes: dict[str, int] = {}
+
     def once(edit, trace: bool) -> tuple[float, float]:
         t0 = clock()
         if trace and not args.record:
@@ -67,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         else:
             res = editor.edit(src, edit, seed=0)
         t1 = clock()
+        if trace:
+            sizes[edit.mode] = trace_nbytes(res.trace)
         _inspect_tab.measure(editor, res)
         return t1 - t0, clock() - t1
 
@@ -81,17 +88,19 @@ def main(argv: list[str] | None = None) -> None:
             a, _m = once(edit, False)
             b, c = once(edit, True)
             off.append(a), on.append(b), metrics.append(c)
-        rows.append((name, statistics.median(off), statistics.median(on), statistics.median(metrics)))
+        rows.append((name, statistics.median(off), statistics.median(on), statistics.median(metrics),
+                     sizes[edit.mode] / 1e6))
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     unit = "wall-clock s" if args.wall else "CPU s"
     print(f"Run {when} on {platform.machine()} {platform.processor() or ''}, torch threads "
           f"{torch.get_num_threads()}, device {args.device}, model: {model}, {args.repeats} repeats "
           f"(medians, {unit}), trace: {sorted(record)}.\n")
-    print(f"| edit | no trace ({unit}) | app trace ({unit}) | trace adds | metrics ({unit}) | trace + metrics add |")
-    print("|---|---|---|---|---|---|")
-    for name, off, on, met in rows:
+    print(f"| edit | no trace ({unit}) | app trace ({unit}) | trace adds | metrics ({unit}) | trace + metrics add "
+          f"| trace size (MB) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, off, on, met, mb in rows:
         print(f"| {name} | {off:.2f} | {on:.2f} | {100 * (on / off - 1):+.0f} % | {met:.2f} | "
-              f"{100 * ((on + met) / off - 1):+.0f} % |")
+              f"{100 * ((on + met) / off - 1):+.0f} % | {mb:.2f} |")
 
 
 if __name__ == "__main__":

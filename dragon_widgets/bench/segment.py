@@ -9,10 +9,12 @@ model is enough to find them in rendered, edited or generated 64×64 images:
   is object when ``α ≥ 0.5`` and it lies within ``max_de`` CIELAB ΔE of the blend that ``α``
   predicts (``bg + α·(rgb − bg)``), and no distractor colour explains it better.
   On clean renders this reproduces the ground-truth ``alpha ≥ 0.5`` masks.
-* :func:`detect` checks a caption's ``(colour, kind)`` list against an image: pixels with high
-  HSV saturation/value are labelled with the nearest named hue, opened (drops 1-px anti-aliasing
-  rims), split into connected blobs, and each blob's kind is the template (circle / square /
-  triangle / diamond, same area and centroid, a few angles) with the best IoU.
+* :func:`detect` checks a caption's ``(colour, kind)`` list against an image: every pixel gets the colour
+  name the scene worlds give a shape of its colour (:func:`color_names`: the nearest of the eight named hues,
+  with the tone the world's captions say — saturated "blue", "pale blue", "dark blue", or "white"), each
+  name's pixels are opened (drops 1-px anti-aliasing rims), split into connected blobs, and each blob's kind
+  is the template (circle / square / triangle / diamond, same area and centroid, a few angles) with the best
+  IoU. Background regions (large, or lying along the image border) are not blobs.
 * :func:`edge_width`: mean width (px) of the shape/background transition, ~1 for clean renders,
   larger for blurry ones (the "clean edges" score).
 """
@@ -35,9 +37,22 @@ SHAPE_SAT, SHAPE_VAL = 0.5, 0.5
 #: Template IoU below which a blob is not accepted as a shape of any kind.
 MIN_SHAPE_IOU = 0.6
 #: Smallest blob (px at 64×64, scaled with the area) taken as an object.
-MIN_BLOB_PX = 20
+MIN_BLOB_PX = 10
 #: Transition width (px) up to which edges count as clean (clean renders measure about 1).
 CLEAN_EDGE_PX = 1.6
+#: Colour names of shapes, as captions say them (core/world.py ``sample_world_shape``): each named hue
+#: saturated, pale or dark, and near-white ("white"); the v1 world uses the saturated names only.
+COLOR_TONES = ("", "pale", "dark")
+COLOR_NAMES: tuple[str, ...] = tuple(f"{t} {h}".strip() for t in COLOR_TONES for h in SHAPE_HUES) + ("white",)
+#: HSV bounds between the world's shape styles (its ranges: saturated s 0.6–1, v 0.65–1; pale s 0.08–0.4,
+#: v 0.9–1, named "white" below s 0.18; dark s 0.6–1, v 0.35–0.6), halfway between neighbouring ranges.
+#: Pixels outside every style (greyish or very dark: backgrounds) get no name.
+TONE_SAT = 0.5  # saturated and dark ≥ TONE_SAT > pale
+DARK_VAL = 0.625  # saturated ≥ DARK_VAL > dark
+DARK_MIN_VAL, PALE_MIN_VAL = 0.33, 0.85  # dark ≥ DARK_MIN_VAL; pale and white ≥ PALE_MIN_VAL
+WHITE_SAT = 0.18  # white < WHITE_SAT ≤ pale
+#: A region whose outline lies along the image border for more than this share of it is background.
+BORDER_MAX = 0.2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,8 +232,10 @@ def _unit_area(kind: str) -> float:
 
 
 _UNIT_AREA = {k: _unit_area(k) for k in SHAPE_KINDS}
-_ANGLES = {"circle": (0.0,), "diamond": (-6.0, 0.0, 6.0), "square": tuple(range(-15, 16, 5)),
-           "triangle": tuple(range(-15, 16, 5))}
+#: Template angles (degrees) per kind: every 5° over the kind's symmetry period, as the training world rotates
+#: shapes to any angle (the v1 world: ±12°).
+_ANGLES = {"circle": (0.0,), "diamond": tuple(range(0, 180, 5)), "square": tuple(range(0, 90, 5)),
+           "triangle": tuple(range(0, 120, 5))}
 
 
 def fit_shape(mask: np.ndarray, kind: str) -> tuple[float, Shape]:
@@ -251,20 +268,40 @@ def classify_shape(mask: np.ndarray) -> tuple[str, float]:
 
 
 def parse_caption(text: str) -> list[tuple[str, str]]:
-    """'a red circle and a blue square on a …' → [('red', 'circle'), ('blue', 'square')]."""
+    """'a red circle and a pale blue square on a …' → [('red', 'circle'), ('pale blue', 'square')]: each object's
+    colour name as :data:`COLOR_NAMES` spells it (tone included), and its kind."""
     head = text.split(" on ")[0]
-    return [(c, k) for c, k in re.findall(r"\b(\w+) (circle|square|triangle|diamond)\b", head) if c in SHAPE_HUES]
+    found = re.findall(r"\b((?:pale |dark )?\w+) (circle|square|triangle|diamond)\b", head)
+    return [(c, k) for c, k in found if c in COLOR_NAMES]
 
 
 def color_names(img) -> np.ndarray:
-    """(H, W) index into ``list(SHAPE_HUES)`` of the nearest named hue, -1 where not shape-like."""
+    """(H, W) index into :data:`COLOR_NAMES` of each pixel's colour name (the nearest named hue, as the worlds
+    name a shape's hue, with its tone: saturated, pale, dark, or white; see :data:`TONE_SAT` …), -1 where the
+    colour is no shape's (greyish or very dark)."""
     hv = hsv(img)
-    names = list(SHAPE_HUES)
-    hues = np.array([SHAPE_HUES[n] for n in names], np.float32)
-    d = np.abs(hv[..., :1] * 360.0 - hues)
-    d = np.minimum(d, 360.0 - d)
-    lab = d.argmin(-1)
-    return np.where(shape_like(img), lab, -1)
+    h, sat, val = hv[..., 0] * 360.0, hv[..., 1], hv[..., 2]
+    hues = np.array(list(SHAPE_HUES.values()), np.float32)
+    d = np.abs(h[..., None] - hues)
+    hue = np.minimum(d, 360.0 - d).argmin(-1)
+    n = len(SHAPE_HUES)
+    tone = np.full(h.shape, -1)
+    tone[(sat >= TONE_SAT) & (val >= DARK_VAL)] = 0
+    tone[(sat >= WHITE_SAT) & (sat < TONE_SAT) & (val >= PALE_MIN_VAL)] = 1
+    tone[(sat >= TONE_SAT) & (val >= DARK_MIN_VAL) & (val < DARK_VAL)] = 2
+    out = np.where(tone >= 0, tone * n + hue, -1)
+    return np.where((sat < WHITE_SAT) & (val >= PALE_MIN_VAL), len(COLOR_NAMES) - 1, out)
+
+
+def _background_like(comp: np.ndarray) -> bool:
+    """A region too large for an object (over half the image) or lying along the image border."""
+    if comp.sum() > comp.size / 2:
+        return True
+    edge = np.zeros_like(comp)
+    edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
+    on_border = int((comp & edge).sum())
+    outline = int((comp & ~erode(comp, 1)).sum()) + on_border  # erode() keeps pixels at the image border
+    return on_border > BORDER_MAX * max(outline, 1)
 
 
 @dataclass
@@ -287,9 +324,8 @@ def find_blobs(img, min_px: int | None = None) -> list[Blob]:
     res = a.shape[0]
     min_px = min_px if min_px is not None else max(4, int(MIN_BLOB_PX * (res / 64) ** 2))
     names = color_names(a)
-    bg = estimate_background(a)
-    blobs = []
-    for i, name in enumerate(SHAPE_HUES):
+    found = []
+    for i, name in enumerate(COLOR_NAMES):
         m = names == i
         if m.sum() < min_px:
             continue
@@ -299,9 +335,13 @@ def find_blobs(img, min_px: int | None = None) -> list[Blob]:
                 break
             for _ in range(2):  # geodesic reconstruction inside the colour mask restores thin tips
                 comp = dilate(comp, 1) & m
-            n = int(comp.sum())
-            kind, fit = classify_shape(comp)
-            blobs.append(Blob(name, kind, fit, n, comp, edge_width(a, comp, bg)))
+            if not _background_like(comp):
+                found.append((name, comp))
+    objects = np.zeros(a.shape[:2], bool)
+    for _, comp in found:
+        objects |= comp
+    bg = estimate_background(a, exclude=objects)  # pale and dark objects are not "shape-like": leave them out
+    blobs = [Blob(name, *classify_shape(comp), int(comp.sum()), comp, edge_width(a, comp, bg)) for name, comp in found]
     return sorted(blobs, key=lambda b: -b.area)
 
 
@@ -358,6 +398,15 @@ def edge_width(img, mask: np.ndarray, background=None) -> float:
     return float(mixed.sum() / max(int(boundary.sum()), 1))
 
 
+#: (saturation, value) of a typical shape of each tone (the middle of the world's ranges).
+_TONE_SV = {"": (0.9, 0.92), "pale": (0.25, 0.95), "dark": (0.8, 0.48)}
+
+
 def hue_rgb(color: str) -> tuple[float, float, float]:
-    """A typical RGB for a named shape colour."""
-    return tuple(float(c) for c in colorsys.hsv_to_rgb(SHAPE_HUES[color] / 360.0, 0.9, 0.92))
+    """A typical RGB for a shape colour name of :data:`COLOR_NAMES` ("blue", "pale blue", "dark blue", "white")."""
+    if color not in COLOR_NAMES:
+        raise ValueError(f"color must be one of {COLOR_NAMES}, got {color!r}")
+    if color == "white":
+        return tuple(float(c) for c in colorsys.hsv_to_rgb(0.0, 0.1, 0.96))
+    tone, _, hue = color.rpartition(" ")
+    return tuple(float(c) for c in colorsys.hsv_to_rgb(SHAPE_HUES[hue] / 360.0, *_TONE_SV[tone]))

@@ -129,6 +129,9 @@ _SD15_MODES = {
 #: 1 and 2 (½ and 1× the latent size), the bank in the self-attention of up blocks 1–3, as the official code.
 _SD_FEATURES = ("up_blocks.1", "up_blocks.2")
 _SD_BANK = ("up_blocks.1", "up_blocks.2", "up_blocks.3")
+#: The embedded models' bank: every self-attention of the decoder. One pattern that fits both architectures (SD's
+#: three would name ``up_blocks.3``, which has no self-attention in the second model: an error, engine/families/layers.py).
+_EMBEDDED_BANK = ("up_blocks",)
 
 #: The official values (SD-1.5, 50 DDIM steps, DiffEditor schedule; the bank in float16 as the official code keeps
 #: it: 3.1 GB at 768² instead of 6.2 GB for a float32 model).
@@ -138,7 +141,10 @@ SD15 = Preset(name="sd15", resolution=768, multiple=64, bank_dtype="float16", fe
 #: Tuned for the embedded 64×64 model (ShapesBench tuning split; see benchmarks/RESULTS.md).
 EMBEDDED = Preset(
     name="embedded", resolution=64, multiple=16, preview_every=5, bank_device=None, generate_guidance_scale=3.0,
-    feature_layers=_SD_FEATURES, bank_layers=_SD_BANK,  # SD's decoder layout at a tiny size (models/build.py)
+    # SD's decoder layout at a tiny size (models/build.py): guidance features from the outputs of up_blocks 1 and 2
+    # (½ and 1× the latent) in both architectures; the bank in every decoder self-attention — up_blocks 1–3 in the
+    # first model (SD's choice), 1–2 in the second (UNET_CONFIG_V2: no attention at full latent resolution)
+    feature_layers=_SD_FEATURES, bank_layers=_EMBEDDED_BANK,
     inversion_refine=1,  # one fixed-point iteration: 38.2 dB reconstruction on 50 test scenes (plain DDIM: 20.2)
     # 5×5-cell drag windows and latent patch copy (the official 3×3): drag success 0.00 → 0.25 on the tuning
     # split (8 drags, whole-object editable region), 0.00 → 0.12 with a local one (RESULTS.md)

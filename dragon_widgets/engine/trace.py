@@ -11,7 +11,11 @@ from typing import Any
 
 import numpy as np
 
-RECORDABLE = frozenset({"energies", "gradients", "previews", "features", "attention"})
+RECORDABLE = frozenset({"energies", "applied", "gradients", "previews", "features", "attention"})
+#: The pseudo-term under which a trace keeps the update the sampler applied on a guided pass (record "applied"):
+#: g = c·Σ_regions ∇E_region ⊙ mask_region, the sum of the per-term maps of "gradients". The loop computes it
+#: anyway, so recording it costs no backward pass.
+APPLIED = "applied"
 
 
 def record_flags(record) -> frozenset[str]:
@@ -39,8 +43,9 @@ class StepRecord:
     round: int = 0  # 0 = main pass, 1.. = time-travel repeats
     guided: bool = False
     energies: dict[str, float] = field(default_factory=dict)
-    grads: dict[str, np.ndarray] = field(default_factory=dict)  # term → (h, w) mean |∂E/∂z_t| after masking
-    grad_latents: dict[str, np.ndarray] = field(default_factory=dict)  # term → (C, h, w) signed, masked
+    # term → (h, w) mean |∂E/∂z_t| after masking (record "gradients"); APPLIED → the same of the update g ("applied")
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    grad_latents: dict[str, np.ndarray] = field(default_factory=dict)  # the same keys → (C, h, w) signed, masked
     x0: np.ndarray | None = None  # uint8 (H, W, 3) x̂₀ at working resolution
     features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # layer → {"current", "reference"}
     attention: dict[str, dict] = field(default_factory=dict)  # bank layer → {"q", "k", "heads", "grid"}
@@ -85,10 +90,14 @@ class TraceRecorder:
     """Observer that appends one :class:`StepRecord` per pass of an edit to ``trace`` (what ``trace.record`` names).
 
     It asks the loop for exactly the data it records (``needs``); gradients are recorded per energy term, computed
-    in addition to the region-grouped update, so a recorded edit gives the same image as an unrecorded one.
+    in addition to the region-grouped update, so a recorded edit gives the same image as an unrecorded one. The
+    update itself ("applied") is the event's ``gradient``, which every guided pass carries: it costs no extra pass.
     """
 
     def __init__(self, trace: EditTrace):
+        if APPLIED in trace.record and APPLIED in trace.terms:
+            raise ValueError(f"an energy term is named {APPLIED!r}, the name the trace keeps the applied update "
+                             f"under; rename the term (terms: {trace.terms})")
         self.trace = trace
         self.needs = frozenset(trace.record) & frozenset({"energies", "gradients", "features", "attention"})
         self._reference: tuple[int, list[np.ndarray]] | None = None  # (step, float16 copies) shared by its rounds
@@ -105,6 +114,10 @@ class TraceRecorder:
                 gl = grad[0].detach().float().cpu()
                 rec.grad_latents[term] = gl.numpy()
                 rec.grads[term] = gl.abs().mean(0).numpy()
+        if "applied" in record and event.guided and event.gradient is not None:
+            gl = event.gradient[0].detach().float().cpu()
+            rec.grad_latents[APPLIED] = gl.numpy()
+            rec.grads[APPLIED] = gl.abs().mean(0).numpy()
         if "features" in record and event.features:
             rec.features = {layer: {"current": c.detach().to("cpu").half().numpy(), "reference": r}
                             for layer, c, r in zip(self.trace.layers, event.features["current"],

@@ -16,6 +16,7 @@ _LAZY = {
     "trace_features": "recorded", "feature_timesteps": "recorded", "steps_with": "recorded",
     "EnergySeries": "energy", "energy_series": "energy",
     "gradient_map": "gradients", "gradient_direction": "gradients", "term_region": "gradients",
+    "gradient_label": "gradients", "gradient_terms": "gradients", "push_label": "gradients",
     "region_on_grid": "gradients",
     "AttentionMap": "attention", "attention_weights": "attention", "query_attention": "attention",
     "group_names": "attention", "TERM_REGIONS": "gradients",

@@ -1,4 +1,5 @@
-"""Gradient maps: |∂E/∂z_t| per term as applied after regional masking, and its signed direction."""
+"""Gradient maps: |∂E/∂z_t| per term as applied after regional masking, the update g the sampler applied (the
+pseudo-term ``"applied"``, their sum), and its signed direction."""
 
 from __future__ import annotations
 
@@ -6,13 +7,38 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.trace import APPLIED
 from ._arrays import as_numpy, downsample_mask, upsample_nearest
 
 
+def gradient_label(term: str) -> str:
+    """How figures and panels name the gradient map of ``term``: ``|∂E_term/∂z|``, or ``|g| (applied update)`` for
+    :data:`~dragon_widgets.engine.trace.APPLIED`."""
+    return "|g| (applied update)" if term == APPLIED else f"|∂E_{term}/∂z|"
+
+
+def push_label(term: str) -> str:
+    """The name of the signed map of ``term`` (:func:`gradient_direction`)."""
+    return "push of −g (applied update)" if term == APPLIED else f"push of −∂E_{term}/∂z"
+
+
+def gradient_terms(trace: Any) -> list[str]:
+    """The names with a gradient map in some step of ``trace``: its energy terms in ``trace.terms`` order (recorded
+    with "gradients"), then ``"applied"`` (the update, recorded with "applied"), then any other recorded name."""
+    have: list[str] = []
+    for s in trace.steps:
+        have += [t for t in (s.grads or {}) if t not in have]
+    order = [t for t in (trace.terms or []) if t in have] + ([APPLIED] if APPLIED in have else [])
+    return order + [t for t in have if t not in order]
+
+
 def gradient_map(step: Any, term: str, size: tuple[int, int] | None = None) -> np.ndarray:
-    """``step.grads[term]`` (latent grid, float32); nearest-upsampled to ``size`` (W, H) if given."""
+    """``step.grads[term]`` (latent grid, float32); nearest-upsampled to ``size`` (W, H) if given. ``term`` is an
+    energy term (recorded with "gradients") or ``"applied"``, the update the sampler applied (recorded with
+    "applied", e.g. the editor app's default trace)."""
     if not step.grads:
-        raise ValueError(f"step {step.index} has no recorded gradients (unguided step or record without 'gradients')")
+        raise ValueError(f"step {step.index} has no recorded gradients (unguided step, or record without "
+                         f"'gradients' or 'applied')")
     if term not in step.grads:
         raise KeyError(f"term {term!r} has no gradient at step {step.index}; recorded: {list(step.grads)}")
     g = as_numpy(step.grads[term], "grads")
@@ -62,17 +88,22 @@ def term_region(trace: Any, term: str) -> np.ndarray | None:
     """The bool (H, W) region a term's gradient is confined to by regional masking.
 
     Uses ``trace.regions`` (term → "edit" | "rest" | "all") when the trace has it, else the mode's
-    table :data:`TERM_REGIONS`. Returns None when the trace has no edit mask.
+    table :data:`TERM_REGIONS`. For ``"applied"`` (the update) it is the union of the regions of
+    ``trace.terms``. Returns None when the trace has no edit mask.
     """
     m = trace.masks.get("edit") if trace.masks else None
     if m is None:
         return None
     m = np.asarray(m, dtype=bool)
     table = getattr(trace, "regions", None) or TERM_REGIONS.get(getattr(trace, "mode", ""), {})
-    region = table.get(term, "edit" if term == "edit" else "rest")
-    if region not in ("edit", "rest", "all"):
-        raise ValueError(f"region of term {term!r} must be 'edit', 'rest' or 'all', got {region!r}")
-    return m if region == "edit" else ~m if region == "rest" else np.ones_like(m)
+    terms = list(getattr(trace, "terms", None) or table) if term == APPLIED else [term]
+    out = np.zeros_like(m)
+    for name in terms:
+        region = table.get(name, "edit" if name == "edit" else "rest")
+        if region not in ("edit", "rest", "all"):
+            raise ValueError(f"region of term {name!r} must be 'edit', 'rest' or 'all', got {region!r}")
+        out |= m if region == "edit" else ~m if region == "rest" else np.ones_like(m)
+    return out
 
 
 def region_on_grid(region: np.ndarray, grid: tuple[int, int]) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.trace import APPLIED
 from ._arrays import Point, downsample_mask, mask_outline
 from ._steps import get_step, step_image, step_label
 from .attention import group_names, query_attention
@@ -19,7 +20,7 @@ from .colors import MASK_COLORS, term_color
 from .correspondence import correspondence_grid
 from .energy import EnergySeries, energy_series
 from .matches import match_lines, side_by_side
-from .gradients import gradient_direction, gradient_map
+from .gradients import gradient_direction, gradient_label, gradient_map, gradient_terms, push_label
 from .recorded import trace_features
 from .tracks import handle_tracks
 
@@ -170,14 +171,19 @@ def _arrows(ax, trace: Any) -> None:
 
 
 def plot_gradients(trace: Any, step: int, terms: Sequence[str] | None = None, direction: bool = False):
-    """|∂E/∂z_t| of each term at one step over x̂₀, edit masks outlined.
+    """|∂E/∂z_t| of each term at one step over x̂₀, edit masks outlined; ``"applied"`` is the update g the sampler
+    applied (the sum of the terms' maps; the only one in the editor app's default trace). ``terms`` defaults to
+    every recorded one (:func:`gradient_terms`).
 
     With ``direction=True`` a second row shows the signed push (:func:`gradient_direction`).
     """
     s = get_step(trace, step)
     if not s.grads:
         raise ValueError(f"step {step} ({step_label(s)}) has no recorded gradients; pick a guided step")
-    terms = [t for t in (terms or trace.terms) if t in s.grads]
+    asked = list(terms or gradient_terms(trace))
+    terms = [t for t in asked if t in s.grads]
+    if not terms:
+        raise ValueError(f"terms {asked} have no gradient map at step {step}; recorded: {list(s.grads)}")
     img = step_image(trace, step)
     size = tuple(trace.size)
     rows = 2 if direction else 1
@@ -187,7 +193,7 @@ def plot_gradients(trace: Any, step: int, terms: Sequence[str] | None = None, di
         g = gradient_map(s, term)
         im = _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0, size=size)
         _masks_on(ax, trace)
-        ax.set_title(f"|∂E_{term}/∂z| {step_label(s)}\nmax {g.max():.2e}", fontsize=7)
+        ax.set_title(f"{gradient_label(term)} {step_label(s)}\nmax {g.max():.2e}", fontsize=7)
         fig.colorbar(im, ax=ax, shrink=0.7)
         if direction and s.grad_latents and term in s.grad_latents:
             ax2 = fig.add_subplot(rows, len(terms), len(terms) + c + 1)
@@ -196,7 +202,7 @@ def plot_gradients(trace: Any, step: int, terms: Sequence[str] | None = None, di
             im2 = _heat(ax2, img, np.where(d != 0, d, np.nan), "coolwarm", -lim, lim, alpha=0.75, size=size)
             _masks_on(ax2, trace)
             _arrows(ax2, trace)
-            ax2.set_title(f"push of −∂E_{term}/∂z", fontsize=7)
+            ax2.set_title(push_label(term), fontsize=7)
             fig.colorbar(im2, ax=ax2, shrink=0.7)
     if direction:
         fig.suptitle("bottom: signed push along the dominant latent direction (red adds, blue removes)", fontsize=8)
@@ -313,7 +319,8 @@ def plot_step(trace: Any, step: int, show_tracks: bool = True, ax=None):
 
 
 def plot_overview(trace: Any, step: int = -1):
-    """One figure of the inspector at a step: x̂₀ with masks and tracks, energy curves, |∂E_edit/∂z|.
+    """One figure of the inspector at a step: x̂₀ with masks and tracks, energy curves, and the gradient map of the
+    last guided step so far: |∂E_edit/∂z| when per-term gradients were recorded, else the applied update |g|.
 
     This is what the inspector app shows where a front end cannot display widgets.
     """
@@ -329,13 +336,13 @@ def plot_overview(trace: Any, step: int = -1):
     if guided:
         j = guided[-1]
         st = trace.steps[j]
-        term = "edit" if "edit" in st.grads else next(iter(st.grads))
+        term = next((t for t in ("edit", APPLIED) if t in st.grads), next(iter(st.grads)))
         ax = fig.add_subplot(gs[0, 3])
         img = step_image(trace, j)
         g = gradient_map(st, term)
         _heat(ax, img, np.where(g > 0, g, np.nan), "inferno", 0.0, float(g.max()) or 1.0, size=tuple(trace.size))
         _masks_on(ax, trace)
-        ax.set_title(f"|∂E_{term}/∂z| {step_label(st)}", fontsize=8)
+        ax.set_title(f"{gradient_label(term)} {step_label(st)}", fontsize=8)
     return fig
 
 

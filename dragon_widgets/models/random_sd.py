@@ -165,11 +165,14 @@ def materialize(pipe, device, dtype=None, seed: int = 0):
     return pipe
 
 
-def random_embedded_pipeline(seed: int = 0):
-    """The embedded model's architecture (see :mod:`.build`) with random weights, seeded."""
+def random_embedded_pipeline(seed: int = 0, arch: str = "v1"):
+    """The embedded model's architecture ``arch`` (a key of :data:`.build.ARCHITECTURES`: "v1" ships, "v2" is the
+    second model's) with random weights, seeded."""
     import torch
 
-    from .build import build_components
+    from .build import ARCHITECTURES, build_components
 
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {arch!r}")
     torch.manual_seed(seed)
-    return as_pipeline(build_components())
+    return as_pipeline(build_components(arch))

@@ -14,16 +14,17 @@ from typing import Any, Callable
 import ipywidgets as W
 
 #: What an app run records, by the level chosen under Advanced ("Inspect records"). ``light`` (the default) costs
-#: no measurable time; per-term gradient maps cost one extra backward pass per energy term on guided steps
-#: (+13 % for a drag, +26 % for a move on the embedded model); ``full`` is ``record=True``. See
-#: benchmarks/RESULTS.md, "Editor app: trace and metrics cost".
+#: no measurable time: energies, x̂₀ previews and the gradient map of the update the sampler applied on each guided
+#: pass ("applied", which the loop computes anyway); per-term gradient maps cost one extra backward pass per energy
+#: term on guided steps (+13 % for a drag, +26 % for a move on the embedded model); ``full`` is ``record=True``.
+#: See benchmarks/RESULTS.md, "Editor app: trace and metrics cost".
 RECORD_LEVELS: dict[str, frozenset] = {
-    "light": frozenset({"energies", "previews"}),
-    "gradients": frozenset({"energies", "previews", "gradients"}),
-    "full": frozenset({"energies", "previews", "gradients", "features", "attention"}),
+    "light": frozenset({"energies", "previews", "applied"}),
+    "gradients": frozenset({"energies", "previews", "applied", "gradients"}),
+    "full": frozenset({"energies", "previews", "applied", "gradients", "features", "attention"}),
 }
 LEVEL_LABELS = {
-    "light": "energies and x̂₀ per step (no measurable cost)",
+    "light": "energies, x̂₀ and the applied gradient per step (no measurable cost)",
     "gradients": "+ gradient map per energy term (one more backward pass per term)",
     "full": "+ per-layer features and memory-bank attention (slower, larger traces)",
 }

@@ -307,6 +307,14 @@ class EditorApp(W.VBox):
         return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))
 
     @property
+    def metrics_text(self) -> str:
+        """The metrics line under the result as plain text ("" before the first run): background PSNR outside the
+        edited region and, for point edits, the handle → target distance before and after (``result.metrics``)."""
+        import re
+
+        return html.unescape(re.sub(r"<[^>]+>", "", self.inspect_tab.metrics.value))
+
+    @property
     def running(self) -> bool:
         """True from Run until the result (or error) is shown."""
         return self._busy
@@ -629,8 +637,9 @@ class EditorApp(W.VBox):
 
     def inspect(self) -> Any:
         """The :class:`~dragon_widgets.widgets.panels.InspectorApp` of the latest result (the one the Inspect
-        toggle shows): x̂₀ per step and energies; gradient maps, correspondence and attention too when the
-        Advanced panel's "Inspect records" level asked for them on that run."""
+        toggle shows): x̂₀ per step, energies and the gradient map of the applied update; per-term gradient maps,
+        correspondence and attention too when the Advanced panel's "Inspect records" level asked for them on that
+        run."""
         if self.result is None:
             raise ValueError("There is no result to inspect yet: run an edit first (the Run button or app.run()).")
         if self.inspect_tab.trace is None:

@@ -27,6 +27,19 @@ def _header(text: str) -> ipywidgets.HTML:
     return ipywidgets.HTML(f"<b style='font:13px sans-serif'>{text}</b>")
 
 
+def gradient_header(terms: list[str]) -> str:
+    """The gradient panel's heading for the recorded maps ``terms`` (energy terms and/or ``"applied"``)."""
+    from ..engine.trace import APPLIED
+
+    per_term = [t for t in terms if t != APPLIED]
+    if not per_term:
+        return ("Gradient |g|: the update the sampler applied, g = c·Σ ∇E ⊙ region "
+                "(per-term maps: record 'gradients')")
+    if APPLIED in terms:
+        return "Gradients |∂E/∂z_t| per term after regional masking, and their sum g, the update applied"
+    return "Gradients |∂E/∂z_t| after regional masking"
+
+
 class InspectorApp(ipywidgets.VBox):
     """All panels of one trace; the scrubber (``.scrubber``, an IntSlider over ``trace.steps``) drives them.
 
@@ -71,7 +84,7 @@ class InspectorApp(ipywidgets.VBox):
         if any(s.grads for s in trace.steps):
             self.gradients = GradientPanel(trace)
             self.panels["gradients"] = self.gradients
-            rows += [_header("Gradients |∂E/∂z_t| after regional masking"), self.gradients.widget]
+            rows += [_header(gradient_header(self.gradients.terms)), self.gradients.widget]
         self.attention: AttentionPanel | None = None
         if any(s.attention for s in trace.steps):
             self.attention = AttentionPanel(trace, point=point)

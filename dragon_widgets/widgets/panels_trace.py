@@ -13,7 +13,7 @@ from ..inspect._arrays import Point
 from ..inspect._steps import get_step, step_image, step_label
 from ..inspect.attention import AttentionMap, group_names, query_attention
 from ..inspect.colors import MASK_COLORS, blend, colorize
-from ..inspect.gradients import gradient_direction, gradient_map
+from ..inspect.gradients import gradient_direction, gradient_label, gradient_map, gradient_terms
 from ..inspect.tracks import handle_tracks
 from .panels_draw import DISPLAY, ImageCanvas, StaticFallback
 
@@ -78,7 +78,9 @@ class StepView(StaticFallback):
 
 
 class GradientPanel(StaticFallback):
-    """|∂E/∂z_t| per term at the scrubbed step over x̂₀, masks outlined; "direction" shows the signed push.
+    """|∂E/∂z_t| per term at the scrubbed step over x̂₀, masks outlined; "direction" shows the signed push. The
+    map ``"applied"`` is the update g the sampler applied (the sum of the terms' maps); a trace recorded with
+    "applied" but not "gradients" (the editor app's default) has only that one.
 
     Unguided steps show the nearest earlier guided step (named in the title).
     """
@@ -87,12 +89,10 @@ class GradientPanel(StaticFallback):
         from ipywidgets import HBox, Layout, ToggleButtons, VBox
 
         self.trace = trace
-        terms = []
-        for s in trace.steps:
-            terms += [t for t in (s.grads or {}) if t not in terms]
-        if not terms:
-            raise ValueError("trace has no recorded gradients; edit with record=True or record={'gradients', ...}")
-        self.terms = [t for t in trace.terms if t in terms] + [t for t in terms if t not in trace.terms]
+        self.terms = gradient_terms(trace)
+        if not self.terms:
+            raise ValueError("trace has no recorded gradients; edit with record=True or "
+                             "record={'applied', ...} / {'gradients', ...}")
         self.step = 0
         self.shown_step: int | None = None
         self.maps: dict[str, np.ndarray] = {}
@@ -137,7 +137,7 @@ class GradientPanel(StaticFallback):
                     g = gradient_map(s, term)
                     self.maps[term] = g
                     heat = colorize(g, "inferno", 0.0, float(g.max()) or 1.0)
-                    title = f"|∂E_{term}/∂z| max {g.max():.2e}"
+                    title = f"{gradient_label(term)} max {g.max():.2e}"
                 c.draw_image(blend(img, heat, 0.7))
                 _draw_masks(c, self.trace, ("edit",))
                 if direction:

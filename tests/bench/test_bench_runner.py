@@ -1,6 +1,7 @@
 """Runner plumbing with fake methods (no model): scoring, error capture, caption check, tables."""
 
 import numpy as np
+import pytest
 
 from dragon_widgets.bench import runner
 from dragon_widgets.core.scenes import render, to_uint8
@@ -35,15 +36,16 @@ def test_run_tasks_scores_and_captures_errors():
     assert f"broken: {len(tasks)}" in text and "oracle drag 100%" in text
 
 
-def test_caption_check_on_ground_truth_renders():
-    # caption detection knows the eight named hues of the v1 world (test-v1's captions)
-    scenes = {i: sc for i, sc in enumerate(caption_scenes(8, "test-v1"))}
+@pytest.mark.parametrize("split", ["test-v1", "test"])
+def test_caption_check_on_ground_truth_renders(split):
+    # caption detection names colours as both worlds' captions do (v1's eight hues; the training world's tones)
+    scenes = {i: sc for i, sc in enumerate(caption_scenes(8, split))}
 
     def generate(text, seed):
         return to_uint8(render(scenes[seed], 64)[0])
 
-    r = runner.caption_check(generate, n=8, split="test-v1")
-    assert r["all_present"] >= 7 / 8 and r["clean"] == 1.0
+    r = runner.caption_check(generate, n=8, split=split)
+    assert r["all_present"] >= 7 / 8 and r["clean"] >= 7 / 8
     assert 0 < r["edge_px"] < 1.6
 
 

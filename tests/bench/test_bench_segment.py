@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from dragon_widgets.core.scenes import Shape, render, render_background, to_uint8
-from dragon_widgets.bench.segment import (CLEAN_EDGE_PX, classify_shape, delta_e, detect, edge_width, find_blobs, iou,
-                                          parse_caption, segment_color)
+from dragon_widgets.bench.segment import (CLEAN_EDGE_PX, COLOR_NAMES, classify_shape, color_names, delta_e, detect,
+                                          edge_width, find_blobs, hue_rgb, iou, parse_caption, segment_color)
 from dragon_widgets.bench.tasks import caption_scenes, inversion_scenes
 
 
@@ -70,6 +70,61 @@ def test_parse_caption():
     assert parse_caption("a red circle and a blue square on a striped green background") == [
         ("red", "circle"), ("blue", "square")]
     assert parse_caption("on a gray background") == []
+    # the training world's tones: pale, dark and near-white shapes (a background's "dark"/"light" is not a shape's)
+    assert parse_caption("a pale blue circle and a white square and a dark red diamond on a light striped gray "
+                         "background") == [("pale blue", "circle"), ("white", "square"), ("dark red", "diamond")]
+
+
+# ----- colour names of the training world (core/world.py) -----
+
+
+def _name(rgb) -> str:
+    i = int(color_names(np.asarray(rgb, np.float32)[None, None])[0, 0])
+    return "none" if i < 0 else COLOR_NAMES[i]
+
+
+@pytest.mark.parametrize("world", ["train", "shifted"])
+def test_the_detector_names_every_world_colour_as_its_captions_do(world):
+    from dragon_widgets.core.world import sample_world_shape
+
+    rng = np.random.default_rng(5)
+    shapes = [sample_world_shape(rng, world) for _ in range(400)]
+    said = [" ".join(w for w in (s.tone, s.color) if w) for s in shapes]
+    assert {"pale", "dark"} <= {s.tone for s in shapes} and "white" in said
+    assert [_name(s.rgb) for s in shapes] == said
+    assert all(_name(hue_rgb(c)) == c for c in COLOR_NAMES)
+    assert _name((0.5, 0.5, 0.5)) == _name((0.1, 0.05, 0.12)) == "none"  # grey and very dark: backgrounds
+
+
+@pytest.mark.parametrize("color,wrong", [("pale blue", "blue"), ("dark red", "red"), ("white", "pale yellow"),
+                                         ("green", "dark green")])
+def test_detect_finds_pale_dark_and_white_shapes_by_their_caption_names(color, wrong):
+    from dragon_widgets.core.scenes import Background, Scene
+
+    bg = Background("gray", (0.42, 0.44, 0.45), (0.55, 0.55, 0.52), 30.0)
+    shape = Shape("triangle", color.split()[-1], hue_rgb(color), 0.4, 0.55, 0.26, 50.0)  # rotated: any angle
+    img = to_uint8(render(Scene(bg, [shape, Shape("circle", "yellow", hue_rgb("yellow"), 0.78, 0.25, 0.2)]), 64)[0])
+    r = detect(img, f"a {color} triangle and a yellow circle on a gray background")
+    assert r["all"] and r["items"][0]["color"] == color and r["clean"]
+    assert not detect(img, [(wrong, "triangle")])["all"]
+    assert not detect(img, [(color, "square")])["all"]
+
+
+def test_backgrounds_are_not_blobs():
+    from dragon_widgets.core.scenes import Background, Scene
+
+    for c1, c2 in (((0.95, 0.95, 0.97), (0.6, 0.62, 0.6)), ((0.97, 0.85, 0.9), (0.5, 0.3, 0.4))):  # white, pale corner
+        assert find_blobs(to_uint8(render(Scene(Background("gray", c1, c2, 45.0), []), 64)[0])) == []
+
+
+def test_detect_world_captions_on_clean_renders():
+    from dragon_widgets.core.scenes import caption
+
+    scs = caption_scenes(16, "test")
+    results = [detect(to_uint8(render(sc, 64)[0]), caption(sc)) for sc in scs]
+    names = {i["color"] for r in results for i in r["items"]}
+    assert any(n.startswith(("pale ", "dark ")) or n == "white" for n in names)
+    assert sum(r["all"] for r in results) >= 14
 
 
 def test_edge_width_detects_blur():

@@ -20,26 +20,47 @@ HOST_RULES = {
 }
 
 
-@pytest.mark.parametrize("rule", sorted(HOST_RULES))
-def test_before_image_keeps_full_size_under_host_page_css(browser, server, rule, artifacts):  # noqa: F811
+@pytest.fixture
+def open_compare(browser, server):  # noqa: F811
+    """``open_compare(rule, view) -> (page, errors)``: a page whose host element carries classic Notebook's class
+    and the CSS rule ``HOST_RULES[rule]``, showing ``view`` through the built compare bundle; ``errors`` collects
+    the page's errors. The pages' contexts are closed after the test."""
     if not (STATIC / "compare.js").is_file():
         pytest.fail("dragon_widgets/static/compare.js is missing: run `npm ci && npm run build`")
-    ctx = browser.new_context(viewport={"width": 900, "height": 800})
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(f"{server}/tests/browser/harness.html")
-    pg.evaluate("""(css) => {
-        document.getElementById('host').className = 'output_area';
-        const s = document.createElement('style'); s.textContent = css; document.head.appendChild(s);
-    }""", HOST_RULES[rule])
+    contexts = []
+
+    def open_(rule: str, view: CompareView):
+        ctx = browser.new_context(viewport={"width": 900, "height": 800})
+        contexts.append(ctx)
+        pg = ctx.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(f"{server}/tests/browser/harness.html")
+        pg.evaluate("""(css) => {
+            document.getElementById('host').className = 'output_area';
+            const s = document.createElement('style'); s.textContent = css; document.head.appendChild(s);
+        }""", HOST_RULES[rule])
+        state = {k: v for k, v in view.get_state().items() if not k.startswith("_")}
+        for k in BINARY:
+            state[k] = base64.b64encode(bytes(state[k])).decode()
+        pg.evaluate("([u, s, b]) => start(u, s, b)", [f"{server}/dragon_widgets/static/compare.js", state, BINARY])
+        return pg, errors
+
+    yield open_
+    for ctx in contexts:
+        ctx.close()
+
+
+def _half_red() -> np.ndarray:
     before = np.zeros((48, 64, 3), np.uint8)
     before[:, :32] = (230, 40, 40)
-    view = CompareView(before, before[:, ::-1].copy(), view="wipe", position=0.5)
-    state = {k: v for k, v in view.get_state().items() if not k.startswith("_")}
-    for k in BINARY:
-        state[k] = base64.b64encode(bytes(state[k])).decode()
-    pg.evaluate("([u, s, b]) => start(u, s, b)", [f"{server}/dragon_widgets/static/compare.js", state, BINARY])
+    return before
+
+
+@pytest.mark.parametrize("rule", sorted(HOST_RULES))
+def test_before_image_keeps_full_size_under_host_page_css(open_compare, rule, artifacts):
+    before = _half_red()
+    pg, errors = open_compare(rule, CompareView(before, before[:, ::-1].copy(), view="wipe", position=0.5))
     pg.wait_for_selector(".dw-compare img.dw-before")
     pg.wait_for_function("document.querySelector('img.dw-before').complete")
     box = pg.locator(".dw-compare").bounding_box()
@@ -53,31 +74,15 @@ def test_before_image_keeps_full_size_under_host_page_css(browser, server, rule,
         assert (img["x"], img["y"]) == pytest.approx((box["x"], box["y"]), abs=1)
         assert (img["width"], img["height"]) == pytest.approx((box["width"], box["height"]), abs=1)
     assert not errors, errors
-    ctx.close()
 
 
 @pytest.mark.parametrize("rule", sorted(HOST_RULES))
-def test_side_by_side_is_the_default_and_the_toggle_switches_to_a_wipe_that_shows_the_edit(browser, server, rule,
-                                                                                          artifacts):  # noqa: F811
-    if not (STATIC / "compare.js").is_file():
-        pytest.fail("dragon_widgets/static/compare.js is missing: run `npm ci && npm run build`")
-    ctx = browser.new_context(viewport={"width": 900, "height": 800})
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(f"{server}/tests/browser/harness.html")
-    pg.evaluate("""(css) => {
-        document.getElementById('host').className = 'output_area';
-        const s = document.createElement('style'); s.textContent = css; document.head.appendChild(s);
-    }""", HOST_RULES[rule])
-    before = np.zeros((48, 64, 3), np.uint8)
-    before[:, :32] = (230, 40, 40)
+def test_side_by_side_is_the_default_and_the_toggle_switches_to_a_wipe_that_shows_the_edit(open_compare, rule,
+                                                                                          artifacts):
+    before = _half_red()
     view = CompareView(before, before[:, ::-1].copy())
     assert view.view == "side" and view.position == 0.0
-    state = {k: v for k, v in view.get_state().items() if not k.startswith("_")}
-    for k in BINARY:
-        state[k] = base64.b64encode(bytes(state[k])).decode()
-    pg.evaluate("([u, s, b]) => start(u, s, b)", [f"{server}/dragon_widgets/static/compare.js", state, BINARY])
+    pg, errors = open_compare(rule, view)
     pg.wait_for_function("document.querySelector('img.dw-side-after') && document.querySelector('img.dw-side-after').complete")
     b, a = pg.locator("img.dw-side-before").bounding_box(), pg.locator("img.dw-side-after").bounding_box()
     pg.screenshot(path=str(artifacts / f"compare_side_{rule}.png"))
@@ -91,4 +96,3 @@ def test_side_by_side_is_the_default_and_the_toggle_switches_to_a_wipe_that_show
     assert clip is None or clip["width"] <= 1  # the wipe starts with the whole "after" image (the edit) visible
     pg.screenshot(path=str(artifacts / f"compare_wipe_{rule}.png"))
     assert not errors, errors
-    ctx.close()

@@ -39,6 +39,12 @@ def sd_preset():
 
 
 @pytest.fixture(scope="session")
+def embedded_preset():
+    """The embedded preset on 10 steps (see :func:`short`)."""
+    return short(dw.get_preset("embedded"))
+
+
+@pytest.fixture(scope="session")
 def tiny_editor(tiny_sd, sd_preset):
     return dw.DragonEditor(tiny_sd, preset=sd_preset)
 

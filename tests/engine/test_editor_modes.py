@@ -141,7 +141,10 @@ def test_recording_off_costs_nothing_and_on_records_everything(tiny_editor, tiny
     from dragon_widgets.core.geometry import to_grid
 
     region = to_grid(m_edit, lat)
-    for term, g in s.grads.items():
+    assert set(s.grads) == set(tr.terms) | {"applied"}  # every term's map and the update applied (their sum)
+    assert s.grads["applied"][region].max() > 0 and s.grads["applied"][~region].max() > 0
+    for term in tr.terms:
+        g = s.grads[term]
         assert g.shape == (lat[1], lat[0])
         if term == "edit":
             assert g[~region].max() == 0 and g[region].max() > 0

@@ -3,6 +3,7 @@ and the refusals that name the families."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -157,3 +158,55 @@ def test_refusals_name_the_families_that_exist():
     inpaint.unet.register_to_config(in_channels=9)
     with pytest.raises(TypeError, match="9 input channels.*Stable Diffusion XL pipeline"):
         dw.DragonEditor(inpaint)
+
+
+# ----- the embedded preset on both embedded architectures (models/build.py: v1 ships, v2 is the second model) -----
+
+_EMBEDDED_BANK = {  # every decoder self-attention: SD's up_blocks 1–3 in v1; v2 has none at full latent resolution
+    "v1": [f"up_blocks.{b}.attentions.{a}.transformer_blocks.0.attn1.processor" for b in (1, 2, 3) for a in (0, 1)],
+    "v2": [f"up_blocks.{b}.attentions.{a}.transformer_blocks.0.attn1.processor" for b in (1, 2) for a in (0, 1)],
+}
+
+
+@pytest.mark.parametrize("arch", ["v1", "v2"])
+def test_the_embedded_preset_selects_the_decoder_layers_of_both_architectures(arch):
+    from dragon_widgets.engine.features import layer_outputs
+
+    pipe = random_embedded_pipeline(0, arch)
+    assert [type(b).__name__ for b in pipe.unet.up_blocks][3] == ("CrossAttnUpBlock2D" if arch == "v1" else "UpBlock2D")
+    ed = dw.DragonEditor(pipe)
+    assert ed.preset.name == "embedded" and ed.layers == ["up_blocks.1", "up_blocks.2"]
+    assert ed.bank_layers == _EMBEDDED_BANK[arch]
+    # the guidance features are ½ and 1× the 32×32 latent in both
+    z = torch.zeros(1, pipe.unet.config.in_channels, 32, 32)
+    outs = layer_outputs(pipe.unet, z, 500, ed.layers, **ed.embed("", (64, 64)).unet_kwargs(1))
+    assert [tuple(o.shape[-2:]) for o in outs] == [(16, 16), (32, 32)]
+
+
+def test_a_bank_pattern_that_covers_no_self_attention_is_an_error_not_a_smaller_bank():
+    from dragon_widgets.engine.presets import _SD_BANK
+
+    v2 = random_embedded_pipeline(0, "v2")
+    with pytest.raises(ValueError, match=r"bank_layers pattern 'up_blocks.3' of \('up_blocks.1', 'up_blocks.2', "
+                                         r"'up_blocks.3'\) covers no self-attention layer of this UNet.*self-attention "
+                                         r"is in down_blocks.1, down_blocks.2, up_blocks.1, up_blocks.2, mid_block"):
+        self_attention_layers(v2.unet, _SD_BANK)
+    with pytest.raises(ValueError, match=r"preset 'embedded' does not fit .*patterns 'up_blocks.3', 'up_blocks.0'"):
+        dw.DragonEditor(v2, preset=dw.get_preset("embedded").replace(bank_layers=_SD_BANK + ("up_blocks.0",)))
+    assert self_attention_layers(random_embedded_pipeline(0, "v1").unet, _SD_BANK) == _EMBEDDED_BANK["v1"]
+
+
+def test_an_edit_runs_end_to_end_on_the_v2_layout_and_reads_its_bank(embedded_preset):
+    ed = dw.DragonEditor(random_embedded_pipeline(0, "v2"), preset=embedded_preset)
+    img = np.full((64, 64, 3), 90, np.uint8)
+    mask = np.zeros((64, 64), bool)
+    mask[20:36, 14:30] = True
+    img[mask] = (230, 40, 40)
+    src = ed.invert(img, prompt="a red square")
+    assert src.bank.layers == _EMBEDDED_BANK["v2"]
+    move = dw.Move(mask=mask, offset=(16, 8))
+    res = ed.edit(src, move, seed=0, record={"energies"})
+    assert np.asarray(res.image).shape == (64, 64, 3) and res.trace.layers == ["up_blocks.1", "up_blocks.2"]
+    assert any(s.energies for s in res.trace.steps)  # the feature energies ran on the v2 layers
+    no_bank = ed.edit(src, move, seed=0, params={"bank_steps": (10_000, 10_000)})
+    assert not np.array_equal(res.work_image, no_bank.work_image)  # the bank was read

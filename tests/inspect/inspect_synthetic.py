@@ -57,3 +57,20 @@ def make_trace(n_steps: int = 8, seed: int = 0) -> Trace:
                  masks={"edit": mask, "content": ~mask}, points=[((24, 28), (40, 28))], terms=list(TERMS),
                  mode="move", record=frozenset({"energies", "gradients", "previews", "features", "attention"}),
                  steps=steps, original=original, result=(rng.random((64, 64, 3)) * 255).astype(np.uint8))
+
+
+def with_applied(trace: Trace, per_term: bool = False) -> Trace:
+    """``trace`` as recorded with "applied": each guided step also keeps the update, the sum of its terms' signed
+    maps, under "applied"; without ``per_term`` only that (the editor app's default trace)."""
+    import dataclasses
+
+    steps = []
+    for s in trace.steps:
+        grads, lat = (dict(s.grads), dict(s.grad_latents)) if per_term else ({}, {})
+        if s.grad_latents:
+            total = sum(s.grad_latents.values())
+            lat["applied"] = total
+            grads["applied"] = np.abs(total).mean(axis=0).astype(np.float32)
+        steps.append(dataclasses.replace(s, grads=grads, grad_latents=lat))
+    record = trace.record | {"applied"} if per_term else trace.record - {"gradients"} | {"applied"}
+    return dataclasses.replace(trace, steps=steps, record=frozenset(record))

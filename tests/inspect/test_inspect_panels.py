@@ -170,3 +170,38 @@ def test_inspector_and_explorer_hold_no_output_widget(trace):
     for root in (InspectorApp(trace), CorrespondenceExplorer.from_trace(trace).widget):
         found = list(walk(root))
         assert len(found) > 5 and not [w for w in found if isinstance(w, ipywidgets.Output)]
+
+
+def test_inspector_of_a_trace_with_only_the_applied_update_shows_its_gradient_map(trace):
+    import base64
+
+    from inspect_synthetic import with_applied
+
+    light = with_applied(trace)
+    app = InspectorApp(light)
+    assert "gradients" in app.panels and app.gradients.terms == ["applied"]
+    header = app.children[app.children.index(app.gradients.widget) - 1].value
+    assert "the update the sampler applied" in header
+    app.scrubber.value = 4
+    g = app.gradients.maps["applied"]
+    np.testing.assert_allclose(g, light.steps[4].grads["applied"])
+    assert "|g| (applied update)" in app.gradients.canvases["applied"].label.value
+    app.scrubber.value = 1  # unguided: the last guided step's update
+    assert app.gradients.shown_step == 0 and "(last guided)" in app.gradients.canvases["applied"].label.value
+    app.gradients.mode.value = "direction"
+    assert app.gradients.maps["applied"].min() < 0 < app.gradients.maps["applied"].max()
+    assert "applied: push" in app.gradients.canvases["applied"].label.value
+    bundle = app.gradients._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+
+
+def test_gradient_panel_with_per_term_maps_adds_the_applied_update_last(trace):
+    from inspect_synthetic import with_applied
+
+    both = with_applied(trace, per_term=True)
+    gp = GradientPanel(both)
+    assert gp.terms == trace.terms + ["applied"]
+    np.testing.assert_allclose(gp.maps["applied"], both.steps[0].grads["applied"])
+    app = InspectorApp(both)
+    header = app.children[app.children.index(app.gradients.widget) - 1].value
+    assert "per term" in header and "their sum g" in header

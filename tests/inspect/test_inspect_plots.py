@@ -107,3 +107,35 @@ def test_difference_figure(trace):
     np.testing.assert_array_equal(fig.axes[2].get_images()[0].get_array(), want)
     assert len(fig.axes[2].get_images()) == 2  # the difference and the outline
     _png(fig)
+
+
+def test_gradient_and_overview_figures_of_a_trace_with_only_the_applied_update(trace):
+    from inspect_synthetic import with_applied
+
+    from dragon_widgets.inspect import plot_overview
+
+    light = with_applied(trace)
+    fig = plot_gradients(light, 0, direction=True)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert sum("|g| (applied update)" in t for t in titles) == 1 and sum("push of −g" in t for t in titles) == 1
+    assert not any("∂E_" in t for t in titles)
+    _png(fig)
+    with pytest.raises(ValueError, match="no recorded gradients"):
+        plot_gradients(light, 1)
+    with pytest.raises(ValueError, match=r"terms \['edit'\] have no gradient map at step 0"):
+        plot_gradients(light, 0, terms=["edit"])
+    over = plot_overview(light, 3)  # step 3 is unguided: the map of the last guided step, 2
+    assert any(t.startswith("|g| (applied update) i=2 ") for t in (ax.get_title() for ax in over.axes))
+    _png(over)
+
+
+def test_gradient_figure_with_per_term_maps_and_the_applied_update(trace):
+    from inspect_synthetic import with_applied
+
+    from dragon_widgets.inspect import plot_overview
+
+    both = with_applied(trace, per_term=True)
+    titles = [ax.get_title() for ax in plot_gradients(both, 0).axes if ax.get_title()]
+    assert [t.split(" ")[0] for t in titles] == [f"|∂E_{t}/∂z|" for t in trace.terms] + ["|g|"]
+    over = [ax.get_title() for ax in plot_overview(both, 0).axes]
+    assert any(t.startswith("|∂E_edit/∂z|") for t in over)  # the edit term's map, as before

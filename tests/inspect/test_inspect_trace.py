@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -112,3 +114,25 @@ def test_query_attention_maps_token_groups(trace):
     assert am.weights.sum() == pytest.approx(1.0, abs=1e-5)
     g, r, c = np.unravel_index(np.argmax(am.maps), am.maps.shape)
     assert (g, r, c) == (1, 9, 7)
+
+
+def test_applied_update_map_is_the_masked_sum_and_covers_every_term_region(trace):
+    from inspect_synthetic import with_applied
+
+    from dragon_widgets.inspect import gradient_label, gradient_terms
+
+    light, both = with_applied(trace), with_applied(trace, per_term=True)
+    assert gradient_terms(light) == ["applied"] and gradient_terms(trace) == trace.terms
+    assert gradient_terms(both) == trace.terms + ["applied"]
+    st = light.steps[0]
+    total = sum(trace.steps[0].grad_latents.values())
+    np.testing.assert_allclose(gradient_map(st, "applied"), np.abs(total).mean(0), rtol=1e-6)
+    assert gradient_direction(st, "applied").shape == (32, 32)
+    # a move's terms act in the edit region and in the rest: the update covers the whole image
+    assert term_region(light, "applied").all()
+    # a landmark edit has only the edit term: its update stays inside the edit region
+    lm = dataclasses.replace(light, mode="landmark", terms=["edit"], regions={"edit": "edit"})
+    np.testing.assert_array_equal(term_region(lm, "applied"), trace.masks["edit"])
+    assert gradient_label("applied") == "|g| (applied update)" and gradient_label("edit") == "|∂E_edit/∂z|"
+    with pytest.raises(ValueError, match="no recorded gradients"):
+        gradient_map(light.steps[1], "applied")

@@ -9,6 +9,7 @@ import dragon_widgets as dw
 from dragon_widgets.bench.metrics import psnr
 from dragon_widgets.core.scenes import CAPTION_WORDS, caption, render, sample_scene, to_uint8
 from dragon_widgets.engine.pipeline import EMBEDDED_DIR
+from dragon_widgets.models.build import ARCHITECTURES
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +23,11 @@ def test_loads_offline_with_the_stable_diffusion_classes(pipe, monkeypatch):
     assert type(p).__name__ == "StableDiffusionPipeline"
     assert type(p.unet).__name__ == "UNet2DConditionModel" and type(p.text_encoder).__name__ == "CLIPTextModel"
     assert type(p.tokenizer).__name__.startswith("CLIPTokenizer") and type(p.vae).__name__ == "PixelUnshuffleAutoencoder"
-    ups = [type(b).__name__ for b in p.unet.up_blocks]
-    assert ups == ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]  # SD's decoder layout
+    # one of the embedded architectures (models/build.py: v1's SD decoder layout, or v2's without full-resolution
+    # attention), so that the engine's embedded preset selects its layers (tests/engine/test_families.py)
+    ups = tuple(type(b).__name__ for b in p.unet.up_blocks)
+    assert ups in {tuple(a["up_block_types"]) for a in ARCHITECTURES.values()}
+    assert tuple(p.unet.config.up_block_types) == ups and ups[0] == "UpBlock2D"
     assert p.scheduler.config.prediction_type == "v_prediction"
     assert dw.DragonEditor(p).preset.name == "embedded"
 

@@ -14,16 +14,6 @@ from dragon_widgets.widgets._scene import builtin_shape_masks  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def pipe():
-    from dragon_widgets.models.random_sd import random_embedded_pipeline
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model: one thread avoids OpenMP spinning on a shared 2-core machine
-    yield random_embedded_pipeline(0)
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
 def fast():
     """The embedded preset with few steps: the same code paths, a fraction of the time."""
     from dragon_widgets.engine import get_preset

@@ -17,16 +17,6 @@ from dragon_widgets.widgets._scene import builtin_shape_masks  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def pipe():
-    from dragon_widgets.models.random_sd import random_embedded_pipeline
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield random_embedded_pipeline(0)
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
 def fast():
     from dragon_widgets.engine import get_preset
 
@@ -54,7 +44,7 @@ def test_inspect_before_any_run_is_a_clear_error_and_the_toggle_is_off():
     with pytest.raises(ValueError, match="no result to inspect yet: run an edit first"):
         a.inspect()
     assert a.inspect_tab.toggle.disabled and a.inspect_tab.container.layout.display == "none"
-    assert a.inspect_tab.metrics.value == ""
+    assert a.inspect_tab.metrics.value == "" and a.metrics_text == ""
     assert a.inspect_tab.level in a.params.advanced_box.children  # the trace level sits in Advanced
     assert a.inspect_tab.level.value == "light"
 
@@ -65,12 +55,15 @@ def test_every_run_records_a_cheap_trace_and_the_inspect_toggle_shows_it(app):
     res = app.run()
     assert res is not None, app.status_text
     tr = res.trace
-    assert tr is not None and tr.record == RECORD_LEVELS["light"] == {"energies", "previews"}
+    assert tr is not None and tr.record == RECORD_LEVELS["light"] == {"energies", "previews", "applied"}
     assert len(tr.steps) == 8 + 1  # every step, and step 3 twice (time travel)
     guided = tr.guided_steps()
     assert guided and all(s.energies for s in guided)
     assert all(s.x0 is not None for s in tr.steps)
-    assert not any(s.grads or s.features or s.attention for s in tr.steps)  # the costly parts stay off
+    # a gradient map per guided pass: the update the sampler applied, which costs no backward pass
+    assert all(list(s.grads) == ["applied"] for s in guided)
+    assert not any(s.grads for s in tr.steps if not s.guided)
+    assert not any(s.features or s.attention for s in tr.steps)  # the costly parts stay off
     assert not app.inspect_tab.toggle.disabled and app.inspect_tab.container.layout.display == "none"
 
     app.inspect_tab.toggle.value = True  # what the page's Inspect button does
@@ -78,7 +71,8 @@ def test_every_run_records_a_cheap_trace_and_the_inspect_toggle_shows_it(app):
     assert isinstance(ins, InspectorApp) and ins.trace is tr and app.inspect() is ins  # built once
     assert app.inspect_tab.container.layout.display == ""
     assert ins in app.inspect_tab.container.children and app.inspect_tab.container in app.children
-    assert ins.scrubber.max == len(tr.steps) - 1 and set(ins.panels) == {"step", "energy"}
+    assert ins.scrubber.max == len(tr.steps) - 1 and set(ins.panels) == {"step", "energy", "gradients"}
+    assert ins.gradients.terms == ["applied"]
     assert "9 recorded steps" in app.inspect_tab.note.value
     ins.set_step(4)
     assert ins.step_view.step == 4
@@ -109,9 +103,11 @@ def test_a_new_run_replaces_the_inspected_trace_and_undo_explains_the_older_one(
 def test_advanced_trace_levels_add_gradient_then_feature_and_attention_panels(app):
     app.inspect_tab.level.value = "gradients"
     res = app.run()
-    assert res.trace.record == {"energies", "previews", "gradients"}
-    assert all(s.grads for s in res.trace.guided_steps()) and not any(s.features for s in res.trace.steps)
+    assert res.trace.record == {"energies", "previews", "applied", "gradients"}
+    assert all(set(s.grads) == set(res.trace.terms) | {"applied"} for s in res.trace.guided_steps())
+    assert not any(s.features for s in res.trace.steps)
     assert set(app.inspect().panels) == {"step", "energy", "gradients"}
+    assert app.inspect().gradients.terms == res.trace.terms + ["applied"]
     app.inspect_tab.level.value = "full"
     app.canvas.arrow = [[20, 20], [26, 20]]
     res = app.run()
@@ -130,6 +126,7 @@ def test_metrics_line_after_a_move_and_in_the_exported_log(app):
     assert 0 < m["edited_fraction"] < 1 and "drag" not in m
     line = app.inspect_tab.metrics.value
     assert "dw-metrics" in line and "Background outside the edit" in line and "PSNR" in line
+    assert app.metrics_text == metrics_text(m)  # the same line as plain text
     assert app.inspect_tab.metrics in list(_widgets(app))
     log = json.loads((app.export() / "edit.json").read_text())
     assert log["metrics"]["edited_fraction"] == pytest.approx(m["edited_fraction"])

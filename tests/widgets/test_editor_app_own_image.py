@@ -153,16 +153,6 @@ torch = pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
-def pipe():
-    from dragon_widgets.models.random_sd import random_embedded_pipeline
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield random_embedded_pipeline(0)
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
 def fast():
     from dragon_widgets.engine import get_preset
 

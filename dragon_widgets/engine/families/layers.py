@@ -30,6 +30,12 @@ def _blocks(unet) -> str:
     return ", ".join(out)
 
 
+def _block_of(name: str) -> str:
+    """The block a module lies in: 'up_blocks.1.attentions.0' -> 'up_blocks.1', 'mid_block.attentions.0' -> 'mid_block'."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if parts[0].endswith("_blocks") else parts[0]
+
+
 def feature_layers(unet, patterns: Sequence[str]) -> list[str]:
     """The module names ``patterns`` select, one module per pattern, in the patterns' order."""
     if not patterns:
@@ -47,12 +53,22 @@ def feature_layers(unet, patterns: Sequence[str]) -> list[str]:
 
 def self_attention_layers(unet, patterns: Sequence[str]) -> list[str]:
     """Processor names (``<module>.processor``, the keys of ``unet.attn_processors``) of the self-attention layers
-    inside the modules ``patterns`` cover, in the UNet's order."""
+    inside the modules ``patterns`` cover, in the UNet's order.
+
+    Every pattern must cover at least one self-attention layer: a pattern that covers none (SD's ``"up_blocks.3"`` on
+    a UNet without attention at full latent resolution, such as the second embedded model's) is a ``ValueError``
+    naming it, never a silently smaller memory bank."""
     from diffusers.models.attention_processor import Attention
 
-    out = [f"{n}.processor" for n, m in unet.named_modules()
-           if isinstance(m, Attention) and not m.is_cross_attention and any(covers(p, n) for p in patterns)]
-    if not out:
-        raise ValueError(f"bank_layers {tuple(patterns)} cover no self-attention layer of this UNet; "
-                         f"its blocks are {_blocks(unet)}")
-    return out
+    selfattn = [n for n, m in unet.named_modules() if isinstance(m, Attention) and not m.is_cross_attention]
+    where = ", ".join(dict.fromkeys(_block_of(n) for n in selfattn)) or "no block"
+    empty = [p for p in patterns if not any(covers(p, n) for n in selfattn)]
+    if not patterns or len(empty) == len(patterns):
+        what = f"bank_layers {tuple(patterns)} cover no self-attention layer of this UNet"
+    elif empty:
+        what = (f"bank_layers pattern{'s' if len(empty) > 1 else ''} {', '.join(map(repr, empty))} of "
+                f"{tuple(patterns)} cover{'' if len(empty) > 1 else 's'} no self-attention layer of this UNet "
+                f"(every pattern must cover at least one)")
+    if empty or not patterns:
+        raise ValueError(f"{what}; its self-attention is in {where}; its blocks are {_blocks(unet)}")
+    return [f"{n}.processor" for n in selfattn if any(covers(p, n) for p in patterns)]
