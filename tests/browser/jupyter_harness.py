@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 IPYW7_NAMES = ("classic-7.7", "classic-7.8", "lab-3.6")
@@ -119,6 +120,14 @@ def open_and_run(page, served: Served, cells: Iterable[int] = (0,)) -> None:
         return
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
     wait_kernel_idle(served.base, served.token)
+    # reopening a notebook whose kernel an earlier page used, Lab 4 sometimes asks "Select Kernel" (preselected:
+    # the notebook's Python 3); accept it as a user would
+    accept = page.locator(".jp-Dialog .jp-mod-accept")
+    try:
+        accept.wait_for(timeout=1500)
+        accept.click()
+    except PlaywrightTimeout:
+        pass
     for k in cells:  # Lab 3/4, Notebook 7: select the cell, run it (run-and-advance)
         page.locator(".jp-Notebook .jp-Cell").nth(k).click()
         page.keyboard.press("Shift+Enter")
