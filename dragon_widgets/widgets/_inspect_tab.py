@@ -23,6 +23,9 @@ RECORD_LEVELS: dict[str, frozenset] = {
     "gradients": frozenset({"energies", "previews", "applied", "gradients"}),
     "full": frozenset({"energies", "previews", "applied", "gradients", "features", "attention"}),
 }
+#: The level menu's entries: short, so the menu fits the controls column in every front end (classic Notebook's
+#: page is 967 px wide at 1440); :data:`LEVEL_LABELS` explains the chosen one under the menu.
+LEVEL_OPTIONS = {"light": "light", "gradients": "+ per-term gradients", "full": "full"}
 LEVEL_LABELS = {
     "light": "energies, x̂₀ and the applied gradient per step (no measurable cost)",
     "gradients": "+ gradient map per energy term (one more backward pass per term)",
@@ -94,14 +97,23 @@ class InspectTab:
     :class:`InspectorApp` of the current trace on first use and keeps it until the next result.
     """
 
+    @staticmethod
+    def _hint(level: str) -> str:
+        return f'<span style="font-size:smaller;opacity:.75">Records {html.escape(LEVEL_LABELS[level])}</span>'
+
     def __init__(self) -> None:
         self.toggle = W.ToggleButton(value=False, description="Inspect", icon="search", disabled=True,
                                      tooltip="Look inside the last edit: x̂₀ per step, energies, gradients")
         self.toggle.add_class("dw-inspect-toggle")
-        self.level = W.Dropdown(options=[(label, k) for k, label in LEVEL_LABELS.items()], value="light",
+        self.level = W.Dropdown(options=[(label, k) for k, label in LEVEL_OPTIONS.items()], value="light",
                                 description="Inspect records", style={"description_width": "initial"},
                                 layout=W.Layout(width="auto"))
         self.level.add_class("dw-inspect-level")
+        self.level_hint = W.HTML(self._hint("light"))
+        self.level_hint.add_class("dw-inspect-level-hint")
+        self.level.observe(lambda ch: setattr(self.level_hint, "value", self._hint(ch["new"])), names="value")
+        #: The menu and its explanation, as the Advanced panel shows them.
+        self.level_box = W.VBox([self.level, self.level_hint])
         self.metrics = W.HTML("")
         self.metrics.add_class("dw-metrics-line")
         self.note = W.HTML("")

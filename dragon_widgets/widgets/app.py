@@ -217,7 +217,7 @@ class EditorApp(W.VBox):
         self.details = W.HTML(layout=W.Layout(max_height="160px", overflow="auto"))
         self.details.add_class("dw-error-details")
         self.inspect_tab = _inspect_tab.InspectTab()  # Inspect toggle + panels, metrics line, Advanced trace level
-        self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.level)
+        self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.level_box)
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
         # Layout (widgets/_style.js): canvas left, controls + result right when the app is >= 900 px wide,

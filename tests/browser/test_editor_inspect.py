@@ -66,7 +66,12 @@ def test_run_then_metrics_line_then_inspect_round_trip(served, browser, artifact
     app.get_by_role("button", name="Advanced ▸").click()
     level = app.locator(".dw-inspect-level select")
     level.wait_for(state="visible")
-    level.select_option(index=1)  # "+ gradient map per energy term"
+    level.select_option(index=1)  # "+ per-term gradients"
+    wait_text(app.locator(".dw-inspect-level-hint"), r"gradient map per energy term")
+    fits = level.evaluate("""s => { const c = document.createElement('canvas').getContext('2d');
+        c.font = getComputedStyle(s).font;  // the chosen entry's text fits the menu beside its arrow
+        return c.measureText(s.options[s.selectedIndex].text).width <= s.clientWidth - 20; }""")
+    assert fits, f"{name}: the level menu's entry is cut"
     app_status = app.locator(".widget-html").filter(has=page.locator("[class^='dw-status-']"))
     app.get_by_role("button", name="Run").click()
     wait_text(app_status, r"^Done", timeout=600)

@@ -3,10 +3,12 @@ line and log, and landmark drags end to end (real engine, tiny random-weight pip
 
 from __future__ import annotations
 
+import html
 import json
 import math
 
 import numpy as np
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -45,8 +47,19 @@ def test_inspect_before_any_run_is_a_clear_error_and_the_toggle_is_off():
         a.inspect()
     assert a.inspect_tab.toggle.disabled and a.inspect_tab.container.layout.display == "none"
     assert a.inspect_tab.metrics.value == "" and a.metrics_text == ""
-    assert a.inspect_tab.level in a.params.advanced_box.children  # the trace level sits in Advanced
+    assert a.inspect_tab.level_box in a.params.advanced_box.children  # the trace level sits in Advanced
     assert a.inspect_tab.level.value == "light"
+
+
+def test_the_record_level_menu_is_short_and_explains_the_chosen_level_under_it():
+    from dragon_widgets.widgets._inspect_tab import LEVEL_LABELS
+
+    tab = EditorApp().inspect_tab
+    assert tab.level_box.children == (tab.level, tab.level_hint)
+    assert all(len(label) <= 24 for label, _ in tab.level.options)  # fits a 967-px classic Notebook page
+    for level in ("gradients", "full", "light"):
+        tab.level.value = level
+        assert html.escape(LEVEL_LABELS[level]) in tab.level_hint.value
 
 
 def test_every_run_records_a_cheap_trace_and_the_inspect_toggle_shows_it(app):
