@@ -28,8 +28,8 @@ RECORD_LEVELS: dict[str, frozenset] = {
 LEVEL_OPTIONS = {"light": "light", "gradients": "+ per-term gradients", "full": "full"}
 LEVEL_LABELS = {
     "light": "energies, x̂₀ and the applied gradient per step (no measurable cost)",
-    "gradients": "+ gradient map per energy term (one more backward pass per term)",
-    "full": "+ per-layer features and memory-bank attention (slower, larger traces)",
+    "gradients": "what light records and a gradient map per energy term (one more backward pass per term)",
+    "full": "all of that and the per-layer features and memory-bank attention (slower, larger traces)",
 }
 
 
@@ -99,7 +99,7 @@ class InspectTab:
 
     @staticmethod
     def _hint(level: str) -> str:
-        return f'<span style="font-size:smaller;opacity:.75">Records {html.escape(LEVEL_LABELS[level])}</span>'
+        return f'<span style="font-size:smaller;opacity:.75">Records {html.escape(LEVEL_LABELS[level])}.</span>'
 
     def __init__(self) -> None:
         self.toggle = W.ToggleButton(value=False, description="Inspect", icon="search", disabled=True,
