@@ -86,6 +86,13 @@ class EditTrace:
         return cands[-1]
 
 
+def _keep_gradient(rec: StepRecord, name: str, grad: Any) -> None:
+    """Store a (1, C, h, w) latent gradient in ``rec`` under ``name``: signed latents and the (h, w) mean |·| map."""
+    gl = grad[0].detach().float().cpu()
+    rec.grad_latents[name] = gl.numpy()
+    rec.grads[name] = gl.abs().mean(0).numpy()
+
+
 class TraceRecorder:
     """Observer that appends one :class:`StepRecord` per pass of an edit to ``trace`` (what ``trace.record`` names).
 
@@ -111,13 +118,9 @@ class TraceRecorder:
             rec.energies = {k: float(v.detach()) for k, v in event.energies.items()}
         if "gradients" in record:
             for term, grad in event.term_gradients.items():
-                gl = grad[0].detach().float().cpu()
-                rec.grad_latents[term] = gl.numpy()
-                rec.grads[term] = gl.abs().mean(0).numpy()
+                _keep_gradient(rec, term, grad)
         if "applied" in record and event.guided and event.gradient is not None:
-            gl = event.gradient[0].detach().float().cpu()
-            rec.grad_latents[APPLIED] = gl.numpy()
-            rec.grads[APPLIED] = gl.abs().mean(0).numpy()
+            _keep_gradient(rec, APPLIED, event.gradient)
         if "features" in record and event.features:
             rec.features = {layer: {"current": c.detach().to("cpu").half().numpy(), "reference": r}
                             for layer, c, r in zip(self.trace.layers, event.features["current"],

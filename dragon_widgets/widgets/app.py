@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import html
 import io
+import re
 import time
 import traceback
 from pathlib import Path
@@ -116,6 +117,11 @@ def _without_bank(result: Any) -> Any:
     if result.source.bank is None:
         return result
     return dataclasses.replace(result, source=dataclasses.replace(result.source, bank=None))
+
+
+def _plain_text(markup: str) -> str:
+    """An HTML widget's value as the text a reader sees (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
 class EditorApp(W.VBox):
@@ -302,17 +308,13 @@ class EditorApp(W.VBox):
     @property
     def status_text(self) -> str:
         """The status line as plain text."""
-        import re
-
-        return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))
+        return _plain_text(self.status.value)
 
     @property
     def metrics_text(self) -> str:
         """The metrics line under the result as plain text ("" before the first run): background PSNR outside the
         edited region and, for point edits, the handle → target distance before and after (``result.metrics``)."""
-        import re
-
-        return html.unescape(re.sub(r"<[^>]+>", "", self.inspect_tab.metrics.value))
+        return _plain_text(self.inspect_tab.metrics.value)
 
     @property
     def running(self) -> bool:
