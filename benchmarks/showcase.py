@@ -136,11 +136,6 @@ def paste_task(name: str, scene, reference, ref_index: int, ref_mask: np.ndarray
 # the cases
 
 
-def _centre(mask: np.ndarray) -> tuple[float, float]:
-    ys, xs = np.nonzero(mask)
-    return float(xs.mean()), float(ys.mean())
-
-
 def _built(mode: str, **drawing) -> Any:
     from dragon_widgets.engine.ui_modes import Drawing, ui_mode
 
@@ -149,6 +144,7 @@ def _built(mode: str, **drawing) -> Any:
 
 def editor_cases() -> list[Case]:
     """Notebook 01's quick-start move and notebook 02's five modes on the editor app's built-in scene."""
+    from dragon_widgets.bench.metrics import centroid
     from dragon_widgets.core import scenes
     from dragon_widgets.widgets._scene import REFERENCE_SEED, SCENE_SEED, builtin_reference, builtin_scene
 
@@ -158,7 +154,7 @@ def editor_cases() -> list[Case]:
     ref_scene = scenes.sample_scene(np.random.default_rng(REFERENCE_SEED), n_shapes=2)
     shape = scenes.render(scene, 64)[1][0] > 0.5
     ref_shape = scenes.render(ref_scene, 64)[1][0] > 0.5
-    cx, cy = _centre(shape)
+    cx, cy = centroid(shape)
     out = []
 
     def add(name, where, mode, task, **drawing):
@@ -178,7 +174,7 @@ def editor_cases() -> list[Case]:
     add("editor-appearance", "notebook 02 / EditorApp", "appearance",
         appearance_task("editor-appearance", scene, 0, ref_scene, 0), mask=shape, reference=reference,
         reference_mask=ref_shape)
-    rx, ry = _centre(ref_shape)
+    rx, ry = centroid(ref_shape)
     off = (float(int(np.clip(32 - rx, -20, 20))), float(int(np.clip(32 - ry, -20, 20))))
     add("editor-paste", "notebook 02 / EditorApp", "paste",
         paste_task("editor-paste", scene, ref_scene, 0, ref_shape, off, 0.8), reference=reference,

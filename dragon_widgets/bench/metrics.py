@@ -165,7 +165,8 @@ def invented_objects(result, task: Task) -> int:
     return len(invented_regions(result, task))
 
 
-def _centroid(mask: np.ndarray) -> tuple[float, float]:
+def centroid(mask: np.ndarray) -> tuple[float, float]:
+    """The (x, y) mean pixel position of a non-empty bool mask."""
     ys, xs = np.nonzero(mask)
     return float(xs.mean()), float(ys.mean())
 
@@ -204,7 +205,7 @@ def shape_fidelity(obj: np.ndarray, shape: Shape, res: int) -> tuple[float, floa
     ref = shape_alpha(sized, res) >= MASK_THRESHOLD
     if not ref.any():
         return 0.0, math.inf
-    (ox, oy), (rx, ry) = _centroid(obj), _centroid(ref)
+    (ox, oy), (rx, ry) = centroid(obj), centroid(ref)
     ref = shape_alpha(sized.moved((ox - rx) / res, (oy - ry) / res), res) >= MASK_THRESHOLD
     return iou(obj, ref), float((obj ^ ref).sum()) / max(_perimeter_px(sized, res), 1e-6)
 
