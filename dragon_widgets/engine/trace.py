@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .observers import NEEDS
+
 RECORDABLE = frozenset({"energies", "applied", "gradients", "previews", "features", "attention"})
 #: The pseudo-term under which a trace keeps the update the sampler applied on a guided pass (record "applied"):
 #: g = c·Σ_regions ∇E_region ⊙ mask_region, the sum of the per-term maps of "gradients". The loop computes it
@@ -106,7 +108,7 @@ class TraceRecorder:
             raise ValueError(f"an energy term is named {APPLIED!r}, the name the trace keeps the applied update "
                              f"under; rename the term (terms: {trace.terms})")
         self.trace = trace
-        self.needs = frozenset(trace.record) & frozenset({"energies", "gradients", "features", "attention"})
+        self.needs = frozenset(trace.record) & NEEDS
         self._reference: tuple[int, list[np.ndarray]] | None = None  # (step, float16 copies) shared by its rounds
 
     def __call__(self, event: Any) -> None:

@@ -146,8 +146,7 @@ WORLD_TEXT = {
 def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "", title: str = "") -> str:
     """The Markdown card of the model in ``model`` trained by the run in ``run`` (see the module docstring)."""
     run, model = Path(run), Path(model)
-    state_file = model / "training_state.json"
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state = _training_state(model)
     log = read_log(run / "log.jsonl", until=state.get("steps"))
     args = json.loads((run / "args.json").read_text())
     steps = int(state.get("steps", log.losses[-1]["step"]))
@@ -225,6 +224,12 @@ def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "
     return "\n".join(lines) + "\n"
 
 
+def _training_state(model: Path) -> dict:
+    """The exported model's ``training_state.json`` (steps, minutes, inversion PSNR), or {} if it has none."""
+    state_file = model / "training_state.json"
+    return json.loads(state_file.read_text()) if state_file.exists() else {}
+
+
 def _samples(run: Path, steps: int) -> tuple[Path, Path] | None:
     """The run's sample grid (and caption file) of step ``steps``, if the run wrote one."""
     png = Path(run) / f"samples_{steps:06d}.png"
@@ -237,8 +242,7 @@ def write_card(run: str | Path, model: str | Path, hardware: str, out: str | Pat
     out = Path(model if out is None else out)
     out.mkdir(parents=True, exist_ok=True)
     text = build_card(run, model, hardware, notes, title)
-    state_file = Path(model) / "training_state.json"
-    until = json.loads(state_file.read_text()).get("steps") if state_file.exists() else None
+    until = _training_state(Path(model)).get("steps")
     plot_loss(read_log(Path(run) / "log.jsonl", until=until), out / LOSS_PNG)
     grid = _samples(Path(run), int(until)) if until is not None else None
     if grid is not None:
