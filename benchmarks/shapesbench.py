@@ -105,16 +105,17 @@ def main(argv: list[str] | None = None) -> dict:
     if a.sweep:
         if a.no_method:
             p.error("--sweep varies the method's preset; drop --no-method")
-        variants, sweep_kinds = {"base": preset}, set()
+        variants, own_kinds = {"base": preset}, {}
         for spec in a.sweep:
             key, _, vals = spec.partition("=")
             for v in vals.split(","):
                 (mode, k, val), = _parse_set([f"{key}={v}"])
                 variants[f"{key}={v}"] = preset.with_mode(mode, **{k: val}) if mode else preset.replace(**{k: val})
-                sweep_kinds.update(runner.MODE_KINDS.get(mode, kinds) if mode else kinds)
-        skinds = tuple(k for k in kinds if k in sweep_kinds)
+                own_kinds[f"{key}={v}"] = tuple(x for x in kinds if x in (runner.MODE_KINDS.get(mode, kinds)
+                                                                          if mode else kinds))
+        skinds = tuple(k for k in kinds if any(k in own for own in own_kinds.values()))
         result = runner.sweep(pipe, variants, split=a.split[0], n=a.n, kinds=skinds, progress=log,
-                              drag_region=a.drag_region)
+                              drag_region=a.drag_region, variant_kinds=own_kinds)
         text = f"ShapesBench sweep — split {a.split[0]}, {a.n} tasks per kind\n\n" + runner.format_sweep(result, skinds)
         print(text)
         if a.json:

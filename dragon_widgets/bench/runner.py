@@ -394,15 +394,20 @@ MODE_KINDS = _mode_kinds()
 
 
 def sweep(pipe, variants: dict, split: str = "tuning", n: int = 10, kinds=KINDS,
-          progress: Progress | None = None, drag_region: str = "object") -> dict:
+          progress: Progress | None = None, drag_region: str = "object",
+          variant_kinds: dict[str, tuple[str, ...]] | None = None) -> dict:
     """Run the method with each preset in ``variants`` (label → ``dw.Preset``) on the same tasks.
 
+    ``variant_kinds`` (label → kinds) restricts a variant to the kinds its change can affect (a variant that
+    changes ``paste.energy_scale`` gives the same move results as the base); unlisted variants run all ``kinds``.
     Used to tune the ``embedded`` preset on the tuning split; returns ``{label: summary}``.
     """
     tasks = make_tasks(split, n, tuple(kinds))
     out = {}
     for label, preset in variants.items():
-        run = run_tasks(EngineMethod(pipe, preset=preset, drag_region=drag_region), tasks, progress)
+        own = (variant_kinds or {}).get(label, kinds)
+        run = run_tasks(EngineMethod(pipe, preset=preset, drag_region=drag_region),
+                        [t for t in tasks if t.kind in own], progress)
         run.name = label
         out[label] = dict(summary=run.summary(), errors=run.errors)
     return out

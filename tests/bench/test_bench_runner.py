@@ -75,3 +75,23 @@ def test_store_saves_results_and_rescoring_runs_nothing(tmp_path):
 
     assert json.dumps([s.to_dict() for s in again.scores]) == json.dumps([s.to_dict() for s in first.scores])
     assert all(s.success for s in again.scores)
+
+
+def test_sweep_runs_each_variant_on_its_own_kinds(monkeypatch):
+    seen: list[tuple[str, str]] = []
+
+    class Recorder(Oracle):
+        def __init__(self, pipe, preset, drag_region):
+            self.preset = preset
+
+        def run(self, task):
+            seen.append((self.preset, task.kind))
+            return super().run(task)
+
+    monkeypatch.setattr(runner, "EngineMethod", Recorder)
+    out = runner.sweep(None, {"base": "B", "paste.w=1": "P"}, split="tuning", n=1, kinds=("move", "paste"),
+                       variant_kinds={"paste.w=1": ("paste",)})
+    assert sorted(seen) == [("B", "move"), ("B", "paste"), ("P", "paste")]
+    assert set(out["base"]["summary"]) == {"move", "paste"} and set(out["paste.w=1"]["summary"]) == {"paste"}
+    assert "| paste.w=1 | paste |" in runner.format_sweep(out, ("move", "paste"))
+    assert "| paste.w=1 | move |" not in runner.format_sweep(out, ("move", "paste"))
