@@ -143,10 +143,13 @@ WORLD_TEXT = {
 }
 
 
-def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "", title: str = "") -> str:
-    """The Markdown card of the model in ``model`` trained by the run in ``run`` (see the module docstring)."""
+def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "", title: str = "",
+               state: dict | None = None) -> str:
+    """The Markdown card of the model in ``model`` trained by the run in ``run`` (see the module docstring).
+
+    ``state``: the model's ``training_state.json`` when the caller has read it already."""
     run, model = Path(run), Path(model)
-    state = _training_state(model)
+    state = _training_state(model) if state is None else state
     log = read_log(run / "log.jsonl", until=state.get("steps"))
     args = json.loads((run / "args.json").read_text())
     steps = int(state.get("steps", log.losses[-1]["step"]))
@@ -241,8 +244,9 @@ def write_card(run: str | Path, model: str | Path, hardware: str, out: str | Pat
     """Write ``README.md`` and ``loss_curve.png`` to ``out`` (default: ``model``); returns the card's path."""
     out = Path(model if out is None else out)
     out.mkdir(parents=True, exist_ok=True)
-    text = build_card(run, model, hardware, notes, title)
-    until = _training_state(Path(model)).get("steps")
+    state = _training_state(Path(model))
+    text = build_card(run, model, hardware, notes, title, state=state)
+    until = state.get("steps")
     plot_loss(read_log(Path(run) / "log.jsonl", until=until), out / LOSS_PNG)
     grid = _samples(Path(run), int(until)) if until is not None else None
     if grid is not None:
