@@ -143,14 +143,16 @@ WORLD_TEXT = {
 }
 
 
-def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "", title: str = "",
-               state: dict | None = None) -> str:
-    """The Markdown card of the model in ``model`` trained by the run in ``run`` (see the module docstring).
-
-    ``state``: the model's ``training_state.json`` when the caller has read it already."""
+def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "", title: str = "") -> str:
+    """The Markdown card of the model in ``model`` trained by the run in ``run`` (see the module docstring)."""
     run, model = Path(run), Path(model)
-    state = _training_state(model) if state is None else state
+    state = _training_state(model)
     log = read_log(run / "log.jsonl", until=state.get("steps"))
+    return _render_card(run, model, hardware, notes, title, state, log)
+
+
+def _render_card(run: Path, model: Path, hardware: str, notes: str, title: str, state: dict, log: RunLog) -> str:
+    """:func:`build_card` from the model's training state and the run's log, already read."""
     args = json.loads((run / "args.json").read_text())
     steps = int(state.get("steps", log.losses[-1]["step"]))
     minutes = float(state.get("minutes", log.checkpoints[-1]["minutes"] if log.checkpoints else float("nan")))
@@ -244,11 +246,13 @@ def write_card(run: str | Path, model: str | Path, hardware: str, out: str | Pat
     """Write ``README.md`` and ``loss_curve.png`` to ``out`` (default: ``model``); returns the card's path."""
     out = Path(model if out is None else out)
     out.mkdir(parents=True, exist_ok=True)
-    state = _training_state(Path(model))
-    text = build_card(run, model, hardware, notes, title, state=state)
+    run, model = Path(run), Path(model)
+    state = _training_state(model)
     until = state.get("steps")
-    plot_loss(read_log(Path(run) / "log.jsonl", until=until), out / LOSS_PNG)
-    grid = _samples(Path(run), int(until)) if until is not None else None
+    log = read_log(run / "log.jsonl", until=until)
+    text = _render_card(run, model, hardware, notes, title, state, log)
+    plot_loss(log, out / LOSS_PNG)
+    grid = _samples(run, int(until)) if until is not None else None
     if grid is not None:
         import shutil
 
