@@ -205,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
                         "rewrites it — commit it to carry a training run across machines")
     p.add_argument("--init-from", default=None,
                    help="with no checkpoint in --out: start from a shipped pipeline folder (its EMA weights and "
-                        "training_state.json), e.g. dragon_widgets/models/embedded, to continue training in a new sitting")
+                        "training_state.json), e.g. dragon_widgets/models/embedded, to continue training in a new sitting; "
+                        "the UNet must have --arch's layout, the text encoder may come from an older caption vocabulary "
+                        "(models.init_from)")
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -238,17 +240,14 @@ def main(argv: list[str] | None = None) -> None:
         warm_from = step
         print(json.dumps(dict(resumed_from_file=str(a.resume_file), step=step)), flush=True)
     elif a.init_from:
-        from diffusers import UNet2DConditionModel
-        from transformers import CLIPTextModel
+        from .init_from import init_from_pipeline
+        from .vocab import build_vocab
 
-        src = Path(a.init_from)
-        for model, sub, cls in ((unet, "unet", UNet2DConditionModel), (te, "text_encoder", CLIPTextModel)):
-            model.load_state_dict(cls.from_pretrained(str(src / sub)).float().to(dev).state_dict())
+        state = init_from_pipeline(unet, te, build_vocab()[0], a.init_from)
         ema_unet.load_state_dict(unet.state_dict()); ema_te.load_state_dict(te.state_dict())
-        state = json.loads((src / "training_state.json").read_text()) if (src / "training_state.json").exists() else {}
         step, elapsed_before = int(state.get("steps", 0)), float(state.get("minutes", 0)) * 60
         warm_from = step
-        print(json.dumps(dict(initialised_from=str(src), step=step)), flush=True)
+        print(json.dumps(dict(initialised_from=str(a.init_from), step=step, text_rows=state["text_rows"])), flush=True)
     sched = comp["scheduler"]
     acp = sched.alphas_cumprod.to(dev)
     tok = comp["tokenizer"]
