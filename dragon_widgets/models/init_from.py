@@ -18,8 +18,10 @@ POSITION_ROWS = "embeddings.position_embedding.weight"
 
 
 def _vocab_of(tokenizer_dir: Path) -> dict[str, int]:
-    data = json.loads((tokenizer_dir / "tokenizer.json").read_text())
-    return dict(data["model"]["vocab"])
+    """A saved tokenizer's token → id table, whichever files it was saved with (tokenizer.json or vocab.json)."""
+    from transformers import CLIPTokenizer
+
+    return dict(CLIPTokenizer.from_pretrained(str(tokenizer_dir)).get_vocab())
 
 
 def transfer_text_encoder(dst: torch.nn.Module, dst_vocab: dict[str, int], src_state: dict[str, torch.Tensor],

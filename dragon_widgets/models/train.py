@@ -241,9 +241,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(dict(resumed_from_file=str(a.resume_file), step=step)), flush=True)
     elif a.init_from:
         from .init_from import init_from_pipeline
-        from .vocab import build_vocab
 
-        state = init_from_pipeline(unet, te, build_vocab()[0], a.init_from)
+        state = init_from_pipeline(unet, te, comp["tokenizer"].get_vocab(), a.init_from)
         ema_unet.load_state_dict(unet.state_dict()); ema_te.load_state_dict(te.state_dict())
         step, elapsed_before = int(state.get("steps", 0)), float(state.get("minutes", 0)) * 60
         warm_from = step

@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from dragon_widgets.models.init_from import init_from_pipeline, transfer_text_encoder
+from dragon_widgets.models.init_from import _vocab_of, init_from_pipeline, transfer_text_encoder
 
 
 def config(vocab_size: int, positions: int, intermediate: int = 16) -> CLIPTextConfig:
@@ -48,6 +48,16 @@ def test_a_differently_shaped_weight_is_refused_by_name():
     wide = CLIPTextModel(config(4, 3, intermediate=32))
     with pytest.raises(ValueError, match="fc1.weight"):
         transfer_text_encoder(wide, {"a": 0}, src.state_dict(), {"a": 0})
+
+
+def test_a_source_tokenizer_saved_as_vocab_json_is_read(tmp_path):
+    """Hub pipelines often ship ``vocab.json`` + ``merges.txt`` and no ``tokenizer.json``."""
+    import json
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "r": 2, "e": 3, "d</w>": 4, "re": 5, "red</w>": 6}
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\nr e\nre d</w>\n")
+    assert _vocab_of(tmp_path) == vocab
 
 
 @pytest.mark.slow
