@@ -7,15 +7,21 @@
 # Before the call, here: `bash scripts/device_wheels.sh` (fills the git-ignored .whl/ with the wheels the
 # device image lacks); the call names `.whl` in `carry`. Settings come from the environment, so the same script
 # is tested on a CPU (tests/test_device_job.py): DEVICE (cuda), ARCH (v1), MINUTES (8), ANNEAL (3), BATCH (128),
-# LR (1e-3), WARMUP (300), WORKERS (12), CKPT_EVERY (3), EVAL (--eval), OUT (runs/device_out when unset).
+# LR (1e-3), WARMUP (300), WORKERS (12), CKPT_EVERY (3), EVAL (--eval), OUT (runs/device_out when unset),
+# WHEELS (.whl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-job=${1:?usage: device_job.sh train|speed}
+job=${1:-}
+if [ "$job" != train ] && [ "$job" != speed ]; then
+    echo "device_job.sh: job must be 'train' or 'speed', got '$job'" >&2
+    exit 2
+fi
 OUT=${OUT:-runs/device_out}
 mkdir -p "$OUT"
 PY=${PYTHON:-python3}
-if compgen -G ".whl/*.whl" >/dev/null; then
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/dw_site .whl/*.whl
+WHEELS=${WHEELS:-.whl}
+if compgen -G "$WHEELS/*.whl" >/dev/null; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/dw_site "$WHEELS"/*.whl
     export PYTHONPATH=/tmp/dw_site:$PWD
 else
     export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
@@ -44,9 +50,5 @@ speed)
         "$PY" benchmarks/speed.py --model "$model" --device "$DEVICE" --dtype "${DTYPE:-float16}" \
             --repeats "${REPEATS:-2}" ${SPEED_ARGS:-} 2>&1 | tee "$OUT/speed_$model.txt"
     done
-    ;;
-*)
-    echo "device_job.sh: job must be 'train' or 'speed', got '$job'" >&2
-    exit 2
     ;;
 esac
