@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One call of the device tool (a CUDA machine with torch but no diffusers), prepared so nothing is typed there.
 #
-#   bash scripts/device_job.sh train   # train the embedded model from scratch (≈ 8 min), weights back in $OUT
+#   bash scripts/device_job.sh train   # train the embedded model from scratch (7 min of training), weights back in $OUT
 #   bash scripts/device_job.sh speed   # SD-1.5- and SDXL-sized fp16 speed figures (random weights), in $OUT
 #
 # Before the call, here: `bash scripts/device_wheels.sh` (fills the git-ignored .whl/ with the wheels the
 # device image lacks); the call names `.whl` in `carry`. Settings come from the environment, so the same script
-# is tested on a CPU (tests/test_device_job.py): DEVICE (cuda), ARCH (v1), MINUTES (8), ANNEAL (3), BATCH (128),
+# is tested on a CPU (tests/test_device_job.py): DEVICE (cuda), ARCH (v1), MINUTES (7), ANNEAL (3), BATCH (128),
 # LR (1e-3), WARMUP (300), WORKERS (12), CKPT_EVERY (3), EVAL (--eval), OUT (runs/device_out when unset),
 # WHEELS (.whl).
 set -euo pipefail
@@ -36,7 +36,7 @@ train)
     # from scratch on the broad world; --minutes is the wall-clock budget of the training loop itself
     "$PY" -m dragon_widgets.models.train --out "$run" --export "$run/export" --device "$DEVICE" \
         --arch "${ARCH:-v1}" --world train --workers "${WORKERS:-12}" --batch "${BATCH:-128}" --lr "${LR:-1e-3}" \
-        --warmup "${WARMUP:-300}" --caption-dropout 0.3 --minutes "${MINUTES:-8}" --anneal-minutes "${ANNEAL:-3}" \
+        --warmup "${WARMUP:-300}" --caption-dropout 0.3 --minutes "${MINUTES:-7}" --anneal-minutes "${ANNEAL:-3}" \
         --ckpt-every-min "${CKPT_EVERY:-3}" --resume-file "$run/resume.safetensors" "${EVAL:---eval}" 2>&1 | tee "$OUT/train.log"
     # the fp16 pipeline folder as one file (the device tool returns at most 8 files of ≤ 16 MB each)
     tar -C "$run" -cf "$OUT/export.tar" export
