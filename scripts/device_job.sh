@@ -37,7 +37,7 @@ train)
     "$PY" -m dragon_widgets.models.train --out "$run" --export "$run/export" --device "$DEVICE" \
         --arch "${ARCH:-v1}" --world train --workers "${WORKERS:-12}" --batch "${BATCH:-128}" --lr "${LR:-1e-3}" \
         --warmup "${WARMUP:-300}" --caption-dropout 0.3 --minutes "${MINUTES:-7}" --anneal-minutes "${ANNEAL:-3}" \
-        --ckpt-every-min "${CKPT_EVERY:-3}" --resume-file "$run/resume.safetensors" "${EVAL:---eval}" 2>&1 | tee "$OUT/train.log"
+        --ckpt-every-min "${CKPT_EVERY:-3}" "${EVAL:---eval}" 2>&1 | tee "$OUT/train.log"
     # the fp16 pipeline folder as one file (the device tool returns at most 8 files of ≤ 16 MB each)
     tar -C "$run" -cf "$OUT/export.tar" export
     cp "$run/log.jsonl" "$OUT/log.jsonl"

@@ -14,7 +14,8 @@ SCRIPT = ROOT / "scripts" / "device_job.sh"
 
 
 def run_job(job: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    full = dict(os.environ, PYTHON=sys.executable, WHEELS=str(tmp_path / "no_wheels"), OUT=str(tmp_path / "out"), RUN_DIR=str(tmp_path / "run"), **env)
+    full = dict(os.environ, PYTHON=sys.executable, WHEELS=str(tmp_path / "no_wheels"), OUT=str(tmp_path / "out"),
+                RUN_DIR=str(tmp_path / "run"), **env)
     return subprocess.run(["bash", str(SCRIPT), job], env=full, capture_output=True, text=True, timeout=600)
 
 
