@@ -42,11 +42,21 @@ SCHEDULER_CONFIG = dict(
     prediction_type="v_prediction", clip_sample=False, set_alpha_to_one=False, steps_offset=1,
     timestep_spacing="leading",
 )
+#: Noise schedules the trainer can train for: the first models' linear betas with "leading" timesteps, or the same
+#: betas rescaled to zero terminal SNR (Lin et al. 2024: the last step is pure noise, as sampling starts) with
+#: "trailing" timesteps (the first sampling step at t = 999).
+SCHEDULES = {
+    "linear": SCHEDULER_CONFIG,
+    "zsnr": dict(SCHEDULER_CONFIG, rescale_betas_zero_snr=True, timestep_spacing="trailing"),
+}
 
 
-def build_components(arch: str = "v1") -> dict:
+def build_components(arch: str = "v1", schedule: str = "linear") -> dict:
     """Freshly initialised components (unet, text_encoder, tokenizer, vae, scheduler) of ``arch``
-    (a key of :data:`ARCHITECTURES`)."""
+    (a key of :data:`ARCHITECTURES`) with the noise ``schedule`` (a key of :data:`SCHEDULES`)."""
+    if arch not in ARCHITECTURES or schedule not in SCHEDULES:
+        raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)} and schedule one of {sorted(SCHEDULES)}, "
+                         f"got {arch!r} and {schedule!r}")
     import tempfile
 
     from diffusers import DDIMScheduler, UNet2DConditionModel
@@ -63,7 +73,7 @@ def build_components(arch: str = "v1") -> dict:
         text_encoder=CLIPTextModel(text_cfg),
         tokenizer=tokenizer,
         vae=PixelUnshuffleAutoencoder(factor=CODEC_FACTOR, sample_size=IMAGE_SIZE),
-        scheduler=DDIMScheduler(**SCHEDULER_CONFIG),
+        scheduler=DDIMScheduler(**SCHEDULES[schedule]),
     )
 
 

@@ -22,12 +22,15 @@ import numpy as np
 import torch
 
 from ..core.scenes import caption, render, sample_scene, to_uint8
+from ..core.mixed_world import sample_mixed_scene
 from ..core.world import sample_world_scene
-from .build import ARCHITECTURES, IMAGE_SIZE, build_components, save_pipeline
+from .build import ARCHITECTURES, IMAGE_SIZE, SCHEDULES, build_components, save_pipeline
 
-#: Scene generators the trainer can draw from: "v1" (the first model's ShapesBench world) and "train"
-#: (the broad second world of :mod:`dragon_widgets.core.world`, which holds the shifted split out).
-WORLDS = {"v1": lambda rng: sample_scene(rng), "train": lambda rng: sample_world_scene(rng, "train")}
+#: Scene generators the trainer can draw from: "v1" (the first model's ShapesBench world), "train" (the broad
+#: second world of :mod:`dragon_widgets.core.world`, which holds the shifted split out) and "mixed" (both, with
+#: empty backgrounds and objects cut by the frame: :mod:`dragon_widgets.core.mixed_world`).
+WORLDS = {"v1": lambda rng: sample_scene(rng), "train": lambda rng: sample_world_scene(rng, "train"),
+          "mixed": lambda rng: sample_mixed_scene(rng)}
 #: How a training image is anti-aliased: analytic coverage, 2× supersampling, or drawn at 2× and resized
 #: by PIL (as a larger user image is resized to the working size), with these probabilities.
 RENDERINGS = {"analytic": 0.35, "supersample": 0.35, "resized": 0.3}
@@ -188,6 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--caption-dropout", type=float, default=0.2)
     p.add_argument("--min-snr", type=float, default=5.0, help="min-SNR-gamma loss weighting (0 = off)")
+    p.add_argument("--min-snr-floor", type=float, default=0.0,
+                   help="smallest loss weight: min-SNR weighting of the v loss goes to 0 at the noisiest steps, so "
+                        "without a floor the model barely learns the step that sampling starts from")
+    p.add_argument("--schedule", choices=sorted(SCHEDULES), default="linear",
+                   help="noise schedule of a new run (models.build.SCHEDULES); a resumed run keeps its checkpoint's")
     p.add_argument("--ckpt-every-min", type=float, default=10)
     p.add_argument("--eval", action=argparse.BooleanOptionalAction, default=True,
                    help="at each checkpoint, measure the inversion PSNR and write a sample grid")
@@ -214,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(a.seed)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    comp = build_components(a.arch)
+    comp = build_components(a.arch, a.schedule)
     dev = torch.device(a.device)
     comp["unet"].to(dev); comp["text_encoder"].to(dev)
     unet, te = comp["unet"], comp["text_encoder"]
@@ -228,6 +236,10 @@ def main(argv: list[str] | None = None) -> None:
         s = torch.load(ck, weights_only=False, map_location=dev)
         unet.load_state_dict(s["unet"]); te.load_state_dict(s["te"])
         ema_unet.load_state_dict(s["ema_unet"]); ema_te.load_state_dict(s["ema_te"])
+        for key in ("arch", "schedule"):
+            if s.get(key, getattr(a, key)) != getattr(a, key):
+                raise SystemExit(f"{ck} was trained with --{key} {s[key]}, not {getattr(a, key)}: resume with the "
+                                 f"same value or start a new --out")
         opt.load_state_dict(s["opt"]); step, elapsed_before = s["step"], s["elapsed"]
         torch.set_rng_state(s["torch_rng"].cpu())
         warm_from = step if a.rewarm else int(s.get("warm_from", 0))
@@ -256,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     def save(tag: str) -> None:
         state = dict(unet=unet.state_dict(), te=te.state_dict(), ema_unet=ema_unet.state_dict(),
                      ema_te=ema_te.state_dict(), opt=opt.state_dict(), step=step, warm_from=warm_from,
+                     arch=a.arch, schedule=a.schedule,
                      elapsed=elapsed_before + time.perf_counter() - start, torch_rng=torch.get_rng_state())
         torch.save(state, out / "checkpoint.tmp")
         (out / "checkpoint.tmp").replace(ck)
@@ -288,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         zt = sched.add_noise(z0, noise, t)
         target = sched.get_velocity(z0, noise, t)
         snr = acp[t] / (1 - acp[t])
-        w = (snr.clamp(max=a.min_snr) / (snr + 1)) if a.min_snr > 0 else torch.ones_like(snr)
+        w = (snr.clamp(max=a.min_snr) / (snr + 1)).clamp_min(a.min_snr_floor) if a.min_snr > 0 else torch.ones_like(snr)
         lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup) * anneal_factor(
             time.perf_counter() - start, a.minutes * 60, a.anneal_minutes * 60)
         for g in opt.param_groups:

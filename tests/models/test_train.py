@@ -81,3 +81,25 @@ def test_a_run_carries_over_through_the_resume_file(tmp_path):
     second = run(tmp_path / "machine2", 2, "--no-eval", "--resume-file", str(resume))
     assert second["step"] == 2 and second["warm_from"] == 1
     assert train.read_resume_file(resume)["step"] == 2
+
+
+def test_the_zero_terminal_snr_schedule_ends_in_pure_noise_and_samples_from_t_999():
+    from diffusers import DDIMScheduler
+
+    from dragon_widgets.models.build import build_components
+
+    lin, zsnr = build_components("v2")["scheduler"], build_components("v2", "zsnr")["scheduler"]
+    assert float(lin.alphas_cumprod[-1]) > 1e-5
+    assert float(zsnr.alphas_cumprod[-1]) < 1e-6  # diffusers keeps 2**-24 instead of exactly 0
+    s = DDIMScheduler.from_config(zsnr.config)
+    s.set_timesteps(50)
+    assert int(s.timesteps[0]) == 999
+    with pytest.raises(ValueError, match="schedule one of"):
+        build_components("v2", "cosine")
+
+
+@pytest.mark.slow
+def test_a_run_refuses_to_resume_with_another_schedule(tmp_path):
+    run(tmp_path / "r", 1, "--no-eval", "--world", "mixed", "--min-snr-floor", "0.05")
+    with pytest.raises(SystemExit, match="--schedule linear, not zsnr"):
+        run(tmp_path / "r", 2, "--no-eval", "--schedule", "zsnr")
