@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--no-method", action="store_true", help="baseline only (no engine needed)")
     p.add_argument("--no-baseline", action="store_true")
     p.add_argument("--inversion", type=int, default=50, help="scenes for the inversion PSNR (0 = skip)")
+    p.add_argument("--roundtrip", type=int, default=20,
+                   help="scenes (and as many object-free backgrounds) for the round-trip check: reconstruct(invert(x)) "
+                        "PSNR and invented objects (0 = skip)")
     p.add_argument("--captions", type=int, default=64, help="caption samples (0 = skip)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quiet", action="store_true")
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
         reports.append(runner.benchmark(
             pipe, split=split, n=a.n, kinds=kinds, preset=preset, baseline=not a.no_baseline, method=not a.no_method,
             inversion=a.inversion, captions=a.captions, steps=a.steps, progress=log, images=images,
-            drag_region=a.drag_region, store=a.store, stored_only=a.stored_only))
+            drag_region=a.drag_region, store=a.store, stored_only=a.stored_only, roundtrip=a.roundtrip))
     config = dict(argv=sys.argv[1:] if argv is None else argv, model=a.model or "embedded",
                   random_weights=a.random_weights, threads=a.threads, overrides=a.set,
                   machine=f"{platform.machine()} {platform.processor() or ''}".strip(),

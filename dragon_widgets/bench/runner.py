@@ -333,9 +333,11 @@ def save_grids(folder, tasks: list[Task], runs: list[Run], zoom: int = 3) -> lis
 def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, baseline: bool = True,
               method: bool = True, inversion: int = 50, captions: int = 64, steps: int | None = None,
               progress: Progress | None = None, editor=None, images: str | None = None,
-              drag_region: str = "object", store=None, stored_only: bool = False) -> dict:
+              drag_region: str = "object", store=None, stored_only: bool = False, roundtrip: int = 20) -> dict:
     """The full ShapesBench report as a JSON-serialisable dict (see :func:`format_report`).
 
+    ``roundtrip``: scenes (and as many object-free backgrounds) for the round-trip check of the method's inversion
+    (:func:`~.roundtrip.roundtrip_check`; 0 = skip).
     ``images``: a folder for per-kind PNG grids (source | ground truth | method | baseline).
     ``drag_region``: the editable region drags get (:func:`drag_region_mask`).
     ``store``: a folder of result images (:func:`run_tasks`): a rerun scores saved results instead of
@@ -369,6 +371,10 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
         report["runs"][r.name] = dict(summary=r.summary(), scores=[s.to_dict() for s in r.scores], errors=r.errors)
     if inversion:
         report["inversion"] = inversion_psnr(pipe, inversion, steps, split, m.editor if m is not None else None)
+    if roundtrip and m is not None:
+        from .roundtrip import roundtrip_check
+
+        report["roundtrip"] = roundtrip_check(m.editor, roundtrip, split)
     if captions and m is not None:
         report["captions"] = caption_check(m.generate, captions, split, progress)
     return report
@@ -494,6 +500,10 @@ def format_report(report: dict) -> str:
         out += [""] + [f"Inversion → reconstruction PSNR on {inv['n']} {report['split']} scenes, "
                        f"{names[k].format(**inv[k])}: mean {inv[k]['mean']:.2f} dB (min {inv[k]['min']:.2f}, "
                        f"median {inv[k]['median']:.2f})" for k in ("plain", "engine") if k in inv]
+    if "roundtrip" in report:
+        from .roundtrip import format_roundtrip
+
+        out += ["", format_roundtrip(report["roundtrip"])]
     if "captions" in report:
         c = report["captions"]
         out += ["", f"Caption samples ({c['n']}): all asked shapes/colours present in {c['all_present'] * 100:.0f}%, "
