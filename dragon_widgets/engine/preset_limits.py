@@ -117,6 +117,8 @@ MODE_LIMITS: dict[str, Limit] = {
     "layer_weights": Limit("floats", -1e4, 1e4, size=(1, 16)),
     "latent_copy": Limit("bool"),
     "start_reference": Limit("bool"),
+    "anchor_steps": Limit("ints", 0, 10 ** 6, size=(2, 2)),
+    "anchor_dilate": _int(0, 64),
 }
 #: Every mode's energy weights (``w_edit``, ``w_content``, ...).
 WEIGHT_LIMIT = _num(-1e4, 1e4)

@@ -7,7 +7,9 @@ Per step i (timestep t):
    set per region during the regional-SDE window;
 4. at time-travel steps, repeat: re-noise z_{t−1} back to t by one deterministic DDIM step with ε
    predicted at z_{t−1}'s own timestep (as the official code), and redo step i; only when there is energy
-   (energy scale ≠ 0 and energy terms), as the official code.
+   (energy scale ≠ 0 and energy terms), as the official code;
+5. with the mode's ``anchor_steps``, z_{t−1} outside the region the edit may change is set back to the inverted
+   latent of its level (not in the official method: off in the ``sd15`` preset).
 The loop keeps its latent in float32 whatever the UNet's dtype; :class:`ModelAdapter` casts at the UNet.
 All numbers come from the preset and the mode's parameters; the plan holds the mode's geometry.
 After every pass (each time-travel round included) it emits a :class:`StepEvent` on its :class:`StepChannel`
@@ -245,10 +247,33 @@ class GuidedSampler:
                                 "reference": self._ref_cache[i][next(iter(refname))][1]}
         return g, seen
 
+    def _anchor_region(self) -> torch.Tensor | None:
+        """(1, 1, h, w): 1 where the edit may change the latent (edit ∪ SDE region, dilated by ``anchor_dilate``
+        cells), 0 where it is anchored to the inversion; None when the mode never anchors."""
+        lo, hi = self.params.anchor_steps
+        if hi <= lo:
+            return None
+        r = self.params.anchor_dilate
+        if isinstance(r, bool) or not isinstance(r, int) or r < 0:
+            raise ValueError(f"anchor_dilate must be a whole number ≥ 0 (latent cells), got {r!r}")
+        free = ((self.plan.edit_region > 0) | (self.plan.sde_region > 0)).float()
+        if r > 0:
+            free = torch.nn.functional.max_pool2d(free, 2 * r + 1, stride=1, padding=r)
+        return free
+
+    def _anchor(self, z_prev: torch.Tensor, i: int, free: torch.Tensor | None) -> torch.Tensor:
+        """``z_prev`` (the latent after step ``i``) with the anchored cells set to the inverted latent of its level."""
+        lo, hi = self.params.anchor_steps
+        if free is None or not lo <= i < hi:
+            return z_prev
+        inverted = self.banks["base"].guidance_latent(i + 1).to(z_prev)  # i + 1 = the number of steps: z_0
+        return free * z_prev + (1 - free) * inverted
+
     # ----- loop -------------------------------------------------------------------------------
     def run(self, z: torch.Tensor) -> torch.Tensor:
         preset, p, model = self.preset, self.params, self.model
         total = len(model.timesteps)
+        free = self._anchor_region()
         sde_in = self.plan.sde_region.float()
         z = z.float()
         self._start = z.detach()
@@ -269,6 +294,7 @@ class GuidedSampler:
                     z_prev = ddim_update(x0, eps, a_t, a_prev, eta, noise)
                 else:
                     z_prev = ddim_update(x0, eps, a_t, a_prev, 0.0, 0.0)
+                z_prev = self._anchor(z_prev, i, free)
                 if not torch.isfinite(z_prev).all():
                     raise GuidanceError(f"the latent became NaN/inf at step {i} (t={t}); lower the energy scale")
                 attention = dict(self.control.capture) if self.control.capture else {}
