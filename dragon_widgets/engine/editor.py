@@ -33,6 +33,8 @@ from .preset_limits import check_work_area, check_work_size
 from .trace import EditTrace, TraceRecorder, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
+#: The smallest ᾱ the sampler uses (see ``DragonEditor._model``).
+ALPHA_FLOOR = 2.0 ** -24
 
 
 @dataclass
@@ -213,7 +215,11 @@ class DragonEditor:
         sched.set_timesteps(num_steps or settings.preset.num_steps)
         final = getattr(sched, "final_alpha_cumprod", None)
         final = float(final) if final is not None else 1.0
-        return ModelAdapter(unet=self.pipe.unet, alphas_cumprod=sched.alphas_cumprod.float().cpu(), final_alpha=final,
+        # a zero-terminal-SNR schedule (rescale_betas_zero_snr) has ᾱ = 0 at its last timestep, where x̂₀ = (z − √(1−ᾱ)ε)/√ᾱ
+        # is undefined: floor ᾱ at 2⁻²⁴ as diffusers' Euler schedulers do (x̂₀ then equals the v-prediction's −v to
+        # float32 rounding); every other schedule is unchanged (SD's smallest ᾱ is 0.0047)
+        alphas = sched.alphas_cumprod.float().cpu().clamp_min(ALPHA_FLOOR)
+        return ModelAdapter(unet=self.pipe.unet, alphas_cumprod=alphas, final_alpha=final,
                             prediction_type=sched.config.prediction_type,
                             timesteps=[int(t) for t in sched.timesteps], feature_layers=settings.layers)
 
