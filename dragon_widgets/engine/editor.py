@@ -317,7 +317,8 @@ class DragonEditor:
             with installed(self.pipe.unet, list(settings.bank_layers), control), torch.no_grad():
                 for j, t in enumerate(asc):
                     control.t = t
-                    z = inversion_step(model, z, a_cur, t, cond, refine=preset.inversion_refine)
+                    z = inversion_step(model, z, a_cur, t, cond, refine=preset.inversion_refine,
+                                       tol=preset.inversion_tol, accelerate=preset.inversion_accelerate)
                     a_cur = model.alpha(t)
                     bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
                     channel.emit(StepEvent(phase="invert", index=j, total=len(asc), timestep=int(t), latent=z))

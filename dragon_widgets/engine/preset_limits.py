@@ -88,6 +88,8 @@ PRESET_LIMITS: dict[str, Limit] = {
     "multiple": _int(1, 512),
     "num_steps": _int(1, 1000),
     "inversion_refine": _int(0, 50),
+    "inversion_tol": _num(0, 1),
+    "inversion_accelerate": Limit("bool"),
     "schedule": Limit("choice", choices=("diffeditor", "dragondiffusion")),
     "guided_until": _int(0, STEP),
     "dense_until": _int(0, STEP),

@@ -22,7 +22,9 @@ class Preset:
     resolution: int  # working images have area ≈ resolution², sides rounded to ``multiple``
     multiple: int
     num_steps: int = 50
-    inversion_refine: int = 0  # fixed-point iterations per DDIM-inversion step (0 = classic DDIM inversion)
+    inversion_refine: int = 0  # fixed-point iterations per DDIM-inversion step (0 = classic DDIM inversion) ...
+    inversion_tol: float = 0.0  # ... stopping early once one moves the latent by less than this share of its norm
+    inversion_accelerate: bool = False  # Anderson acceleration of the iterations (sampler.inversion_step)
     schedule: str = "diffeditor"  # "diffeditor" (D+) or "dragondiffusion" (D)
     guided_until: int = 30  # guidance on steps i < guided_until ...
     dense_until: int = 10  # ... every step before dense_until, then every other step (D+ only)

@@ -95,20 +95,37 @@ class ModelAdapter:
 
 
 def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: Conditioning | None,
-                   refine: int = 0) -> torch.Tensor:
+                   refine: int = 0, tol: float = 0.0, accelerate: bool = False) -> torch.Tensor:
     """DDIM inversion from level ``a_cur`` to timestep ``t_next`` (model evaluated at t_next).
 
     ``refine=0`` is the classic step: ε is predicted from the *current* latent, which is what makes
-    DDIM inversion drift. ``refine=k`` adds k fixed-point iterations that predict ε from the latent being
+    DDIM inversion drift. ``refine=k`` adds up to k fixed-point iterations that predict ε from the latent being
     solved for, so the next deterministic DDIM step maps the result back onto ``z`` (exact at convergence);
-    each iteration costs one more UNet call. The last call is the one a recording bank keeps.
+    each iteration costs one more UNet call. ``tol`` > 0 stops early once an iteration moves the latent by less than
+    ``tol`` of its norm. ``accelerate`` uses Anderson acceleration with one previous iterate: where the plain
+    iteration oscillates (a trained model's ε can change faster than the step contracts) it still converges. The
+    last UNet call is the one a recording bank keeps.
     """
     a_next = model.alpha(t_next)
-    z_next, a_in = z, a_cur
-    for _ in range(refine + 1):
-        eps = model.eps(model(z_next, t_next, emb), z_next, a_in)
-        z_next, a_in = ddim_step(z, eps, a_cur, a_next), a_next
-    return z_next
+
+    def solve(w: torch.Tensor, a_in: float) -> torch.Tensor:  # the latent whose DDIM step lands on z, given ε at w
+        return ddim_step(z, model.eps(model(w, t_next, emb), w, a_in), a_cur, a_next)
+
+    x = solve(z, a_cur)
+    prev: tuple[torch.Tensor, torch.Tensor] | None = None
+    for _ in range(refine):
+        fx = solve(x, a_next)
+        r = fx - x
+        if tol > 0 and float(r.norm()) <= tol * float(x.norm()):
+            return fx
+        if accelerate and prev is not None:
+            dx, dr = x - prev[0], r - prev[1]
+            denom = float((dr * dr).sum())
+            gamma = float((dr * r).sum()) / denom if denom > 0 else 0.0
+            prev, x = (x, r), x + r - gamma * (dx + dr)
+        else:
+            prev, x = (x, r), fx
+    return x
 
 
 def renoise_step(model: ModelAdapter, z: torch.Tensor, t_from: int, t_to: int, emb: Conditioning) -> torch.Tensor:
