@@ -172,7 +172,7 @@ def to_input(image: Any, device: str | torch.device = "cpu", side: int | None = 
     """uint8 (H, W, 3) → (1, 3, side, side) in [-1, 1], resized bilinearly (as the DragBench evaluation)."""
     import numpy as np
 
-    x = torch.from_numpy(np.ascontiguousarray(image)).float().permute(2, 0, 1)[None] / 127.5 - 1
+    x = torch.from_numpy(np.array(image, dtype=np.float32)).float().permute(2, 0, 1)[None] / 127.5 - 1
     x = x.to(device)
     if side is not None:
         x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
