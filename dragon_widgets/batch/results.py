@@ -54,8 +54,9 @@ def json_ready(value: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
-    """Write ``data`` as JSON atomically (a temporary file renamed over ``path``)."""
+    """Write ``data`` as JSON atomically (a temporary file renamed over ``path``; the folder is made if needed)."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(json_ready(data), indent=1, allow_nan=False))
     os.replace(tmp, path)

@@ -73,8 +73,8 @@ def apply_changes(preset: Any, changes: dict) -> Any:
             mode, name = key.split(".", 1)
             try:
                 preset = preset.with_mode(mode, **{name: tuple(value) if isinstance(value, list) else value})
-            except TypeError as err:
-                raise ValueError(f"--set {key}: {mode!r} has no parameter {name!r} ({err})") from None
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"--set {key}: {mode!r} has no parameter {name!r} ({err})"[:500]) from None
         elif key in names:
             top[key] = tuple(value) if isinstance(value, list) else value
         else:
