@@ -162,7 +162,7 @@ def _cmd_eval(args) -> int:
         if value is not None:
             setattr(s, key, value)
     try:
-        report = evaluate(args.data, args.results, s)
+        report = evaluate(args.data, args.results, s, progress=lambda line: print(line, file=sys.stderr, flush=True))
     except ValueError as err:
         raise UsageError(str(err)) from None
     text = json.dumps(report, indent=1, allow_nan=False)

@@ -19,6 +19,8 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+#: How long a process waits in a collective step (the end of the run waits for the slowest share of the jobs).
+COLLECTIVE_TIMEOUT_HOURS = 72
 #: Environment variables a multi-process launcher sets (torchrun, accelerate launch, MPI, SLURM via srun).
 _WORLD_VARS = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 
@@ -92,7 +94,10 @@ def processes(cpu: bool | None = None) -> Processes:
         return Processes(device="cpu" if cpu else ("cuda" if torch.cuda.is_available() else "cpu"))
     if world == 1 and "LOCAL_RANK" not in os.environ:
         return Processes(device="cpu" if cpu else "cuda")
-    state = PartialState(cpu=cpu)
+    from datetime import timedelta
+
+    # the collectives wait for the slowest process's share of the jobs: far longer than torch's 30-minute default
+    state = PartialState(cpu=cpu, timeout=timedelta(hours=COLLECTIVE_TIMEOUT_HOURS))
     if state.num_processes != world:
         raise RuntimeError(f"the launcher started {world} processes but accelerate sees {state.num_processes}; "
                            f"every process would run every job. Launch with torchrun or accelerate launch "

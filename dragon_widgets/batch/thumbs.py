@@ -106,6 +106,7 @@ def contact_sheet(pictures: list[Image.Image], columns: int = 4, title: str = ""
     if not pictures:
         raise ValueError("contact_sheet needs at least one picture")
     w, h = pictures[0].size
+    columns = max(1, min(columns, len(pictures)))
     rows = -(-len(pictures) // columns)
     top = 18 if title else 0
     sheet = Image.new("RGB", (columns * (w + 8) + 8, rows * (h + 8) + 8 + top), (235, 235, 235))
