@@ -52,13 +52,17 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/batch-bench")
     ap.add_argument("--lpips-weights", default=None)
     ap.add_argument("--skip-two", action="store_true", help="skip the 2-process run")
+    ap.add_argument("--resume", action="store_true", help="keep WORK's export and finished jobs (an interrupted run "
+                                                          "goes on; its throughput counts the jobs run now)")
     a = ap.parse_args()
     work = Path(a.work)
-    shutil.rmtree(work, ignore_errors=True)
+    if not a.resume:
+        shutil.rmtree(work, ignore_errors=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
     py = [sys.executable, "-m", "dragon_widgets.batch"]
     data = work / "data"
-    sh(py + ["export-shapesbench", str(data), "--n", str(a.n)], env)
+    if not data.is_dir():
+        sh(py + ["export-shapesbench", str(data), "--n", str(a.n)], env)
     runs = {}
     for procs in (1, 2):
         if procs == 2 and a.skip_two:
@@ -82,7 +86,8 @@ def main() -> None:
     def f(v, fmt="{:.2f}"):
         return "–" if v is None else fmt.format(v)
 
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+          f"Python {platform.python_version()}; "
           f"date {time.strftime('%Y-%m-%d')}; {2 * a.n} ShapesBench test drags ({a.n} drag + {a.n} drag-far)\n")
     print("| results scored | MD (px) | IF (1 − LPIPS) | samples | points |\n|---|---:|---:|---:|---:|")
     for name, r in evals.items():
