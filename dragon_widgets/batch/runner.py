@@ -199,8 +199,9 @@ def run_job(job: Job, folder: Path, editors: _Editors, settings: RunSettings, pr
     return record
 
 
-def _write_batch_file(out: Path, jobs: list[Job], settings: RunSettings) -> None:
-    """``batch.json``: the settings and the job list. A resumed run must have the same settings."""
+def _write_batch_file(out: Path, jobs: list[Job], settings: RunSettings, write: bool = True) -> None:
+    """``batch.json``: the settings and the job list. A resumed run must have the same settings (checked by every
+    process, so that each stops with the same error; only ``write`` writes)."""
     path = out / BATCH_NAME
     ident = settings.identity()
     if path.exists():
@@ -217,6 +218,8 @@ def _write_batch_file(out: Path, jobs: list[Job], settings: RunSettings) -> None
         known = {(j["category"], j["sample"]): j for j in old.get("jobs", []) if isinstance(j, dict)}
     else:
         known = {}
+    if not write:
+        return
     for j in jobs:  # a resumed run with a longer or other list keeps the jobs it already holds
         known[(j.category, j.sample)] = j.to_dict()
     write_json(path, {"settings": ident, "jobs": list(known.values()), "updated": time.time()})
@@ -237,7 +240,7 @@ def run_batch(jobs: list[Job], out: str | os.PathLike, settings: RunSettings | N
         raise ValueError("the job list is empty")
     if proc.is_main:
         out.mkdir(parents=True, exist_ok=True)
-        _write_batch_file(out, jobs, settings)
+    _write_batch_file(out, jobs, settings, write=proc.is_main)
     t_load = time.perf_counter()
     if pipe is None:
         import torch
