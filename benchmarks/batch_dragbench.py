@@ -80,7 +80,7 @@ def main() -> None:
     copy_as_results(data, work / "truth", "target_image.png")
     lp = ["--lpips-weights", a.lpips_weights] if a.lpips_weights else []
     evals = {name: json.loads(sh(py + ["eval", str(data), str(work / folder), "--json", "--dift-model", "embedded",
-                                       "--output", str(work / f"eval-{name}.json")] + lp, env))
+                                       "--output", str(work / f"eval-{folder}.json")] + lp, env))
              for name, folder in (("method", "run1"), ("unedited", "noop"), ("ground truth", "truth"))}
 
     def f(v, fmt="{:.2f}"):
