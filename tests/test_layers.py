@@ -1,4 +1,4 @@
-"""The layers import only downwards: core (torch-free) < engine < widgets / bench / cli; models never import the
+"""The layers import only downwards: core (torch-free) < engine < bench < batch < widgets / cli; models never import the
 benchmark. A static scan of every module's imports (relative and absolute)."""
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ PKG = Path(__file__).resolve().parents[1] / "dragon_widgets"
 
 #: layer → the sibling packages it must not import (``torch``/``diffusers`` for the torch-free core).
 FORBIDDEN = {
-    "core": {"engine", "widgets", "bench", "models", "inspect", "cli", "torch", "diffusers", "transformers"},
-    "engine": {"widgets", "bench", "inspect", "cli"},
-    "models": {"bench", "widgets", "inspect", "cli"},
+    "core": {"engine", "widgets", "bench", "models", "inspect", "cli", "batch", "torch", "diffusers", "transformers"},
+    "engine": {"widgets", "bench", "inspect", "cli", "batch"},
+    "models": {"bench", "widgets", "inspect", "cli", "batch"},
+    "bench": {"batch", "widgets", "cli"},
+    "batch": {"widgets", "cli"},
 }
 #: Modules left as they are on purpose (none today).
 EXEMPT: set[str] = set()
