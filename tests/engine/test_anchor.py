@@ -25,10 +25,14 @@ def scene():
     return img, mask
 
 
-def test_no_mode_anchors_unless_its_preset_says_so():
+def test_the_official_presets_never_anchor_and_the_embedded_one_anchors_every_regional_mode():
     for preset in ("sd15", "sdxl"):
         for name, params in dw.get_preset(preset).modes.items():
             assert params.anchor_steps[1] <= params.anchor_steps[0], (preset, name)
+    embedded = dw.get_preset("embedded")
+    for name in ("move", "drag", "appearance", "paste"):
+        lo, hi = embedded.mode(name).anchor_steps
+        assert lo == 0 and hi >= embedded.num_steps, name
 
 
 @pytest.mark.parametrize("mode", ["move", "drag"])
@@ -44,7 +48,7 @@ def test_an_anchored_edit_gives_back_every_pixel_outside_its_dilated_region(edit
         edit = dw.Drag(points=[((19, 21), (25, 26))], mask=region)
     steps = (0, editor.preset.num_steps)
     free = editor.edit(src, edit, seed=0, params={"anchor_steps": steps, "anchor_dilate": 1})
-    loose = editor.edit(src, edit, seed=0)
+    loose = editor.edit(src, edit, seed=0, params={"anchor_steps": (0, 0)})
     # one latent cell of the codec is 2×2 px; the anchored latent is dilated by one cell around the region
     near = np.zeros_like(region)
     ys, xs = np.nonzero(region)
