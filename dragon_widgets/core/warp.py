@@ -44,7 +44,8 @@ def warp_image(image: np.ndarray, affine: Affine) -> np.ndarray:
     rx, wx = axis_taps(w, float(cx), scale, float(dx))
     data = img.astype(np.float64)
     out = _resample_rows(_resample_rows(data, ry, wy).swapaxes(0, 1), rx, wx).swapaxes(0, 1)
-    out = np.clip(out, data.min(), data.max())  # weights sum to 1 up to rounding: stay in the input's range
+    # the weights sum to 1 up to float rounding: keep each channel exactly inside its input range
+    out = np.clip(out, data.min(axis=(0, 1)), data.max(axis=(0, 1)))
     if np.issubdtype(img.dtype, np.integer):
         return np.rint(out).astype(img.dtype)
     return out
