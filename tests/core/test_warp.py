@@ -106,7 +106,9 @@ def test_content_at_p_appears_at_affine_p():
         inner = out[int(np.ceil(y0)) + 1:int(y1) - 1, int(np.ceil(x0)) + 1:int(x1) - 1]
         assert inner.size and np.allclose(inner, 100.0)
         outside = np.ones_like(out, bool)
-        outside[max(int(np.floor(y0)) - 1, 0):int(np.ceil(y1)) + 1, max(int(np.floor(x0)) - 1, 0):int(np.ceil(x1)) + 1] = False
+        ys = slice(max(int(np.floor(y0)) - 1, 0), int(np.ceil(y1)) + 1)
+        xs = slice(max(int(np.floor(x0)) - 1, 0), int(np.ceil(x1)) + 1)
+        outside[ys, xs] = False
         assert np.all(out[outside] == 0)
         # area is conserved: the box's mass scales by scale² (area filter exactly, triangle up to its edges)
         assert out.sum() == pytest.approx(img.sum() * scale ** 2, rel=0.02)

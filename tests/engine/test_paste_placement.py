@@ -97,8 +97,8 @@ def captured(monkeypatch):
     return plans
 
 
-def test_in_the_editor_the_placed_reference_is_the_reference_moved_by_whole_pixels(tiny_editor, tiny_source, scene_image,
-                                                                                    captured):
+def test_in_the_editor_the_placed_reference_is_the_reference_moved_by_whole_pixels(
+        tiny_editor, tiny_source, scene_image, captured):
     img, m = scene_image
     (w0, h0), (w, h) = tiny_source.size, tiny_source.work_size
     offset = (50, 25)
