@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import threading
 import time
@@ -19,6 +20,7 @@ from .conditioning import Conditioning
 from .edits import Edit, EditContext, ModeParams
 from .families import ModelFamily, family_of
 from .image_prompt import ImagePrompt
+from .inversion_cache import InversionCache, cache_for, inversion_key
 from ..core.images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
 from .pipeline import model_id
@@ -27,6 +29,7 @@ from .observers import (CancelToken, EditCancelled, Observer, PreviewObserver, P
 from .presets import Preset, get_preset
 from .sampler import GuidedSampler, ModelAdapter, ddim_step, inversion_step, predict_x0
 from .sharing import hold
+from .threads import CHOOSER, check_threads, run_threads
 from .arguments import check_seed, real_number
 from .fingerprint import check_same_model, model_fingerprint
 from .preset_limits import check_work_area, check_work_size
@@ -50,6 +53,7 @@ class Source:
     fingerprint: str = ""  # ... and its weights' fingerprint: another model's editor refuses it ("" = unchecked)
     seed: int | None = None  # generate()'s seed (None for an inverted image)
     preset: Preset | None = None  # the preset it was inverted/generated with
+    reused: bool = False  # True when invert() returned an inversion it had made before (timings["invert"] is 0)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -124,12 +128,26 @@ class DragonEditor:
     ``preset``: a name ("sd15", "sdxl", "embedded") or a :class:`Preset`; by default the family's. It is the
     default of every call; ``invert``/``generate``/``edit`` take ``preset=`` (and ``edit`` ``params=``) for one call
     without changing the editor.
+
+    ``threads``: torch threads for each run on the CPU: ``"auto"`` (default) picks them from the cores that are free
+    when the run starts, never more than torch's own setting (:mod:`.threads`); a number fixes them; None leaves
+    torch's setting alone. ``inversions``: the :class:`~.inversion_cache.InversionCache` that ``invert`` reuses
+    inversions from (default: the one every editor of this pipeline shares; ``InversionCache(max_entries=0)``
+    turns reuse off).
     """
 
-    def __init__(self, pipe, preset: str | Preset | None = None):
+    def __init__(self, pipe, preset: str | Preset | None = None, *, threads: int | str | None = "auto",
+                 inversions: InversionCache | None = None):
         self.family: ModelFamily = family_of(pipe)
         self.pipe = pipe
         self.preset = get_preset(preset if preset is not None else self.family.preset)
+        self.threads = check_threads(threads)
+        if inversions is not None and not isinstance(inversions, InversionCache):
+            raise TypeError(f"inversions must be a dw.InversionCache or None, got {type(inversions).__name__}")
+        self.inversions: InversionCache = inversions if inversions is not None else cache_for(pipe.unet)
+        self.threads_used: int | None = None  # torch threads of the latest run
+        if self.threads == "auto":
+            CHOOSER.prime()  # the first run judges the machine over the time since now, without waiting
         self._cancel = CancelToken()
         self._lock = threading.Lock()
         self._embeds: dict[tuple[str, tuple[int, int]], Conditioning] = {}
@@ -266,10 +284,20 @@ class DragonEditor:
         except BaseException:
             self._lock.release()
             raise
+        try:  # the thread count is chosen once the pipeline is ours: a queued run judges the machine when it starts
+            self._threads_cm = run_threads(self.threads, self.device)
+            self.threads_used = self._threads_cm.__enter__()
+        except BaseException:
+            self._pipe_lock.release()
+            self._lock.release()
+            raise
 
     def _finish(self) -> None:
-        self._pipe_lock.release()
-        self._lock.release()
+        try:
+            self._threads_cm.__exit__(None, None, None)
+        finally:
+            self._pipe_lock.release()
+            self._lock.release()
 
     def _check_model(self, source: Source, name: str) -> None:
         check_same_model(source, name, model_id(self.pipe), model_fingerprint(self.pipe.unet))
@@ -283,19 +311,30 @@ class DragonEditor:
         :class:`~dragon_widgets.engine.observers.StepEvent` (phase ``"invert"``).
         """
         arr = to_rgb_array(image, "image")
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
         pil = Image.fromarray(arr)
         settings = self.settings(preset)
         work = self.working_size(pil.size, settings.preset)
         warn_if_huge(pil.size, work)
         channel = self._channel(on_step, observers)
+        key = self._inversion_key(arr, prompt, settings.preset)
+        cached = self.inversions.get(key)
+        if cached is not None:
+            self.resolution = work
+            return dataclasses.replace(cached, image=pil, timings={"invert": 0.0}, reused=True)
         self._start()
         try:
             src = self._invert(resize_rgb(arr, work), prompt, settings, channel)
         finally:
             self._finish()
         src.image = pil
+        self.inversions.put(key, src)
         self.resolution = work
         return src
+
+    def _inversion_key(self, arr: np.ndarray, prompt: str, preset: Preset):
+        return inversion_key(arr, prompt, preset, model_fingerprint(self.pipe.unet), self.device, self.dtype)
 
     def _invert(self, work_img: np.ndarray, prompt: str, settings: CallSettings | None = None,
                 channel: StepChannel | None = None) -> Source:
@@ -475,7 +514,12 @@ class DragonEditor:
 
         def invert_ref(img: np.ndarray, ref_prompt: str) -> Source:
             nonlocal extra_invert
+            key = self._inversion_key(img, ref_prompt, preset)
+            s = self.inversions.get(key)
+            if s is not None:
+                return dataclasses.replace(s, timings={"invert": 0.0}, reused=True)
             s = self._invert(img, ref_prompt, settings, self._channel(on_reference_step, observers))
+            self.inversions.put(key, s)
             extra_invert += s.timings["invert"]
             return s
 

@@ -154,20 +154,22 @@ class CancelToken:
 
 
 class PreviewObserver:
-    """x̂₀ as a PIL image every ``every`` steps and at the last step (at its last time-travel round), resized to
-    ``size`` (W, H) when given. As an observer it calls ``callback(image, event)``; :meth:`image` serves others
-    (the progress observer). Events without x̂₀ (inversion) give no preview."""
+    """x̂₀ as a PIL image after the first step (``first``: something to look at as soon as a run starts), every
+    ``every`` steps and at the last step (at its last time-travel round), resized to ``size`` (W, H) when given. As
+    an observer it calls ``callback(image, event)``; :meth:`image` serves others (the progress observer). Events
+    without x̂₀ (inversion) give no preview."""
 
     needs = frozenset()
 
     def __init__(self, every: int = 5, size: tuple[int, int] | None = None,
-                 callback: Callable[[Any, StepEvent], Any] | None = None):
+                 callback: Callable[[Any, StepEvent], Any] | None = None, first: bool = True):
         if int(every) < 1:
             raise ValueError(f"every must be a positive number of steps, got {every!r}")
-        self.every, self.size, self.callback = int(every), size, callback
+        self.every, self.size, self.callback, self.first = int(every), size, callback, bool(first)
 
     def due(self, event: StepEvent) -> bool:
-        return event.last_round and (event.step % self.every == 0 or event.step == event.total)
+        return event.last_round and ((self.first and event.step == 1) or event.step % self.every == 0
+                                     or event.step == event.total)
 
     def image(self, event: StepEvent):
         """The preview of ``event`` if one is due (PIL image), else None."""

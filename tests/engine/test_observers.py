@@ -100,7 +100,7 @@ def test_x0_is_decoded_only_when_an_observer_asks_and_once_per_event(tiny_sd, sd
     previews = dw.PreviewObserver(every=3, callback=lambda im, ev: shown.append((ev.step, im)))
     res = editor.edit(tiny_source, edit, observers=[previews], record={"previews"})
     n = sd_preset.num_steps
-    assert [s for s, _ in shown] == [s for s in range(1, n + 1) if s % 3 == 0 or s == n]
+    assert [s for s, _ in shown] == [s for s in range(1, n + 1) if s == 1 or s % 3 == 0 or s == n]  # first at once
     assert {im.size for _, im in shown} == {res.work_image.shape[1::-1]}  # working size unless a size is given
     # the trace decodes every pass; the previews reuse those images instead of decoding again
     assert len(calls) == len(_passes(sd_preset)) + 1
