@@ -183,8 +183,10 @@ def _load(args):
         raise UsageError(str(err)) from None
 
 
-def _oom_or_raise(err: RuntimeError, device: str) -> UsageError:
-    if "out of memory" not in str(err).lower():
+def _oom_or_raise(err: Exception, device: str) -> UsageError:
+    from .core.errors import is_out_of_memory
+
+    if not is_out_of_memory(err):
         raise err
     return UsageError(f"out of memory on {device} ({str(err).splitlines()[0][:120]}); try a smaller image, "
                       f"--dtype float16 on a GPU, or --device cpu")
@@ -208,7 +210,7 @@ def cmd_demo(args) -> int:
     try:
         src = editor.invert(img, prompt="")
         res = editor.edit(src, dw.Move(mask=mask, offset=offset), seed=0)
-    except RuntimeError as err:
+    except (RuntimeError, MemoryError) as err:
         raise _oom_or_raise(err, args.device) from None
     big = 4
     try:
@@ -265,7 +267,7 @@ def cmd_edit(args) -> int:
         res = editor.edit(src, edit, seed=args.seed)
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
-    except RuntimeError as err:
+    except (RuntimeError, MemoryError) as err:
         raise _oom_or_raise(err, args.device) from None
     try:
         res.image.save(args.out)
