@@ -188,7 +188,8 @@ def _oom_or_raise(err: Exception, device: str) -> UsageError:
 
     if not is_out_of_memory(err):
         raise err
-    return UsageError(f"out of memory on {device} ({str(err).splitlines()[0][:120]}); try a smaller image, "
+    first = (str(err).splitlines() or [type(err).__name__])[0]
+    return UsageError(f"out of memory on {device} ({first[:120]}); try a smaller image, "
                       f"--dtype float16 on a GPU, or --device cpu")
 
 
