@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
     pipe = runner.load_pipe(a.model, random_weights=a.random_weights)
     preset = None
     if not a.no_method:
-        dw = runner._dw()
+        import dragon_widgets as dw
+
         preset = dw.get_preset(a.preset)
         for mode, key, val in _parse_set(a.set):
             preset = preset.with_mode(mode, **{key: val}) if mode else preset.replace(**{key: val})

@@ -267,3 +267,14 @@ def test_quiet_loaders_restores_bars_and_levels_and_respects_user_levels():
     finally:
         tlog.enable_progress_bar()
         log.setLevel(before)
+
+
+@pytest.mark.parametrize("err", [RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), MemoryError(),
+                                 RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 8 GB")])
+def test_out_of_memory_on_any_device_is_advice_not_a_traceback(err):
+    from dragon_widgets.cli import UsageError, _oom_or_raise
+
+    usage = _oom_or_raise(err, "cpu")
+    assert isinstance(usage, UsageError) and str(usage).startswith("out of memory on cpu")
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        _oom_or_raise(RuntimeError("shape mismatch"), "cpu")

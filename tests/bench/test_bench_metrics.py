@@ -168,7 +168,7 @@ def test_an_invented_blob_fails(diamond_move):
     img = render(t.target)[0]
     # a 7-px disc in the free spot farthest from everything the edit may touch
     from dragon_widgets.bench.metrics import allowed_region
-    from dragon_widgets.bench.segment import dilate
+    from dragon_widgets.core.masks import dilate
 
     busy = allowed_region(t) | dilate(np.any([m >= 0.5 for m in render(t.target)[1]], 0), 6)
     ys, xs = np.nonzero(~busy[4:-4, 4:-4])

@@ -138,6 +138,12 @@ def test_out_of_memory_and_missing_model_are_reported(app, monkeypatch):
     assert app.run() is None and app.status_text.startswith("Out of memory")
     assert app.canvas.mask.any()
 
+    def cpu_oom(*_a, **_k):  # PyTorch's CPU allocator says it differently
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 68719476736 bytes.")
+
+    monkeypatch.setattr(ed, "edit", cpu_oom)
+    assert app.run() is None and app.status_text.startswith("Out of memory")
+
     from dragon_widgets.engine import ModelNotAvailableError
 
     def missing():
