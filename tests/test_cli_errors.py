@@ -218,6 +218,7 @@ def test_negative_numbers_in_points_and_scale_parse():
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # the trained embedded model
 def test_a_real_edit_prints_no_third_party_warnings_or_progress_bars(files):
     p = subprocess.run([sys.executable, "-m", "dragon_widgets.cli", "edit", "move", "in.png", "--mask", "mask.png",
                         "--offset", "-8,-6", "--out", "neg.png"], cwd=files, capture_output=True, text=True,
@@ -232,6 +233,7 @@ LOAD = "import dragon_widgets as dw\n{setup}\ndw.load_pipeline()\nprint('loaded'
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # the trained embedded model
 def test_loading_the_model_is_quiet_by_default_but_not_for_users_who_asked_for_info(tmp_path):
     quiet = run(cwd=tmp_path, runner=LOAD.format(setup=""))
     assert quiet.returncode == 0 and quiet.stdout.strip() == "loaded" and quiet.stderr == "", quiet.stderr

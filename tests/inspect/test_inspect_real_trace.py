@@ -31,6 +31,7 @@ def result(editor):
     return editor.edit(src, dw.Drag(points=[((20, 28), (36, 28))], mask=mask), seed=0, record=True)
 
 
+@pytest.mark.slow  # records a full trace of a real edit
 def test_trace_is_the_engines(result):
     import dragon_widgets as dw
 
