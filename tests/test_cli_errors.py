@@ -179,6 +179,7 @@ def test_user_errors_are_one_line_exit_2_before_the_model_loads(batch, request, 
 
 
 @pytest.mark.parametrize("argv, fragments", [CASES[0], CASES[3], CASES[15]], ids=[IDS[0], IDS[3], IDS[15]])
+@pytest.mark.slow  # a fresh Python process per case
 def test_user_errors_in_a_fresh_process_print_nothing_else(files, argv, fragments):
     assert_user_error(run(*argv, cwd=files), *fragments)  # no import-time warning or bar before the line
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.slow  # a full 50-step edit recorded with everything, then inspected
 
 
 def scene():
@@ -31,7 +32,6 @@ def result(editor):
     return editor.edit(src, dw.Drag(points=[((20, 28), (36, 28))], mask=mask), seed=0, record=True)
 
 
-@pytest.mark.slow  # records a full trace of a real edit
 def test_trace_is_the_engines(result):
     import dragon_widgets as dw
 
