@@ -179,6 +179,7 @@ def test_user_errors_are_one_line_exit_2_before_the_model_loads(batch, request, 
 
 
 @pytest.mark.parametrize("argv, fragments", [CASES[0], CASES[3], CASES[15]], ids=[IDS[0], IDS[3], IDS[15]])
+@pytest.mark.slow  # a fresh Python process per case
 def test_user_errors_in_a_fresh_process_print_nothing_else(files, argv, fragments):
     assert_user_error(run(*argv, cwd=files), *fragments)  # no import-time warning or bar before the line
 
@@ -218,6 +219,7 @@ def test_negative_numbers_in_points_and_scale_parse():
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # the trained embedded model
 def test_a_real_edit_prints_no_third_party_warnings_or_progress_bars(files):
     p = subprocess.run([sys.executable, "-m", "dragon_widgets.cli", "edit", "move", "in.png", "--mask", "mask.png",
                         "--offset", "-8,-6", "--out", "neg.png"], cwd=files, capture_output=True, text=True,
@@ -232,6 +234,7 @@ LOAD = "import dragon_widgets as dw\n{setup}\ndw.load_pipeline()\nprint('loaded'
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # the trained embedded model
 def test_loading_the_model_is_quiet_by_default_but_not_for_users_who_asked_for_info(tmp_path):
     quiet = run(cwd=tmp_path, runner=LOAD.format(setup=""))
     assert quiet.returncode == 0 and quiet.stdout.strip() == "loaded" and quiet.stderr == "", quiet.stderr

@@ -17,26 +17,24 @@ import pytest
 from jupyter_harness import LAB4, NOTEBOOK7, click_at, drag, open_page, serve_notebook, wait_for_widget, wait_text
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-TOKEN = "dw-editor-test"
 NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 QUICKSTART_CELLS = (1, 3)  # the install cell (a no-op outside Colab), then `app = dw.EditorApp(); app`
 
 
-def _serve(front_end, tmp_path_factory):
-    """A running ``front_end`` serving a copy of the quickstart notebook."""
-    with serve_notebook(front_end, tmp_path_factory.mktemp(front_end.name), TOKEN, copy_of=NOTEBOOK,
-                        notebook="quickstart.ipynb") as s:
+def _serve(jupyter, front_end):
+    """``front_end``'s server serving a copy of the quickstart notebook."""
+    with serve_notebook(jupyter, front_end, "editor_lab_quickstart.ipynb", copy_of=NOTEBOOK) as s:
         yield s
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    yield from _serve(LAB4, tmp_path_factory)
+def lab(jupyter):
+    yield from _serve(jupyter, LAB4)
 
 
 @pytest.fixture(scope="module")
-def notebook7(tmp_path_factory):
-    yield from _serve(NOTEBOOK7, tmp_path_factory)
+def notebook7(jupyter):
+    yield from _serve(jupyter, NOTEBOOK7)
 
 
 def _object_box() -> tuple[float, float, float, float]:

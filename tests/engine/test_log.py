@@ -65,6 +65,7 @@ def test_replay_takes_device_and_dtype_and_needs_a_model_name(tiny_editor, tiny_
         log_replay.replay(folder)
 
 
+@pytest.mark.embedded  # the trained embedded model
 def test_a_log_written_before_the_observer_and_per_call_settings_change_replays_identically():
     """tests/data/edit_logs/embedded-move-v1 was written by the code before observers and per-call presets (issue
     12): embedded model, a preset with 12 steps and a changed move weight. Replaying it must give its result.png.

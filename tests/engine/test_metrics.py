@@ -92,6 +92,7 @@ def embedded_editor():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.embedded  # the trained embedded model
 def test_dift_tracking_on_the_embedded_model_follows_moved_content_and_not_unmoved(embedded_editor):
     """The trained model's features: an object moved by the drag vector is tracked to the target (must pass);
     the same image unmoved leaves the handle where it was (must fail)."""

@@ -11,6 +11,8 @@ from dragon_widgets.core.scenes import CAPTION_WORDS, caption, render, sample_sc
 from dragon_widgets.engine.pipeline import EMBEDDED_DIR
 from dragon_widgets.models.build import ARCHITECTURES
 
+pytestmark = pytest.mark.embedded  # the trained weights themselves
+
 
 @pytest.fixture(scope="module")
 def pipe():

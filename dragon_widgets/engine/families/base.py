@@ -33,7 +33,8 @@ class ModelFamily:
     def check(self, pipe) -> None:
         """Refuse variants of the family the method cannot drive, with a message instead of a deep shape error."""
         unet_cfg, vae_cfg = pipe.unet.config, pipe.vae.config
-        latent = getattr(vae_cfg, "latent_channels", None)
+        # a VAE's config names its latent channels; the embedded model's codec computes them (a property)
+        latent = getattr(vae_cfg, "latent_channels", None) or getattr(pipe.vae, "latent_channels", None)
         if latent is not None and unet_cfg.in_channels != latent:
             raise TypeError(f"pipe: the UNet takes {unet_cfg.in_channels} input channels but the VAE makes "
                             f"{latent}-channel latents (an inpainting or depth-conditioned model?); use the "
