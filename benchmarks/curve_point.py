@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "benchmarks"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 
 def score_point(model: str, n: int = 20, roundtrip: int = 20, captions: int = 32, preset=None, store=None,
@@ -66,12 +67,21 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--store", default=None, help="folder for the edited images (a rerun scores them again)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--label", default="", help="a short label of the point (e.g. the recipe)")
+    p.add_argument("--set", action="append", default=[], metavar="[MODE.]KEY=VALUE",
+                   help="override a value of the embedded preset for every point of a curve alike, e.g. "
+                        "inversion_refine=3 (repeatable; recorded in the row)")
     a = p.parse_args(argv)
     import torch
 
+    import dragon_widgets as dw
+    from shapesbench import _parse_set
+
     torch.set_num_threads(a.threads)
-    row = dict(label=a.label, cpu_hours=a.cpu_hours, date=time.strftime("%Y-%m-%d"),
-               **score_point(a.model, a.n, a.roundtrip, a.captions, store=a.store,
+    preset = dw.get_preset("embedded")
+    for mode, key, val in _parse_set(a.set):
+        preset = preset.with_mode(mode, **{key: val}) if mode else preset.replace(**{key: val})
+    row = dict(label=a.label, cpu_hours=a.cpu_hours, date=time.strftime("%Y-%m-%d"), overrides=a.set,
+               **score_point(a.model, a.n, a.roundtrip, a.captions, preset=preset, store=a.store,
                              progress=lambda s: print(s, file=sys.stderr, flush=True)))
     path = Path(a.curve)
     rows = json.loads(path.read_text()) if path.exists() else []

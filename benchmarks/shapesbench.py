@@ -5,7 +5,7 @@
     python benchmarks/shapesbench.py --split test-v1 shifted --store results/v1 --stored-only   # re-score saved
     python benchmarks/shapesbench.py --split tuning --n 10 --kinds move drag
     python benchmarks/shapesbench.py --set move.guidance_scale=2 --set drag.w_edit=6   # preset variants (tuning)
-    python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md --markdown README.md
+    python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md
     python benchmarks/shapesbench.py --split tuning --n 10 --sweep move.w_edit=2,4,8   # tune one value at a time
 
 Prints a Markdown table per split (per task kind: success rate, mean IoU, shape fidelity, share of edits
@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
     pipe = runner.load_pipe(a.model, random_weights=a.random_weights)
     preset = None
     if not a.no_method:
-        dw = runner._dw()
+        import dragon_widgets as dw
+
         preset = dw.get_preset(a.preset)
         for mode, key, val in _parse_set(a.set):
             preset = preset.with_mode(mode, **{key: val}) if mode else preset.replace(**{key: val})

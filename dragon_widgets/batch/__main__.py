@@ -12,24 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
-USAGE_EXIT = 2
-
-
-class UsageError(Exception):
-    """A mistake in the command line: one ``error: …`` line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = re.compile(r"^-\.?\d")
-
-    def error(self, message: str):
-        raise UsageError(f"{message} (see {self.prog} --help)")
+from ..core.command_line import USAGE_EXIT, UsageError
+from ..core.command_line import Parser as _Parser
 
 
 def _setting(text: str) -> tuple[str, object]:

@@ -17,13 +17,13 @@ from PIL import Image
 
 from .attention import BankControl, installed
 from .conditioning import Conditioning
-from .edits import Edit, EditContext, ModeParams
+from .edits import Edit, EditContext, ModeParams, edit_type_names
 from .families import ModelFamily, family_of
 from .image_prompt import ImagePrompt
 from .inversion_cache import InversionCache, cache_for, inversion_key
 from ..core.images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
-from .pipeline import model_id
+from .pipeline import execution_device, model_id
 from .observers import (CancelToken, EditCancelled, Observer, PreviewObserver, ProgressObserver, StepChannel,
                         StepEvent, check_observers)
 from .presets import Preset, get_preset
@@ -153,7 +153,6 @@ class DragonEditor:
         self._embeds: dict[tuple[str, tuple[int, int]], Conditioning] = {}
         self._layer_cache: dict[tuple, tuple[list[str], list[str]]] = {}
         self.settings()  # a preset naming modules this UNet lacks fails here, not mid-edit
-        self.resolution: tuple[int, int] | None = None
 
     def settings(self, preset: str | Preset | None = None, mode: str | None = None,
                  params: ModeParams | dict | None = None) -> CallSettings:
@@ -192,8 +191,7 @@ class DragonEditor:
     # ----- basics ------------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
-        # where the UNet runs: with enable_model_cpu_offload() the weights wait on the CPU between calls
-        return getattr(self.pipe, "_execution_device", None) or self.pipe.unet.device
+        return execution_device(self.pipe)
 
     @property
     def dtype(self) -> torch.dtype:
@@ -321,7 +319,6 @@ class DragonEditor:
         key = self._inversion_key(arr, prompt, settings.preset)
         cached = self.inversions.get(key)
         if cached is not None:
-            self.resolution = work
             return dataclasses.replace(cached, image=pil, timings={"invert": 0.0}, reused=True)
         self._start()
         try:
@@ -330,7 +327,6 @@ class DragonEditor:
             self._finish()
         src.image = pil
         self.inversions.put(key, src)
-        self.resolution = work
         return src
 
     def _inversion_key(self, arr: np.ndarray, prompt: str, preset: Preset):
@@ -412,7 +408,6 @@ class DragonEditor:
             img = self.decode(z)
         finally:
             self._finish()
-        self.resolution = (w, h)
         return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
                       timings={"generate": time.perf_counter() - t0}, model=model_id(self.pipe),
                       fingerprint=model_fingerprint(self.pipe.unet), seed=seed, preset=p)
@@ -473,7 +468,7 @@ class DragonEditor:
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
         if not isinstance(edit, Edit):
-            raise TypeError(f"edit must be dw.Move, dw.Drag, dw.ReplaceAppearance or dw.Paste, got {type(edit).__name__}")
+            raise TypeError(f"edit must be {edit_type_names()}, got {type(edit).__name__}")
         if source.bank is None:
             raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
         self._check_model(source, "source")

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.trace import APPLIED
+from ..core.trace import APPLIED
 from ._arrays import Point, downsample_mask, mask_outline
-from ._steps import get_step, step_image, step_label
+from ._steps import get_step, recorded_step, step_image, step_label
 from .attention import group_names, query_attention
 from .bank import bank_share_series, image_difference
 from .colors import MASK_COLORS, term_color
@@ -320,7 +320,8 @@ def plot_step(trace: Any, step: int, show_tracks: bool = True, ax=None):
 
 def plot_overview(trace: Any, step: int = -1):
     """One figure of the inspector at a step: x̂₀ with masks and tracks, energy curves, and the gradient map of the
-    last guided step so far: |∂E_edit/∂z| when per-term gradients were recorded, else the applied update |g|.
+    last guided step so far (else of the first guided step after it, as the gradient panel shows): |∂E_edit/∂z|
+    when per-term gradients were recorded, else the applied update |g|.
 
     This is what the inspector app shows where a front end cannot display widgets.
     """
@@ -331,10 +332,8 @@ def plot_overview(trace: Any, step: int = -1):
     has_energy = any(st.energies for st in trace.steps)
     if has_energy:
         plot_energies(trace, step=k, ax=fig.add_subplot(gs[0, 1:3]))
-    guided = [j for j, st in enumerate(trace.steps) if st.grads and j <= k] or \
-             [j for j, st in enumerate(trace.steps) if st.grads]
-    if guided:
-        j = guided[-1]
+    j = recorded_step(trace, k, "grads")
+    if j is not None:
         st = trace.steps[j]
         term = next((t for t in ("edit", APPLIED) if t in st.grads), next(iter(st.grads)))
         ax = fig.add_subplot(gs[0, 3])

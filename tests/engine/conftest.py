@@ -35,6 +35,12 @@ def short(preset):
 
 
 @pytest.fixture(scope="session")
+def shorten():
+    """:func:`short`, for tests that shorten a preset they choose themselves."""
+    return short
+
+
+@pytest.fixture(scope="session")
 def sd_preset():
     return short(dw.get_preset("sd15")).replace(resolution=128)
 

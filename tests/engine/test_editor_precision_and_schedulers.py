@@ -9,6 +9,7 @@ import dragon_widgets as dw
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+@pytest.mark.slow  # every mode in half precision: slow on a CPU
 def test_every_mode_runs_on_a_half_precision_pipeline(tiny_sd_dir, sd_preset, scene_image, dtype):
     pipe = dw.load_pipeline(str(tiny_sd_dir), dtype=dtype)
     assert pipe.unet.dtype == dtype

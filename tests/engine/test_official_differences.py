@@ -115,6 +115,7 @@ def test_the_step0_drag_reference_switch(tiny_sd, tiny_source, scene_image, sd_p
             assert torch.equal(z, bank.guidance_latent(i).to(z))
 
 
+@pytest.mark.slow  # four edits compared
 def test_step0_reference_changes_the_result_only_with_a_copied_patch(tiny_sd, tiny_source, scene_image, sd_preset):
     drag = dw.Drag(points=[((60, 45), (90, 45))], mask=scene_image[1])
     out = {}
