@@ -45,6 +45,7 @@ _LAZY = {
     "StepRecord": "dragon_widgets.engine",
     "StepEvent": "dragon_widgets.engine",
     "PreviewObserver": "dragon_widgets.engine",
+    "InversionCache": "dragon_widgets.engine",
     "ProgressObserver": "dragon_widgets.engine",
     "CancelToken": "dragon_widgets.engine",
     "TraceRecorder": "dragon_widgets.engine",

@@ -18,7 +18,7 @@ _LAZY = {
     "GuidanceError": "sampler", "EditTrace": "dragon_widgets.core.trace", "StepRecord": "dragon_widgets.core.trace",
     "TraceRecorder": "trace",
     "EditCancelled": "observers", "StepEvent": "observers", "StepChannel": "observers", "CancelToken": "observers",
-    "PreviewObserver": "observers", "ProgressObserver": "observers",
+    "PreviewObserver": "observers", "ProgressObserver": "observers", "InversionCache": "inversion_cache",
     "Conditioning": "conditioning", "FAMILIES": "families", "ModelFamily": "families", "family_of": "families",
 }
 __all__ = sorted(_LAZY)

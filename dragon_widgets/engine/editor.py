@@ -329,6 +329,12 @@ class DragonEditor:
         self.inversions.put(key, src)
         return src
 
+    def has_inversion(self, image, prompt: str = "", *, preset: str | Preset | None = None) -> bool:
+        """Whether ``invert(image, prompt, preset=preset)`` would reuse an inversion from ``editor.inversions``
+        (returning at once) instead of inverting."""
+        arr = to_rgb_array(image, "image")
+        return self._inversion_key(arr, prompt, self.settings(preset).preset) in self.inversions
+
     def _inversion_key(self, arr: np.ndarray, prompt: str, preset: Preset):
         return inversion_key(arr, prompt, preset, model_fingerprint(self.pipe.unet), self.device, self.dtype)
 

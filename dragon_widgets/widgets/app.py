@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import html
 import io
 import re
@@ -151,6 +150,9 @@ class EditorApp(W.VBox):
         Where Export writes ``edit-NNN/`` folders (PNG + the engine's JSON edit log).
     box_to_mask : bool or callable
         Turn drawn boxes into object masks (built-in colour segmenter, or e.g. a SAM masker).
+    pre_invert : bool
+        Inside a running kernel, start inverting an image in the worker thread as soon as it is loaded (or
+        becomes the input again), so that Run goes straight to editing (see :meth:`prepare`).
     """
 
     def __init__(
@@ -164,6 +166,7 @@ class EditorApp(W.VBox):
         mode: str = "move",
         export_dir: str | Path = "dragon_edits",
         box_to_mask: Any = True,
+        pre_invert: bool = True,
     ) -> None:
         _ui_mode(mode)  # ValueError naming the modes
         caption = ""
@@ -176,7 +179,10 @@ class EditorApp(W.VBox):
         self._pipe = pipe
         self._preset_arg = preset
         self._editor: Any = None
-        self._sources: dict[tuple, Any] = {}
+        self.pre_invert = bool(pre_invert)
+        self._pre_job: _runner.Job | None = None  # the background inversion of the current image (prepare())
+        self._pre_for: tuple | None = None  # (image, prompt, preset) it inverts
+        self._pre_gen = 0  # bumped to stop it: its on_step returns False once its generation is stale
         self._job: _runner.Job | None = None
         self._cancel_requested = False
         self._busy = False
@@ -412,6 +418,8 @@ class EditorApp(W.VBox):
         self._set_running(True)
         self._set_status("Starting…")
         t0 = time.perf_counter()
+        if self._pre_for is not None and not self._prepares(image, prompt, preset):
+            self._pre_gen += 1  # the background inversion is of another image/prompt: stop it
 
         def work(job: _runner.Job) -> Any:
             if self._editor is None:
@@ -422,6 +430,7 @@ class EditorApp(W.VBox):
 
                 raise EditCancelled("cancelled before the edit started")
             # the settings travel with the call: the editor (shared with the notebook) is never changed
+            self._wait_for_prepare(job)
             src = self._source(editor, image, prompt, preset, job)
             job.post(self._set_status, "Editing…")
 
@@ -449,20 +458,62 @@ class EditorApp(W.VBox):
         return self.result if wait and self.last_error is None else None
 
     def _source(self, editor: Any, image: np.ndarray, prompt: str, preset: Any, job: _runner.Job) -> Any:
-        # an inversion depends on the preset's numbers, not on its edit modes' parameters
-        inversion = repr(sorted((k, v) for k, v in preset.to_dict().items() if k != "modes"))
-        key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, prompt, inversion, id(editor.pipe))
-        if key in self._sources:
-            return self._sources[key]
-        job.post(self._set_status, "Inverting the image…")
+        """The inversion to edit: the editor's inversion cache has it when this image was inverted before with
+        this prompt and preset (an earlier edit, Undo, a reloaded image, :meth:`prepare`), else it is made now."""
+        if not editor.has_inversion(image, prompt, preset=preset):
+            job.post(self._set_status, "Inverting the image…")
 
         def on_step(step: int, total: int, _preview: Any = None) -> None:
             job.post(self._on_progress, "Inverting the image", step, total, None)
 
         src = editor.invert(image, prompt=prompt, on_step=on_step, preset=preset)
-        self._run_inversion = src.timings.get("invert", 0.0)
-        self._sources = {key: src}  # keep one: banks are large
+        self._run_inversion = 0.0 if src.reused else src.timings.get("invert", 0.0)
         return src
+
+    # ------------------------------------------------------------------ inverting ahead of Run
+    def prepare(self) -> None:
+        """Start inverting the current image (with the current prompt and preset) in the worker thread, so that
+        the next Run edits at once. Only inside a running kernel and with ``pre_invert`` on; loading an image,
+        *Use result as input* and Undo call it. A newer image or Cancel stops it; Run waits for it to finish,
+        and a failure here is left to Run to report."""
+        if not self.pre_invert or self.running or _runner._main_loop() is None:
+            return
+        self._pre_gen += 1
+        gen = self._pre_gen
+        image, prompt = self.canvas.image_array, self.params.prompt.value
+        preset = self.params.preset_for(self.mode)
+        self._pre_for = (image, prompt, preset)
+        previous = self._pre_job
+
+        def work(_job: _runner.Job) -> Any:
+            if previous is not None:
+                previous.done.wait()  # one inversion at a time (a stale one stops at its next step)
+            if gen != self._pre_gen:
+                return None
+            return self.editor.invert(image, prompt=prompt, preset=preset,
+                                      on_step=lambda *_a: gen == self._pre_gen)
+
+        self._pre_job = _runner.start(work, lambda _result, _error: None, wait=False)
+
+    def _prepares(self, image: np.ndarray, prompt: str, preset: Any) -> bool:
+        """Whether the background inversion is of this image with this prompt and the same inversion settings."""
+        from dragon_widgets.engine.inversion_cache import INVERSION_FIELDS
+
+        pre_image, pre_prompt, pre_preset = self._pre_for
+        return (pre_prompt == prompt and pre_image.shape == image.shape and np.array_equal(pre_image, image)
+                and all(getattr(pre_preset, f) == getattr(preset, f) for f in INVERSION_FIELDS))
+
+    def _wait_for_prepare(self, job: _runner.Job) -> None:
+        """In Run's worker: let the background inversion end (it fills the editor's inversion cache)."""
+        pre = self._pre_job
+        if pre is None or pre.done.is_set():
+            return
+        job.post(self._set_status, "Inverting the image…")
+        pre.done.wait()
+        if self._cancel_requested:
+            from dragon_widgets.engine import EditCancelled
+
+            raise EditCancelled("cancelled before the edit started")
 
     def _on_progress(self, phase: str, step: int, total: int, png: bytes | None) -> None:
         if not self.running:
@@ -511,6 +562,7 @@ class EditorApp(W.VBox):
         """Stop the running edit at the next sampler step (drawn state and earlier results are kept)."""
         if not self.running:
             return
+        self._pre_gen += 1  # a background inversion Run is waiting for stops too
         self._cancel_requested = True
         if self._editor is not None:
             self._editor.cancel()
@@ -535,6 +587,7 @@ class EditorApp(W.VBox):
         self.preview.value = _preview_png(self.result.image)
         self._set_status("The result is now the input image.", "success")
         self._update_paste_preview()
+        self.prepare()
 
     def undo_edit(self) -> None:
         """Undo the last step: forget the last edit and go back to the image it started from, or, after
@@ -559,6 +612,7 @@ class EditorApp(W.VBox):
         self._set_status("Undid the last edit.", "")
         self._set_running(False)
         self._render_history()
+        self.prepare()  # normally in the editor's inversion cache already: nothing to do
 
     # ------------------------------------------------------------------ your own image
     def load_image(self, image: Any, *, prompt: str | None = None, name: str | None = None) -> None:
@@ -593,6 +647,7 @@ class EditorApp(W.VBox):
         self._set_status(f"Loaded {label} ({arr.shape[1]}×{arr.shape[0]} px{note}). Draw on it and press Run; "
                          "Undo brings back the previous image.", "success")
         self._set_running(False)
+        self.prepare()
 
     def _show_image(self, arr: np.ndarray) -> None:
         self.canvas.set_image(arr, keep_drawing=False)
@@ -614,6 +669,7 @@ class EditorApp(W.VBox):
         self._set_status("Brought back the previous image.", "")
         self._set_running(False)
         self._update_paste_preview()
+        self.prepare()  # its inversion is normally still in the editor's inversion cache
 
     def _uploaded(self, data: bytes, name: str) -> None:
         """A file opened or dropped on the image canvas (binary, from the page)."""

@@ -98,12 +98,14 @@ def test_on_reference_step_follows_the_reference_inversion_and_can_cancel_it(tin
     img, m = scene_image
     ref_calls, edit_calls = [], []
     edit = dw.ReplaceAppearance(mask=m, reference=img[:, ::-1].copy(), reference_mask=m[:, ::-1].copy())
+    tiny_editor.inversions.clear()  # an earlier test may have inverted this reference: it would be reused
     res = tiny_editor.edit(tiny_source, edit, on_step=lambda s, t, p: edit_calls.append(s),
                            on_reference_step=lambda s, t, p: ref_calls.append((s, t, p, len(edit_calls))))
     n = tiny_editor.preset.num_steps
     assert [c[0] for c in ref_calls] == list(range(1, n + 1)) and all(c[1] == n and c[2] is None for c in ref_calls)
     assert all(c[3] == 0 for c in ref_calls)  # before the first sampler step
     assert res.timings["invert"] > tiny_source.timings["invert"]  # the reference's inversion is counted
+    tiny_editor.inversions.clear()  # else the reference's inversion is reused: nothing to cancel
     with pytest.raises(dw.EditCancelled):
         tiny_editor.edit(tiny_source, edit, on_reference_step=lambda s, t, p: s < 2)
     tiny_editor.edit(tiny_source, dw.Move(mask=m, offset=(40, 10)))  # usable again

@@ -126,7 +126,7 @@ def test_generate_and_reconstruct_events_offer_x0_but_inversion_has_none(tiny_ed
 def test_on_step_keeps_its_contract_in_every_phase(tiny_editor, tiny_source, scene_image, sd_preset):
     img, m = scene_image
     n = sd_preset.num_steps
-    for run in (lambda cb: tiny_editor.invert(img, on_step=cb),
+    for run in (lambda cb: (tiny_editor.inversions.clear(), tiny_editor.invert(img, on_step=cb)),  # not reused
                 lambda cb: tiny_editor.reconstruct(tiny_source, on_step=cb),
                 lambda cb: tiny_editor.generate("x", size=(64, 64), on_step=cb)):
         calls = []
