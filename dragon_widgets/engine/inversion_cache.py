@@ -7,8 +7,8 @@ layers, dtype and device) — not on the edit modes' parameters. :class:`Inversi
 counted on the memory banks (at least the newest inversion is always kept, however large: it is the one being
 edited). The editors of one pipeline share one (``editor.inversions``, :func:`cache_for`: the app's editor and
 a notebook's on the same pipeline reuse each other's inversions); ``editor.invert`` consults it, and so do the reference
-images that Appearance and Paste invert, the editor app (Undo, reloading an image, switching modes) and
-``dw.replay``. A source from the cache shares its memory bank with the cached one: the engine only reads banks.
+images that Appearance and Paste invert, the editor app (Undo, reloading an image, switching modes, inverting
+ahead of Run) and ``dw.replay`` with an editor. A source from the cache shares its memory bank with the cached one: the engine only reads banks.
 
 The cache drops an entry made by other weights as soon as it is asked with the new fingerprint (the model
 changed), and a changed preset is a different key.
