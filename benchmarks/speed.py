@@ -11,8 +11,8 @@ the editor's inversion cache) and the other modes, with the latency of the first
     python benchmarks/speed.py --model sdxl-tiny-random --steps 10 --repeats 1     # the SDXL code path on the CPU
 
 The *UNet-forward equivalent* is the time of one UNet forward at batch 2 (the CFG batch) without gradients, at the
-working size and the thread count the run used, measured right after each run: dividing a run's seconds by it
-gives a figure that a busy machine changes far less than the seconds. The UNet calls are counted too (a forward
+working size and the thread count the run used, measured right before and right after each run (their geometric
+mean): dividing a run's seconds by it gives a figure that a busy machine changes far less than the seconds. The UNet calls are counted too (a forward
 pre-hook; calls with gradients are the guidance passes, which also pay a backward pass).
 
 Prints one JSON line per measurement and a summary table (copy it to benchmarks/RESULTS.md).
@@ -299,6 +299,9 @@ def main(argv=None) -> int:
              "drag": dw.Drag(points=[((cx, cy), (cx + offset[0] / 2, cy + offset[1] / 2))], mask=None),
              "appearance": dw.ReplaceAppearance(mask=mask, reference=img, reference_mask=mask),
              "paste": dw.Paste(reference=img, reference_mask=mask, offset=offset)}
+    w, h = editor.working_size((img.shape[1], img.shape[0]))
+    latent = torch.randn((1, pipe.unet.config.in_channels, h // editor.vae_factor, w // editor.vae_factor),
+                         generator=torch.Generator().manual_seed(0))
     loads = [load_average()]
     busy = busy_processes(a.busy)
     rows = []
@@ -310,10 +313,13 @@ def main(argv=None) -> int:
             runs = [("first edit (invert + " + a.modes[0] + ")", a.modes[0])]
             runs += [(f"repeated {m} (inversion reused)", m) for m in a.modes]
             for label, mode in runs:
+                guess = editor.threads_used or torch.get_num_threads()
+                before = unit_seconds(editor, latent, guess)
                 m = timed_edit(editor, img, edits[mode], a.device)
                 src = m.pop("source")
                 m.pop("result")
-                unit = unit_seconds(editor, src.bank.z_T, m["threads"])
+                after = unit_seconds(editor, latent, m["threads"])
+                unit = (before * after) ** 0.5 if guess == m["threads"] else after
                 row = dict(repeat=r, run=label, mode=mode, **{k: (round(v, 3) if isinstance(v, float) else v)
                                                               for k, v in m.items()},
                            unit_ms=round(unit * 1000, 2), equivalents=round(m["total_s"] / unit, 1),

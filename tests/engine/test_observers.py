@@ -65,6 +65,7 @@ def test_every_loop_emits_its_phase_to_the_same_observers(tiny_editor, tiny_sour
     img, m = scene_image
     n = sd_preset.num_steps
     spy = Spy()
+    tiny_editor.inversions.clear()  # tiny_source is this inversion: it would be reused without a step
     src = tiny_editor.invert(img, prompt="a red square", observers=[spy])
     tiny_editor.reconstruct(src, observers=[spy])
     tiny_editor.generate("a red circle", seed=1, size=(64, 64), observers=[spy])
