@@ -10,10 +10,12 @@ the editor's inversion cache) and the other modes, with the latency of the first
     python benchmarks/speed.py --model sdxl-random --device cuda --dtype float16   # SDXL-sized random weights, 1024²
     python benchmarks/speed.py --model sdxl-tiny-random --steps 10 --repeats 1     # the SDXL code path on the CPU
 
-The *UNet-forward equivalent* is the time of one UNet forward at batch 2 (the CFG batch) without gradients, at the
-working size and the thread count the run used, measured right before and right after each run (their geometric
-mean): dividing a run's seconds by it gives a figure that a busy machine changes far less than the seconds. The UNet calls are counted too (a forward
-pre-hook; calls with gradients are the guidance passes, which also pay a backward pass).
+A *UNet-forward equivalent* is one UNet forward at batch 2 (the CFG batch) without gradients at the working size.
+Two figures use it: **counted** equivalents count the run's UNet calls by kind (full forwards at batch 1 or 2,
+feature passes that stop at the last guidance layer, and those with gradients plus their backward pass) and weigh
+each kind by its cost relative to the unit, timed interleaved once per thread count; a busy machine does not change
+this figure (it leaves out the work outside the UNet: VAE decoding of previews, energies). **Timed** equivalents
+divide the run's seconds by the unit's time measured right before and right after the run (their geometric mean).
 
 Prints one JSON line per measurement and a summary table (copy it to benchmarks/RESULTS.md).
 """
@@ -89,20 +91,88 @@ def load_average() -> float | None:
 
 
 class UNetCalls:
-    """Counts the UNet's calls (a forward pre-hook, so calls that stop early at the last feature layer count too):
-    ``calls``, ``rows`` (batch items) and ``grad`` (calls with gradients: guidance passes, each with a backward)."""
+    """Counts the UNet's calls by kind: full forwards at batch 1 (``full1``) and batch 2 (``full2``), and the
+    feature passes that stop at the last guidance layer, without gradients (``features``: the inverted latent's)
+    and with them (``guidance``: each with a backward pass). A pre-hook sees every call, a forward hook only the
+    full ones."""
+
+    KINDS = ("full1", "full2", "features", "guidance")
 
     def __init__(self, unet):
-        self.calls = self.rows = self.grad = 0
-        self._hook = unet.register_forward_pre_hook(self._count)
+        self.counts = dict.fromkeys(self.KINDS, 0)
+        self._open: list[tuple[int, bool]] = []
+        self._hooks = [unet.register_forward_pre_hook(self._pre), unet.register_forward_hook(self._post)]
 
-    def _count(self, _module, args):
-        self.calls += 1
-        self.rows += int(args[0].shape[0]) if args and hasattr(args[0], "shape") else 1
-        self.grad += int(torch.is_grad_enabled())
+    def _pre(self, _module, args):
+        rows = int(args[0].shape[0]) if args and hasattr(args[0], "shape") else 1
+        self._open.append((rows, torch.is_grad_enabled()))
+        # counted as a feature pass until its forward hook says it ran to the end
+        self.counts["guidance" if torch.is_grad_enabled() else "features"] += 1
+
+    def _post(self, _module, _args, _out):
+        rows, grad = self._open.pop()
+        self.counts["guidance" if grad else "features"] -= 1
+        self.counts["full2" if rows >= 2 else "full1"] += 1
+
+    @property
+    def calls(self) -> int:
+        return sum(self.counts.values())
+
+    def snapshot(self) -> dict:
+        return dict(self.counts)
 
     def remove(self) -> None:
-        self._hook.remove()
+        for h in self._hooks:
+            h.remove()
+
+
+def call_weights(editor, latent: torch.Tensor, threads: int | None = None, rounds: int = 5) -> dict:
+    """The cost of each kind of UNet call relative to a batch-2 forward, timed interleaved (median ratio per
+    round), at ``threads`` threads: what turns counted calls into UNet-forward equivalents."""
+    before = torch.get_num_threads()
+    if threads and not str(editor.device).startswith("cuda"):
+        torch.set_num_threads(threads)
+    try:
+        h, w = latent.shape[-2:]
+        cond = editor.embed("", (w * editor.vae_factor, h * editor.vae_factor))
+        model = editor._model(settings=editor.settings())
+        z = latent.to(editor.device, editor.dtype)
+        t = int(editor.pipe.scheduler.config.num_train_timesteps) // 2
+        unet = editor.pipe.unet
+
+        def full(n):
+            with torch.no_grad():
+                unet(torch.cat([z] * n), t, **cond.unet_kwargs(n))
+
+        def features():
+            with torch.no_grad():
+                model.features(z, t, cond)
+
+        def guidance():
+            zc = z.detach().float().requires_grad_(True)
+            sum(f.float().square().mean() for f in model.features(zc, t, cond)).backward()
+
+        kinds = {"full2": lambda: full(2), "full1": lambda: full(1), "features": features, "guidance": guidance}
+        for fn in kinds.values():
+            fn()  # warm-up
+        ratios: dict = {k: [] for k in kinds}
+        for _ in range(rounds):
+            secs = {}
+            for k, fn in kinds.items():
+                sync(editor.device)
+                t0 = time.perf_counter()
+                fn()
+                sync(editor.device)
+                secs[k] = time.perf_counter() - t0
+            for k in kinds:
+                ratios[k].append(secs[k] / secs["full2"])
+        return {k: round(statistics.median(v), 3) for k, v in ratios.items()}
+    finally:
+        torch.set_num_threads(before)
+
+
+def counted_equivalents(counts: dict, weights: dict) -> float:
+    return sum(n * weights[k] for k, n in counts.items())
 
 
 @torch.no_grad()
@@ -161,16 +231,19 @@ def timed_edit(editor, image, edit, device) -> dict:
     preview's latency from the start of the edit, UNet calls, the thread count."""
     calls = UNetCalls(editor.pipe.unet)
     first: list[float] = []
+    at_preview: dict = {}
     try:
         sync(device)
         t0 = time.perf_counter()
         src = editor.invert(image, prompt="")
         sync(device)
         t1 = time.perf_counter()
+        at_edit = calls.snapshot()
 
         def on_step(_step, _total, preview):
             if preview is not None and not first:
                 first.append(time.perf_counter())
+                at_preview.update({k: n - at_edit[k] for k, n in calls.snapshot().items()})
 
         res = editor.edit(src, edit, seed=0, on_step=on_step)
         sync(device)
@@ -178,8 +251,8 @@ def timed_edit(editor, image, edit, device) -> dict:
     finally:
         calls.remove()
     return dict(invert_s=t1 - t0, edit_s=t2 - t1, total_s=t2 - t0, reused=src.reused,
-                first_preview_s=(first[0] - t1) if first else None, unet_calls=calls.calls, unet_rows=calls.rows,
-                guidance_calls=calls.grad, threads=editor.threads_used, source=src, result=res)
+                first_preview_s=(first[0] - t1) if first else None, calls=calls.snapshot(),
+                preview_calls=at_preview or None, threads=editor.threads_used, source=src, result=res)
 
 
 def trials(editor, latent: torch.Tensor, compile_too: bool) -> list[dict]:
@@ -305,6 +378,7 @@ def main(argv=None) -> int:
     loads = [load_average()]
     busy = busy_processes(a.busy)
     rows = []
+    weights: dict = {}
     try:
         for r in range(a.repeats):
             if str(a.device).startswith("cuda"):
@@ -320,9 +394,16 @@ def main(argv=None) -> int:
                 m.pop("result")
                 after = unit_seconds(editor, latent, m["threads"])
                 unit = (before * after) ** 0.5 if guess == m["threads"] else after
+                if m["threads"] not in weights:
+                    weights[m["threads"]] = call_weights(editor, latent, m["threads"])
+                    print(json.dumps(dict(call_weights=weights[m["threads"]], threads=m["threads"])), flush=True)
+                wt = weights[m["threads"]]
                 row = dict(repeat=r, run=label, mode=mode, **{k: (round(v, 3) if isinstance(v, float) else v)
                                                               for k, v in m.items()},
                            unit_ms=round(unit * 1000, 2), equivalents=round(m["total_s"] / unit, 1),
+                           counted=round(counted_equivalents(m["calls"], wt), 1),
+                           preview_counted=(round(counted_equivalents(m["preview_calls"], wt), 1)
+                                            if m["preview_calls"] else None),
                            preview_equivalents=(round(m["first_preview_s"] / unit, 1)
                                                 if m["first_preview_s"] is not None else None),
                            load=load_average(), chooser=CHOOSER.last_choice if editor_threads == "auto" else None,
@@ -350,9 +431,9 @@ def main(argv=None) -> int:
     print(f"\n### {date.today()}: model {a.model or 'embedded'} ({editor.preset.name}, {work_w}×{work_h}, "
           f"{a.dtype}) on {dev}; load {load_s:.1f} s; load average {', '.join(str(v) for v in loads)}"
           f"{f'; {a.busy} cores kept busy' if a.busy else ''}; editor threads {a.editor_threads}")
-    print("| run | seconds | UNet-forward equivalents | first preview s (equivalents) | UNet calls (with gradients) "
-          "| threads | unit ms |")
-    print("|---|---|---|---|---|---|---|")
+    print("| run | UNet-forward equivalents, counted | timed | seconds | first preview: equivalents counted, s | "
+          "UNet calls: full / feature passes / with gradients | threads | unit ms |")
+    print("|---|---|---|---|---|---|---|---|")
     for label in dict.fromkeys(r["run"] for r in rows):
         rs = [r for r in rows if r["run"] == label]
 
@@ -360,9 +441,13 @@ def main(argv=None) -> int:
             vals = [r[k] for r in rs if r[k] is not None]
             return statistics.median(vals) if vals else float("nan")
 
-        print(f"| {label} | {med('total_s'):.2f} | {med('equivalents'):.0f} | {med('first_preview_s'):.2f} "
-              f"({med('preview_equivalents'):.0f}) | {rs[0]['unet_calls']} ({rs[0]['guidance_calls']}) | "
-              f"{'/'.join(str(r['threads']) for r in rs)} | {med('unit_ms'):.1f} |")
+        c = rs[0]["calls"]
+        print(f"| {label} | {med('counted'):.0f} | {med('equivalents'):.0f} | {med('total_s'):.2f} | "
+              f"{med('preview_counted'):.1f}, {med('first_preview_s'):.2f} | {c['full1'] + c['full2']} / "
+              f"{c['features']} / {c['guidance']} | {'/'.join(str(r['threads']) for r in rs)} | "
+              f"{med('unit_ms'):.1f} |")
+    for n, wt in weights.items():
+        print(f"\nCall costs at {n} thread(s), relative to a batch-2 forward: {wt}")
     if trial_rows:
         print("\n| variant (one guided step's UNet work) | s per step | speed-up | max relative deviation | first call s |")
         print("|---|---|---|---|---|")
