@@ -422,6 +422,7 @@ class EditorApp(W.VBox):
             self._pre_gen += 1  # the background inversion is of another image/prompt: stop it
 
         def work(job: _runner.Job) -> Any:
+            self._wait_for_prepare(job)  # first: it may be loading the model, which this run then uses
             if self._editor is None:
                 job.post(self._set_status, "Loading the model…")
             editor = self.editor
@@ -430,7 +431,6 @@ class EditorApp(W.VBox):
 
                 raise EditCancelled("cancelled before the edit started")
             # the settings travel with the call: the editor (shared with the notebook) is never changed
-            self._wait_for_prepare(job)
             src = self._source(editor, image, prompt, preset, job)
             job.post(self._set_status, "Editing…")
 
@@ -510,10 +510,6 @@ class EditorApp(W.VBox):
             return
         job.post(self._set_status, "Inverting the image…")
         pre.done.wait()
-        if self._cancel_requested:
-            from dragon_widgets.engine import EditCancelled
-
-            raise EditCancelled("cancelled before the edit started")
 
     def _on_progress(self, phase: str, step: int, total: int, png: bytes | None) -> None:
         if not self.running:
