@@ -52,7 +52,7 @@ PIP_LOG = """\
 2026-12-08T02:22:02,998     Downloading hatchling-1.33.0-py3-none-any.whl (78 kB)
 2026-12-08T02:22:04,247   Processing /opt/pypi/files/pathspec-1.1.1-py3-none-any.whl (from hatchling>=1.21)
 2026-12-08T02:22:37,011 Processing /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
-2026-12-08T02:22:45,788   Downloading https://files.pythonhosted.org/packages/ab/cd/jupyterlab-4.5.0-py3-none-any.whl (12.3 MB)
+2026-12-08T02:22:45,788   Downloading https://files.example.org/p/jupyterlab-4.5.0-py3-none-any.whl (12.3 MB)
 2026-12-08T02:22:46,000   Downloading hatchling-1.33.0-py3-none-any.whl (78 kB)
 2026-12-08T02:22:46,437 Using cached filelock-4.3.2-py3-none-any.whl (244 kB)
 2026-12-08T02:22:47,000 Processing /tmp/clone
