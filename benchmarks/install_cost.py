@@ -14,9 +14,10 @@ virtual environment's ``bin``), as on Colab or a fresh machine:
 * ``pip install --no-deps <clone>`` into a fresh venv (pip's build isolation fetches the build backend) and checks
   that the installed package holds the bundle;
 * with ``--quickstart``, the README quick start's install command, ``pip install torch==2.13.0 -e ".[lab]"`` run in
-  the clone, into a fresh venv with an empty pip cache (cold), then again into another fresh venv with the cache the
-  first run filled (warm). pip's log says where every file came from (downloaded from an index, a local file or
-  wheel folder, pip's cache), which the table reports, as the time depends on it.
+  the clone, into a fresh venv with an empty pip cache (cold), then again into another fresh venv with whatever the
+  first run left in that cache (warm, where the index's responses can be cached). pip's log says where every file
+  came from (downloaded from an index, a local file or wheel folder, pip's cache), which the table reports, as the
+  time depends on it.
 
 Prints Markdown tables for benchmarks/RESULTS.md, with the machine and its load averages before and after.
 """
@@ -235,7 +236,9 @@ def main(argv: list[str] | None = None) -> None:
 
         if args.quickstart:
             cache = tmp / "pip-cache"
-            for state in ("empty pip cache", "warm pip cache"):
+            for first in (True, False):
+                cache_mb = folder_bytes(cache) / 1e6 if cache.is_dir() else 0.0
+                state = "empty pip cache" if cache_mb == 0 else f"pip cache holding {cache_mb:.0f} MB"
                 venv = tmp / f"venv-quickstart-{len(rows)}"
                 python, env = fresh_venv(venv, pip_cache=cache)
                 log = tmp / f"pip-quickstart-{len(rows)}.log"
@@ -243,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
                 sources = pip_sources(log.read_text(errors="replace")).describe()
                 rows.append((f"quick start `pip install {' '.join(QUICKSTART[:2])} \"{QUICKSTART[2]}\"`, fresh "
                              f"venv, no Node.js, {state}: {sources}", f"{seconds:.0f} s"))
-                if state.startswith("empty"):
+                if first:
                     rows.append(("the quick start's installed environment", f"{folder_bytes(venv) / 1e6:.0f} MB"))
 
     print(f"Clone of {args.repo} at {head}; {platform.machine()} with {os.cpu_count()} CPUs, Python "
