@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quickstart", action="store_true",
                    help="also time the README quick start's install, `pip install torch==2.13.0 -e \".[lab]\"`, "
                         "with an empty pip cache and then with the cache it filled")
-    p.add_argument("--top", type=int, default=5, help="how many of the largest files in the history to list")
+    p.add_argument("--top", type=int, default=20,
+                   help="how many of the largest file versions in the history to list (grouped by path)")
     args = p.parse_args(argv)
 
     load_before = load()
@@ -255,7 +256,17 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|")
     for what, value in rows:
         print(f"| {what} | {value} |")
-    print("\nLargest files in the history: " + ", ".join(f"`{name}` {size / 1e6:.1f} MB" for size, name in top))
+    print("\nLargest files in the history: " + ", ".join(
+        f"`{name}` ({count} version{'s' if count > 1 else ''}, {total / 1e6:.0f} MB)"
+        for name, count, total in by_path(top)))
+
+
+def by_path(files: list[tuple[int, str]]) -> list[tuple[str, int, int]]:
+    """(path, how many versions, their bytes) of ``(bytes, path)`` file versions, largest total first."""
+    totals: dict[str, list[int]] = {}
+    for size, name in files:
+        totals.setdefault(name, []).append(size)
+    return sorted(((n, len(v), sum(v)) for n, v in totals.items()), key=lambda t: -t[2])
 
 
 if __name__ == "__main__":

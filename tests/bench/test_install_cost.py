@@ -41,6 +41,7 @@ def test_a_file_deleted_from_the_tree_still_counts_in_the_history(install_cost, 
     _git(repo, "commit", "-q", "-m", "and removed again")
     top = install_cost.largest_in_history(repo, 2)
     assert top == [(30_000, "state.bin"), (6, "code.py")]
+    assert install_cost.by_path([(5, "a"), (9, "b"), (7, "a")]) == [("a", 2, 12), ("b", 1, 9)]
     assert install_cost.folder_bytes(repo, skip=".git") == 6  # the checkout: code.py only
     assert install_cost.folder_bytes(repo / ".git") > 0
     assert install_cost.folder_bytes(repo) == install_cost.folder_bytes(repo, skip=".git") + \
