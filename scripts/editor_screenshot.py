@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     from jupyter_harness import FrontEnd, ServerPool, open_editor, serve_notebook
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     chromium = os.environ.get("DW_CHROMIUM", "/usr/bin/chromium")
@@ -73,8 +74,10 @@ def main(argv: list[str] | None = None) -> None:
             text = status.inner_text()
             if "dw-status-danger" in status.inner_html():
                 sys.exit(f"the edit failed: {text}")
-            for no in page.get_by_role("button", name="No").all():  # JupyterLab's "get notified of news?" toast
-                no.click()
+            try:  # JupyterLab's "get notified about Jupyter news?" toast would cover the result
+                page.get_by_role("button", name="No", exact=True).first.click(timeout=5000)
+            except PlaywrightTimeout:
+                pass
             app.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)  # the comparison's images decode, the toast fades out
             box = app.bounding_box()
