@@ -35,7 +35,8 @@ _LAZY = {
     "plot_correspondence": "plots", "plot_trace_correspondence": "plots", "plot_energies": "plots",
     "plot_gradients": "plots", "plot_attention": "plots", "plot_step": "plots",
     "plot_overview": "plots", "plot_bank_share": "plots", "plot_difference": "plots",
-    "plot_reconstructions": "plots", "default_step": "plots", "trace_timestep_images": "plots",
+    "plot_reconstructions": "plots", "default_step": "plots", "default_query": "plots",
+    "trace_timestep_images": "plots",
 }
 __all__ = sorted(_LAZY)
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -496,6 +496,26 @@ def default_step(trace: Any) -> int:
     return guided[-1] if guided else len(trace.steps) - 1
 
 
+def default_query(trace: Any, where: str = "source") -> Point:
+    """The pixel the panels query first: a drag's first handle (``where="source"``) or its target (``"target"``);
+    for a move, the centre of the object's old (``"source"``) or new (``"target"``, the edit mask) place; else the
+    image centre."""
+    from ..core.geometry import mask_center
+
+    if where not in ("source", "target"):
+        raise ValueError(f"where must be 'source' or 'target', got {where!r}")
+    if trace.points:
+        p = trace.points[0][0 if where == "source" else 1]
+        return float(p[0]), float(p[1])
+    masks = trace.masks or {}
+    for name in ((where,) if where == "source" else ("target", "edit")):
+        m = masks.get(name)
+        if m is not None and np.asarray(m).any():
+            return tuple(float(v) for v in mask_center(np.asarray(m, dtype=bool)))
+    W, H = trace.size
+    return W / 2, H / 2
+
+
 def plot_overview(trace: Any, step: int | None = None):
     """One figure of the inspector at a step: x̂₀ with masks and tracks, energy curves, and the gradient map of the
     last guided step so far: |∂E_edit/∂z| when per-term gradients were recorded, else the applied update |g|
