@@ -31,6 +31,6 @@ def test_wheel_contains_the_static_bundle(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     (wheel,) = tmp_path.glob("dragon_widgets-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for entry in ("canvas", "compare"):
+    for entry in ("canvas", "compare", "panels", "standalone"):  # standalone: the save_html pages' script
         assert f"dragon_widgets/static/{entry}.js" in names, names
     assert not any(n.startswith("src_js/") for n in names)
