@@ -90,7 +90,10 @@ class InspectorApp(ipywidgets.VBox):
         rows.append(ipywidgets.HBox(top, layout=ipywidgets.Layout(flex_flow="row wrap")))
         self.explorer: CorrespondenceExplorer | None = None
         if any(s.features for s in trace.steps):
-            self.explorer = CorrespondenceExplorer.from_trace(trace, point=point, presenter=st)
+            t = int(trace.steps[start].timestep)  # built at the start step's column: no canvases made to be dropped
+            recorded = sorted({int(s.timestep) for s in trace.steps if s.features and s.round == 0})
+            first = [min(recorded, key=lambda r: abs(r - t))] if recorded else None
+            self.explorer = CorrespondenceExplorer.from_trace(trace, point=point, presenter=st, timesteps=first)
             self.grid_view = ipywidgets.ToggleButtons(options=["this step", "grid over steps"], value="this step",
                                                       style={"button_width": "120px"})
             self.grid_view.observe(lambda _: self._sync_explorer(), names="value")

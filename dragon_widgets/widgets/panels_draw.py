@@ -69,8 +69,10 @@ class ImageCanvas:
             return
         import io
 
-        buf = io.BytesIO()
-        self._shadow.save(buf, format="PNG")
+        from PIL import Image
+
+        buf = io.BytesIO()  # a 256-colour PNG: a preview for saved widget state, a third of the bytes of a full one
+        self._shadow.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", optimize=True)
         self.canvas.set_trait("image_data", buf.getvalue())
 
     def to_image(self, x: float, y: float) -> tuple[float, float]:
