@@ -5,7 +5,7 @@
     python benchmarks/shapesbench.py --split test-v1 shifted --store results/v1 --stored-only   # re-score saved
     python benchmarks/shapesbench.py --split tuning --n 10 --kinds move drag
     python benchmarks/shapesbench.py --set move.guidance_scale=2 --set drag.w_edit=6   # preset variants (tuning)
-    python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md --markdown README.md
+    python benchmarks/shapesbench.py --json results.json --markdown benchmarks/RESULTS.md
     python benchmarks/shapesbench.py --split tuning --n 10 --sweep move.w_edit=2,4,8   # tune one value at a time
 
 Prints a Markdown table per split (per task kind: success rate, mean IoU, shape fidelity, share of edits
@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--no-method", action="store_true", help="baseline only (no engine needed)")
     p.add_argument("--no-baseline", action="store_true")
     p.add_argument("--inversion", type=int, default=50, help="scenes for the inversion PSNR (0 = skip)")
+    p.add_argument("--roundtrip", type=int, default=20,
+                   help="scenes (and as many object-free backgrounds) for the round-trip check: reconstruct(invert(x)) "
+                        "PSNR and invented objects (0 = skip)")
     p.add_argument("--captions", type=int, default=64, help="caption samples (0 = skip)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quiet", action="store_true")
@@ -97,7 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
     pipe = runner.load_pipe(a.model, random_weights=a.random_weights)
     preset = None
     if not a.no_method:
-        dw = runner._dw()
+        import dragon_widgets as dw
+
         preset = dw.get_preset(a.preset)
         for mode, key, val in _parse_set(a.set):
             preset = preset.with_mode(mode, **{key: val}) if mode else preset.replace(**{key: val})
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
         reports.append(runner.benchmark(
             pipe, split=split, n=a.n, kinds=kinds, preset=preset, baseline=not a.no_baseline, method=not a.no_method,
             inversion=a.inversion, captions=a.captions, steps=a.steps, progress=log, images=images,
-            drag_region=a.drag_region, store=a.store, stored_only=a.stored_only))
+            drag_region=a.drag_region, store=a.store, stored_only=a.stored_only, roundtrip=a.roundtrip))
     config = dict(argv=sys.argv[1:] if argv is None else argv, model=a.model or "embedded",
                   random_weights=a.random_weights, threads=a.threads, overrides=a.set,
                   machine=f"{platform.machine()} {platform.processor() or ''}".strip(),

@@ -163,7 +163,8 @@ def main(argv=None) -> int:
             rows.append(row)
             print(json.dumps(row), flush=True)
     dev = torch.cuda.get_device_name() if str(a.device).startswith("cuda") else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
-    print(f"\n### {date.today()} — model {a.model or 'embedded'} ({editor.preset.name}, {editor.resolution[0]}×{editor.resolution[1]}, "
+    work_w, work_h = src.work_size
+    print(f"\n### {date.today()} — model {a.model or 'embedded'} ({editor.preset.name}, {work_w}×{work_h}, "
           f"{a.dtype}) on {dev}; load {load_s:.1f} s")
     print("| mode | inversion s | edit s | plain inversion s | plain sampling s | (inv+edit)/(plain inv+sample) | edit/plain sample | bank MiB | peak MiB |")
     print("|---|---|---|---|---|---|---|---|---|")

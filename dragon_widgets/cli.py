@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import re
 import sys
 import tempfile
 import time
@@ -15,24 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Exit status of every user error (bad flag, unreadable file, unusable device, invalid edit …).
-USAGE_EXIT = 2
-
-
-class UsageError(Exception):
-    """A mistake in the command line or its files: printed as one ``error: …`` line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with negative numbers as values (``--offset -8,-16``) and errors as :class:`UsageError`."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # a token starting with '-' then a digit is a value ('-8,-16', '-1.5', '-3,4:5,6'), never an option
-        self._negative_number_matcher = re.compile(r"^-\.?\d")
-
-    def error(self, message: str):  # argparse prints usage and exits; we want one line
-        raise UsageError(f"{message} (see {self.prog} --help)")
+from .core.command_line import USAGE_EXIT, UsageError
+from .core.command_line import Parser as _Parser
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -183,10 +166,13 @@ def _load(args):
         raise UsageError(str(err)) from None
 
 
-def _oom_or_raise(err: RuntimeError, device: str) -> UsageError:
-    if "out of memory" not in str(err).lower():
+def _oom_or_raise(err: Exception, device: str) -> UsageError:
+    from .core.errors import is_out_of_memory
+
+    if not is_out_of_memory(err):
         raise err
-    return UsageError(f"out of memory on {device} ({str(err).splitlines()[0][:120]}); try a smaller image, "
+    first = (str(err).splitlines() or [type(err).__name__])[0]
+    return UsageError(f"out of memory on {device} ({first[:120]}); try a smaller image, "
                       f"--dtype float16 on a GPU, or --device cpu")
 
 
@@ -208,7 +194,7 @@ def cmd_demo(args) -> int:
     try:
         src = editor.invert(img, prompt="")
         res = editor.edit(src, dw.Move(mask=mask, offset=offset), seed=0)
-    except RuntimeError as err:
+    except (RuntimeError, MemoryError) as err:
         raise _oom_or_raise(err, args.device) from None
     big = 4
     try:
@@ -265,7 +251,7 @@ def cmd_edit(args) -> int:
         res = editor.edit(src, edit, seed=args.seed)
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
-    except RuntimeError as err:
+    except (RuntimeError, MemoryError) as err:
         raise _oom_or_raise(err, args.device) from None
     try:
         res.image.save(args.out)

@@ -9,7 +9,7 @@ Run it from a clone after anything that changes what the notebooks print or draw
 figure), on an otherwise idle machine (the notebooks print how long their edits took); commit the notebooks it
 writes. It runs each notebook top to bottom in a fresh kernel of this Python
 (`pip install -e .` first; the checkout itself is put first on the kernel's PYTHONPATH), in the notebooks' folder, as
-nbmake and a user would. It keeps
+tests/notebooks and a user would. It keeps
 
 * every output, figures as PNG (matplotlib's inline backend), re-encoded with a 256-colour palette (the same to
   the eye, about a third of the bytes),

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # One call of the device tool (a CUDA machine with torch but no diffusers), prepared so nothing is typed there.
 #
-#   bash scripts/device_job.sh train   # train the embedded model from scratch (7 min of training), weights back in $OUT
+#   bash scripts/device_job.sh train   # train the embedded model (7 min of training), weights back in $OUT
 #   bash scripts/device_job.sh speed   # SD-1.5- and SDXL-sized fp16 speed figures (random weights), in $OUT
 #
 # Before the call, here: `bash scripts/device_wheels.sh` (fills the git-ignored .whl/ with the wheels the
 # device image lacks); the call names `.whl` in `carry`. Settings come from the environment, so the same script
-# is tested on a CPU (tests/test_device_job.py): DEVICE (cuda), ARCH (v1), MINUTES (7), ANNEAL (3), BATCH (128),
-# LR (1e-3), WARMUP (300), WORKERS (12), CKPT_EVERY (3), EVAL (--eval), OUT (runs/device_out when unset),
-# WHEELS (.whl).
+# is tested on a CPU (tests/test_device_job.py): DEVICE (cuda), ARCH (v1), WORLD (mixed), SCHEDULE (linear),
+# INIT_FROM (dragon_widgets/models/embedded; "none" = from scratch), MINUTES (7), ANNEAL (3), BATCH (128), LR (3e-4),
+# WARMUP (100), WORKERS (12), CKPT_EVERY (3), EVAL (--eval), OUT (runs/device_out when unset), WHEELS (.whl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 job=${1:-}
@@ -33,10 +33,15 @@ case "$job" in
 train)
     run=${RUN_DIR:-/tmp/dw_train}
     rm -rf "$run"
-    # from scratch on the broad world; --minutes is the wall-clock budget of the training loop itself
+    # the embedded model's recipe (training/embedded_v3/README.md): the mixed world (empty backgrounds, objects cut
+    # by the frame), min-SNR weighting with a floor, from the shipped weights; --minutes is the training loop's budget
+    init=${INIT_FROM:-dragon_widgets/models/embedded}
+    init_args=()
+    if [ "$init" != none ]; then init_args=(--init-from "$init"); fi
     "$PY" -m dragon_widgets.models.train --out "$run" --export "$run/export" --device "$DEVICE" \
-        --arch "${ARCH:-v1}" --world train --workers "${WORKERS:-12}" --batch "${BATCH:-128}" --lr "${LR:-1e-3}" \
-        --warmup "${WARMUP:-300}" --caption-dropout 0.3 --minutes "${MINUTES:-7}" --anneal-minutes "${ANNEAL:-3}" \
+        --arch "${ARCH:-v1}" --world "${WORLD:-mixed}" --schedule "${SCHEDULE:-linear}" "${init_args[@]}" \
+        --workers "${WORKERS:-12}" --batch "${BATCH:-128}" --lr "${LR:-3e-4}" --warmup "${WARMUP:-100}" \
+        --caption-dropout 0.3 --min-snr-floor 0.05 --minutes "${MINUTES:-7}" --anneal-minutes "${ANNEAL:-3}" \
         --ckpt-every-min "${CKPT_EVERY:-3}" "${EVAL:---eval}" 2>&1 | tee "$OUT/train.log"
     # the fp16 pipeline folder as one file (the device tool returns at most 8 files of ≤ 16 MB each)
     tar -C "$run" -cf "$OUT/export.tar" export

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs (cached venv keyed on pyproject's hash) and run it all.
-# Used by the README's test command and by .ci/run. Works on a brand-new machine.
+# Install everything the test suite needs (cached venv keyed on pyproject's hash) and run it all: the full gate.
+# Used by the README's test command and by .ci/run. Works on a brand-new machine. The fast tier for the edit-test
+# loop is one pytest command in the current environment (README, docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -9,7 +10,8 @@ KEY=$(cat pyproject.toml scripts/test.sh | sha256sum | cut -c1-16)
 VENV=$CACHE/venv-$KEY
 PY=${PYTHON:-python3}
 
-# Front end: the pinned esbuild from the lockfile bundles src_js/*.js into dragon_widgets/static/.
+# Front end: the pinned esbuild from the lockfile bundles src_js/*.js into dragon_widgets/static/ (committed;
+# tests/test_packaging.py fails when the committed bundle does not match the committed sources).
 if ! cmp -s package-lock.json node_modules/.dw-installed-lock 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.dw-installed-lock
@@ -62,13 +64,12 @@ frontend_venv lab-3.6 "jupyterlab==3.6.*" "ipywidgets==7.8.5"
 export DW_IPYW7_FRONTENDS=$FRONTENDS
 
 export PYTHONUNBUFFERED=1
-python -m pytest -q "$@"
+# Every test: the fast tier, the slow and trained-model tests, the browser tests (one Jupyter server per front end)
+# and the notebooks (tests/notebooks); the 25 slowest are listed at the end. Arguments go to pytest, e.g.
+# `bash scripts/test.sh -m "not browser"` or `bash scripts/test.sh tests/engine`.
+python -m pytest -q --durations=25 "$@"
 
 if [ $# -eq 0 ]; then
-  # The editor notebooks, executed top to bottom on the embedded model.
-  echo "== notebooks (nbmake)"
-  OMP_NUM_THREADS=1 python -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=900 \
-    notebooks/01_quickstart.ipynb notebooks/02_edit_modes.ipynb notebooks/03_inside_dragondiffusion.ipynb
   # Colab still ships ipywidgets 7: run the Python-side widget tests there too, at the traitlets floor.
   # The ipywidgets-7 venv holds only the widget stack; a .pth file lends it the main venv's packages.
   VENV7=$CACHE/venv-ipyw7-$KEY
@@ -84,3 +85,4 @@ if [ $# -eq 0 ]; then
   echo "== widget tests under ipywidgets 7"
   PYTHONPATH=$ROOT "$VENV7/bin/python" -m pytest -q -p no:cacheprovider tests/widgets
 fi
+echo "== scripts/test.sh: $SECONDS s"

@@ -7,6 +7,7 @@ from PIL import Image
 from dragon_widgets import cli
 
 
+@pytest.mark.embedded  # the CLI on the trained embedded model
 def test_demo_writes_before_after_and_a_replayable_log(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -18,6 +19,7 @@ def test_demo_writes_before_after_and_a_replayable_log(tmp_path, capsys):
     assert log["model"] == "embedded" and log["edit"]["kind"] == "move"
 
 
+@pytest.mark.embedded  # the CLI on the trained embedded model
 def test_edit_command_on_files(tmp_path, capsys):
     img, mask, offset, _ = cli.demo_scene(3)
     Image.fromarray(img).save(tmp_path / "in.png")

@@ -179,6 +179,7 @@ def test_user_errors_are_one_line_exit_2_before_the_model_loads(batch, request, 
 
 
 @pytest.mark.parametrize("argv, fragments", [CASES[0], CASES[3], CASES[15]], ids=[IDS[0], IDS[3], IDS[15]])
+@pytest.mark.slow  # a fresh Python process per case
 def test_user_errors_in_a_fresh_process_print_nothing_else(files, argv, fragments):
     assert_user_error(run(*argv, cwd=files), *fragments)  # no import-time warning or bar before the line
 
@@ -218,6 +219,7 @@ def test_negative_numbers_in_points_and_scale_parse():
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # the trained embedded model
 def test_a_real_edit_prints_no_third_party_warnings_or_progress_bars(files):
     p = subprocess.run([sys.executable, "-m", "dragon_widgets.cli", "edit", "move", "in.png", "--mask", "mask.png",
                         "--offset", "-8,-6", "--out", "neg.png"], cwd=files, capture_output=True, text=True,
@@ -232,6 +234,7 @@ LOAD = "import dragon_widgets as dw\n{setup}\ndw.load_pipeline()\nprint('loaded'
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # the trained embedded model
 def test_loading_the_model_is_quiet_by_default_but_not_for_users_who_asked_for_info(tmp_path):
     quiet = run(cwd=tmp_path, runner=LOAD.format(setup=""))
     assert quiet.returncode == 0 and quiet.stdout.strip() == "loaded" and quiet.stderr == "", quiet.stderr
@@ -267,3 +270,14 @@ def test_quiet_loaders_restores_bars_and_levels_and_respects_user_levels():
     finally:
         tlog.enable_progress_bar()
         log.setLevel(before)
+
+
+@pytest.mark.parametrize("err", [RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), MemoryError(),
+                                 RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 8 GB")])
+def test_out_of_memory_on_any_device_is_advice_not_a_traceback(err):
+    from dragon_widgets.cli import UsageError, _oom_or_raise
+
+    usage = _oom_or_raise(err, "cpu")
+    assert isinstance(usage, UsageError) and str(usage).startswith("out of memory on cpu")
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        _oom_or_raise(RuntimeError("shape mismatch"), "cpu")

@@ -22,6 +22,9 @@ import time
 import numpy as np
 import torch
 
+from ..core.geometry import bbox
+from ..core.masks import dilate
+from ..engine.pixels import pixels_to_tensor, tensor_to_pixels
 from .tasks import Task
 
 
@@ -62,15 +65,13 @@ class NaiveBaseline:
     def encode(self, image: np.ndarray) -> torch.Tensor:
         """uint8 (H, W, 3) → scaled latent (1, C, h, w)."""
         vae = self.pipe.vae
-        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 127.5 - 1
-        x = x.to(self.device, next(vae.parameters(), torch.empty(0, dtype=self.dtype)).dtype)
+        x = pixels_to_tensor(image).to(self.device, next(vae.parameters(), torch.empty(0, dtype=self.dtype)).dtype)
         return (vae.encode(x).latent_dist.mode() * vae.config.scaling_factor).to(self.dtype)
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> np.ndarray:
         vae = self.pipe.vae
-        x = vae.decode(z / vae.config.scaling_factor).sample.float().clamp(-1, 1)
-        return ((x[0].permute(1, 2, 0).cpu().numpy() + 1) * 127.5 + 0.5).clip(0, 255).astype(np.uint8)
+        return tensor_to_pixels(vae.decode(z / vae.config.scaling_factor).sample)
 
     @torch.no_grad()
     def invert(self, z0: torch.Tensor) -> torch.Tensor:
@@ -100,7 +101,7 @@ class NaiveBaseline:
         res = task.res
         f = res // zT.shape[-1]
         if task.kind in ("move", "resize"):
-            mask = _grow(task.mask, self.edit_dilate)
+            mask = dilate(task.mask, self.edit_dilate)
             zT = _paste(zT, zT, mask, res, f, task.center, task.offset, task.scale)
         elif task.kind in ("drag", "drag-far"):
             out = zT.clone()
@@ -117,11 +118,11 @@ class NaiveBaseline:
             zT = out
         elif task.kind == "paste":
             zR = self.invert(self.encode(task.reference_image))
-            mask = _grow(task.reference_mask, self.edit_dilate)
+            mask = dilate(task.reference_mask, self.edit_dilate)
             zT = _paste(zT, zR, mask, res, f, task.center, task.offset, task.scale)
         elif task.kind == "appearance":
             zR = self.invert(self.encode(task.reference_image))
-            zT = _fill_from_bbox(zT, zR, _grow(task.mask, self.edit_dilate), task.reference_mask, res, f)
+            zT = _fill_from_bbox(zT, zR, dilate(task.mask, self.edit_dilate), task.reference_mask, res, f)
         else:
             raise ValueError(f"unknown task kind {task.kind!r}")
         return self.decode(self.sample(zT))
@@ -133,10 +134,7 @@ class NaiveBaseline:
         return out, time.perf_counter() - t0
 
 
-def _grow(mask: np.ndarray, r: int) -> np.ndarray:
-    from .segment import dilate
 
-    return dilate(mask, r) if r > 0 else np.asarray(mask, bool)
 
 
 def _cells(mask_px: np.ndarray, f: int) -> np.ndarray:
@@ -166,15 +164,10 @@ def _paste(dst: torch.Tensor, src: torch.Tensor, mask_px: np.ndarray, res: int, 
     return out
 
 
-def _bbox(mask: np.ndarray) -> tuple[float, float, float, float]:
-    ys, xs = np.nonzero(mask)
-    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
-
-
 def _fill_from_bbox(dst: torch.Tensor, src: torch.Tensor, dst_mask: np.ndarray, src_mask: np.ndarray, res: int,
                     f: int) -> torch.Tensor:
     """Fill ``dst_mask``'s cells with ``src`` latents, mapping dst's mask bbox onto src's mask bbox."""
-    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = _bbox(dst_mask), _bbox(src_mask)
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = _last_pixels(dst_mask), _last_pixels(src_mask)
     n = res // f
     out = dst.clone()
     for i, j in zip(*np.nonzero(_cells(dst_mask, f))):
@@ -185,3 +178,9 @@ def _fill_from_bbox(dst: torch.Tensor, src: torch.Tensor, dst_mask: np.ndarray, 
         si, sj = int(np.clip(round((qy + 0.5) / f - 0.5), 0, n - 1)), int(np.clip(round((qx + 0.5) / f - 0.5), 0, n - 1))
         out[..., i, j] = src[..., si, sj]
     return out
+
+
+def _last_pixels(mask: np.ndarray) -> tuple[float, float, float, float]:
+    """The first and last pixel columns and rows of a mask's bounding box (inclusive), as floats."""
+    x0, y0, x1, y1 = bbox(mask)
+    return float(x0), float(y0), float(x1 - 1), float(y1 - 1)

@@ -41,8 +41,10 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from ..core.masks import dilate, erode
+from ..core.psnr import psnr
 from .scenes import Shape, render, render_background, shape_alpha
-from .segment import as_float, components, delta_e, dilate, erode, iou, segment_color
+from .segment import as_float, components, delta_e, iou, segment_color
 from .tasks import DRAG_KINDS, MASK_THRESHOLD, Task
 
 BG_DILATE = 2
@@ -77,19 +79,6 @@ BYSTANDER_DE_MAX = 8.0
 MIN_BYSTANDER_PX = 6
 #: Vacated areas smaller than this (px) give ghost = NaN (nothing meaningful to measure).
 MIN_VACATED_PX = 4
-
-
-def psnr(a, b, mask: np.ndarray | None = None) -> float:
-    """PSNR in dB of two images in [0, 1] / uint8, optionally over the pixels where ``mask`` is True."""
-    x, y = as_float(a).astype(np.float64), as_float(b).astype(np.float64)
-    d = (x - y) ** 2
-    if mask is not None:
-        m = np.asarray(mask, bool)
-        if not m.any():
-            return float("nan")
-        d = d[m]
-    mse = float(d.mean())
-    return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
 def object_mask(result, task: Task, rgb=None) -> np.ndarray:

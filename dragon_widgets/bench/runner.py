@@ -27,23 +27,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .metrics import EditScore, psnr, score, summarize
+from ..core.geometry import mask_center
+from ..core.masks import dilate
+from ..core.psnr import psnr
+from .metrics import EditScore, score, summarize
 from .scenes import caption, render, to_uint8
-from .segment import detect, dilate, parse_caption
+from .segment import detect, parse_caption
 from .tasks import DRAG_KINDS, KINDS, Task, caption_scenes, inversion_scenes, make_tasks
 
 Progress = Callable[[str], None]
-
-
-def _dw():
-    """The public API: ``dragon_widgets`` once it exports the engine, else the engine package."""
-    import dragon_widgets as dw
-
-    if hasattr(dw, "DragonEditor"):
-        return dw
-    from dragon_widgets import engine
-
-    return engine
 
 
 def embedded_dir():
@@ -62,28 +54,16 @@ def load_pipe(path: str | None = None, random_weights: bool = False, seed: int =
         from ..models.random_sd import random_embedded_pipeline
 
         pipe = random_embedded_pipeline(seed)
-    elif path is None:
-        import dragon_widgets.models.codec  # noqa: F401  (diffusers only loads the codec class once imported)
-
-        dw = _dw()
-        pipe = dw.load_pipeline()
     else:
-        import dragon_widgets.models.codec  # noqa: F401
+        from ..engine.pipeline import load_pipeline
 
-        dw = _dw()
-        pipe = dw.load_pipeline(path)
+        pipe = load_pipeline(path)  # None: the embedded model
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
 
 # ---------------------------------------------------------------------------------------------
 # the method: task → dw edit
-
-
-def _bbox_center(mask: np.ndarray) -> tuple[float, float]:
-    """The engine's mask centre (bounding-box centre, exclusive upper bound)."""
-    ys, xs = np.nonzero(mask)
-    return (xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2
 
 
 DRAG_REGIONS = ("object", "local")
@@ -107,10 +87,10 @@ def _upscale(mask: np.ndarray, k: int) -> np.ndarray:
     return mask if k == 1 else np.repeat(np.repeat(mask, k, 0), k, 1)
 
 
-def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "object"):
+def make_edit(task: Task, edit_dilate: int = 1, drag_region: str = "object"):
     """The ``dw`` edit object that asks for ``task``, in the coordinates of its input image (``task.in_res``;
     dilations scale with it, so a 128-px input gets the same edit as the 64-px one): the task as a ``Drawing``,
-    built by the engine's UI descriptor of the mode the task kind names (``dw`` is accepted for old callers)."""
+    built by the engine's UI descriptor of the mode the task kind names."""
     from ..engine.ui_modes import Drawing, ui_mode
 
     k = task.in_res // task.res
@@ -118,7 +98,7 @@ def make_edit(task: Task, dw=None, edit_dilate: int = 1, drag_region: str = "obj
     if task.kind in ("move", "resize"):
         mask = dilate(task.input_mask(), d)
         s = task.scale
-        (mx, my), (bx, by) = task.to_input(*task.center), _bbox_center(mask)
+        (mx, my), (bx, by) = task.to_input(*task.center), mask_center(mask)
         # engine centre is in pixel-edge units: pixel i spans [i, i+1), so its centre is i + 0.5
         dx = k * task.offset[0] + (1 - s) * ((mx + 0.5) - bx)
         dy = k * task.offset[1] + (1 - s) * ((my + 0.5) - by)
@@ -155,8 +135,9 @@ class EngineMethod:
 
     def __init__(self, pipe=None, preset=None, editor=None, seed: int = 0, edit_dilate: int = 1,
                  drag_region: str = "object"):
-        self.dw = _dw()
-        self.editor = editor if editor is not None else self.dw.DragonEditor(pipe, preset=preset)
+        from ..engine.editor import DragonEditor
+
+        self.editor = editor if editor is not None else DragonEditor(pipe, preset=preset)
         self.seed = seed
         self.edit_dilate = edit_dilate
         self.drag_region = drag_region
@@ -164,7 +145,7 @@ class EngineMethod:
     def run(self, task: Task) -> tuple[np.ndarray, float]:
         t0 = time.perf_counter()
         src = self.editor.invert(task.input_image)
-        res = self.editor.edit(src, make_edit(task, self.dw, self.edit_dilate, self.drag_region), seed=self.seed)
+        res = self.editor.edit(src, make_edit(task, self.edit_dilate, self.drag_region), seed=self.seed)
         return _as_uint8(res.image, task.res), time.perf_counter() - t0
 
     def generate(self, text: str, seed: int) -> np.ndarray:
@@ -333,9 +314,11 @@ def save_grids(folder, tasks: list[Task], runs: list[Run], zoom: int = 3) -> lis
 def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, baseline: bool = True,
               method: bool = True, inversion: int = 50, captions: int = 64, steps: int | None = None,
               progress: Progress | None = None, editor=None, images: str | None = None,
-              drag_region: str = "object", store=None, stored_only: bool = False) -> dict:
+              drag_region: str = "object", store=None, stored_only: bool = False, roundtrip: int = 20) -> dict:
     """The full ShapesBench report as a JSON-serialisable dict (see :func:`format_report`).
 
+    ``roundtrip``: scenes (and as many object-free backgrounds) for the round-trip check of the method's inversion
+    (:func:`~.roundtrip.roundtrip_check`; 0 = skip).
     ``images``: a folder for per-kind PNG grids (source | ground truth | method | baseline).
     ``drag_region``: the editable region drags get (:func:`drag_region_mask`).
     ``store``: a folder of result images (:func:`run_tasks`): a rerun scores saved results instead of
@@ -369,6 +352,10 @@ def benchmark(pipe, split: str = "test", n: int = 20, kinds=KINDS, preset=None, 
         report["runs"][r.name] = dict(summary=r.summary(), scores=[s.to_dict() for s in r.scores], errors=r.errors)
     if inversion:
         report["inversion"] = inversion_psnr(pipe, inversion, steps, split, m.editor if m is not None else None)
+    if roundtrip and m is not None:
+        from .roundtrip import roundtrip_check
+
+        report["roundtrip"] = roundtrip_check(m.editor, roundtrip, split)
     if captions and m is not None:
         report["captions"] = caption_check(m.generate, captions, split, progress)
     return report
@@ -494,6 +481,10 @@ def format_report(report: dict) -> str:
         out += [""] + [f"Inversion → reconstruction PSNR on {inv['n']} {report['split']} scenes, "
                        f"{names[k].format(**inv[k])}: mean {inv[k]['mean']:.2f} dB (min {inv[k]['min']:.2f}, "
                        f"median {inv[k]['median']:.2f})" for k in ("plain", "engine") if k in inv]
+    if "roundtrip" in report:
+        from .roundtrip import format_roundtrip
+
+        out += ["", format_roundtrip(report["roundtrip"])]
     if "captions" in report:
         c = report["captions"]
         out += ["", f"Caption samples ({c['n']}): all asked shapes/colours present in {c['all_present'] * 100:.0f}%, "

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.masks import dilate, erode
 from ..core.scenes import SHAPE_HUES, SHAPE_KINDS, Shape, shape_alpha
 
 #: Largest CIELAB ΔE between a pixel and the object/background blend its coverage predicts.
@@ -80,23 +81,6 @@ def rgb_to_lab(rgb) -> np.ndarray:
 def delta_e(a, b) -> np.ndarray:
     """CIE76 ΔE between sRGB colours/images ``a`` and ``b`` (broadcasting)."""
     return np.linalg.norm(rgb_to_lab(a) - rgb_to_lab(b), axis=-1)
-
-
-def dilate(mask: np.ndarray, r: int = 1) -> np.ndarray:
-    """Binary dilation by ``r`` steps of the 3×3 (8-connected) structuring element."""
-    out = np.asarray(mask, bool)
-    for _ in range(r):
-        p = np.pad(out, 1)
-        h, w = out.shape
-        out = np.zeros_like(out)
-        for dy in range(3):
-            for dx in range(3):
-                out |= p[dy:dy + h, dx:dx + w]
-    return out
-
-
-def erode(mask: np.ndarray, r: int = 1) -> np.ndarray:
-    return ~dilate(~np.asarray(mask, bool), r)
 
 
 def components(mask: np.ndarray) -> list[np.ndarray]:

@@ -16,12 +16,12 @@ from PIL import Image
 
 from .attention import BankControl, installed
 from .conditioning import Conditioning
-from .edits import Edit, EditContext, ModeParams
+from .edits import Edit, EditContext, ModeParams, edit_type_names
 from .families import ModelFamily, family_of
 from .image_prompt import ImagePrompt
 from ..core.images import resize_rgb, to_rgb_array, warn_if_huge, working_size
 from .memory import MemoryBank
-from .pipeline import model_id
+from .pipeline import execution_device, model_id
 from .observers import (CancelToken, EditCancelled, Observer, PreviewObserver, ProgressObserver, StepChannel,
                         StepEvent, check_observers)
 from .presets import Preset, get_preset
@@ -33,6 +33,8 @@ from .preset_limits import check_work_area, check_work_size
 from .trace import EditTrace, TraceRecorder, record_flags
 
 OnStep = Callable[[int, int, "Image.Image | None"], "bool | None"]
+#: The smallest ᾱ the sampler uses (see ``DragonEditor._model``).
+ALPHA_FLOOR = 2.0 ** -24
 
 
 @dataclass
@@ -133,7 +135,6 @@ class DragonEditor:
         self._embeds: dict[tuple[str, tuple[int, int]], Conditioning] = {}
         self._layer_cache: dict[tuple, tuple[list[str], list[str]]] = {}
         self.settings()  # a preset naming modules this UNet lacks fails here, not mid-edit
-        self.resolution: tuple[int, int] | None = None
 
     def settings(self, preset: str | Preset | None = None, mode: str | None = None,
                  params: ModeParams | dict | None = None) -> CallSettings:
@@ -172,8 +173,7 @@ class DragonEditor:
     # ----- basics ------------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
-        # where the UNet runs: with enable_model_cpu_offload() the weights wait on the CPU between calls
-        return getattr(self.pipe, "_execution_device", None) or self.pipe.unet.device
+        return execution_device(self.pipe)
 
     @property
     def dtype(self) -> torch.dtype:
@@ -213,7 +213,11 @@ class DragonEditor:
         sched.set_timesteps(num_steps or settings.preset.num_steps)
         final = getattr(sched, "final_alpha_cumprod", None)
         final = float(final) if final is not None else 1.0
-        return ModelAdapter(unet=self.pipe.unet, alphas_cumprod=sched.alphas_cumprod.float().cpu(), final_alpha=final,
+        # a zero-terminal-SNR schedule (rescale_betas_zero_snr) has ᾱ = 0 at its last timestep, where x̂₀ = (z − √(1−ᾱ)ε)/√ᾱ
+        # is undefined: floor ᾱ at 2⁻²⁴ as diffusers' Euler schedulers do (x̂₀ then equals the v-prediction's −v to
+        # float32 rounding); every other schedule is unchanged (SD's smallest ᾱ is 0.0047)
+        alphas = sched.alphas_cumprod.float().cpu().clamp_min(ALPHA_FLOOR)
+        return ModelAdapter(unet=self.pipe.unet, alphas_cumprod=alphas, final_alpha=final,
                             prediction_type=sched.config.prediction_type,
                             timesteps=[int(t) for t in sched.timesteps], feature_layers=settings.layers)
 
@@ -288,7 +292,6 @@ class DragonEditor:
         finally:
             self._finish()
         src.image = pil
-        self.resolution = work
         return src
 
     def _invert(self, work_img: np.ndarray, prompt: str, settings: CallSettings | None = None,
@@ -311,7 +314,8 @@ class DragonEditor:
             with installed(self.pipe.unet, list(settings.bank_layers), control), torch.no_grad():
                 for j, t in enumerate(asc):
                     control.t = t
-                    z = inversion_step(model, z, a_cur, t, cond, refine=preset.inversion_refine)
+                    z = inversion_step(model, z, a_cur, t, cond, refine=preset.inversion_refine,
+                                       tol=preset.inversion_tol, accelerate=preset.inversion_accelerate)
                     a_cur = model.alpha(t)
                     bank.latents.append(z.detach().to(bank.device or z.device, bank.dtype or z.dtype))
                     channel.emit(StepEvent(phase="invert", index=j, total=len(asc), timestep=int(t), latent=z))
@@ -366,7 +370,6 @@ class DragonEditor:
             img = self.decode(z)
         finally:
             self._finish()
-        self.resolution = (w, h)
         return Source(image=Image.fromarray(img), prompt=prompt, bank=bank, work_image=img,
                       timings={"generate": time.perf_counter() - t0}, model=model_id(self.pipe),
                       fingerprint=model_fingerprint(self.pipe.unet), seed=seed, preset=p)
@@ -427,7 +430,7 @@ class DragonEditor:
             raise TypeError(f"source must be a dw.Source from editor.invert() or editor.generate(), "
                             f"got {type(source).__name__}")
         if not isinstance(edit, Edit):
-            raise TypeError(f"edit must be dw.Move, dw.Drag, dw.ReplaceAppearance or dw.Paste, got {type(edit).__name__}")
+            raise TypeError(f"edit must be {edit_type_names()}, got {type(edit).__name__}")
         if source.bank is None:
             raise ValueError("source has no memory bank (it was kept for its image only); invert source.image again")
         self._check_model(source, "source")

@@ -1,5 +1,5 @@
-"""Guidance features: outputs of chosen UNet modules (the model family's preset names them by pattern), taken
-from the one UNet with forward hooks.
+"""UNet module outputs by forward hooks: the one capture the guidance features (the model family's preset names
+the modules by pattern) and the DIFT features of :mod:`.dift` both use.
 
 The forward pass stops as soon as every requested module has produced its output (the official code loads a
 second, truncated UNet for this; we reuse the pipeline's own UNet), so the gradient of an energy flows back
@@ -8,7 +8,7 @@ to the latent through exactly the layers that produced the features.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -18,15 +18,27 @@ class _Stop(Exception):
     """Raised by the last hook to end the forward pass early."""
 
 
-def layer_outputs(unet, z: torch.Tensor, t, layers: Sequence[str], **unet_kwargs) -> list[torch.Tensor]:
-    """Outputs of the modules named ``layers`` (e.g. ``up_blocks.1``: after its upsampler), in that order.
-    ``unet_kwargs``: the conditioning's UNet keyword arguments (``encoder_hidden_states``, ...)."""
+def available_layers(unet) -> list[str]:
+    """Names of the UNet blocks whose outputs can be taken, in forward order: down_blocks.i, mid_block, up_blocks.i."""
+    names = [f"down_blocks.{i}" for i in range(len(unet.down_blocks))]
+    if getattr(unet, "mid_block", None) is not None:
+        names.append("mid_block")
+    return names + [f"up_blocks.{i}" for i in range(len(unet.up_blocks))]
+
+
+def layer_outputs(unet, z: torch.Tensor, t, layers: Sequence[str], *,
+                  keep: Callable[[torch.Tensor], torch.Tensor] | None = None, **unet_kwargs) -> list[torch.Tensor]:
+    """Outputs of the modules named ``layers`` (e.g. ``up_blocks.1``: after its upsampler), in that order; the
+    forward pass ends after the last of them. ``keep`` (optional) is applied to each output as it is captured
+    (e.g. a detached float copy on the CPU). ``unet_kwargs``: the conditioning's UNet keyword arguments
+    (``encoder_hidden_states``, ...)."""
     outs: dict[str, torch.Tensor] = {}
     handles = []
 
     def hook(name):
         def fn(_module, _inp, out):
-            outs[name] = out[0] if isinstance(out, tuple) else out
+            out = out[0] if isinstance(out, tuple) else out
+            outs[name] = out if keep is None else keep(out)
             if len(outs) == len(layers):
                 raise _Stop
         return fn

@@ -7,22 +7,25 @@ to an :class:`~dragon_widgets.engine.editor.EditResult` with the editor's own UN
   edit's region (``result.region``: the plan's edit and SDE regions, e.g. a move's old and new place) and discs
   around its points (what the edit was not asked to change); ``None`` when no pixel is outside.
 * ``drag``: for each handle → target pair, the distance before (the drawn pair) and after: where the handle's
-  feature is found in the result, by DIFT-style correspondence (Tang et al. 2023): both images are encoded,
-  noised to a small level (a few seeded draws, averaged), and the UNet's decoder features (the guidance blocks) compared
-  by cosine similarity; the handle's source feature's nearest neighbour in the result is the tracked handle.
+  feature is found in the result, by DIFT correspondence (:func:`dragon_widgets.engine.dift.dift_features`): both
+  images are encoded, noised to a small level (a few seeded draws, averaged), and the UNet's decoder features (the
+  guidance blocks) compared by cosine similarity; the handle's source feature's nearest neighbour in the result is
+  the tracked handle.
 
 All positions and distances are in pixels of the input image.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..core import masks
+from ..core.psnr import psnr
 
 @dataclass(frozen=True)
 class MetricSettings:
@@ -40,20 +43,6 @@ class MetricSettings:
 
 
 # ----------------------------------------------------------------------------------------------- pure functions
-def dilate_mask(mask: Any, radius: int) -> np.ndarray:
-    """``mask`` (bool (H, W)) grown by ``radius`` pixels (square neighbourhood)."""
-    m = np.asarray(mask, dtype=bool)
-    if m.ndim != 2:
-        raise ValueError(f"mask must be 2-D (H, W), got shape {m.shape}")
-    r = int(radius)
-    if r < 0:
-        raise ValueError(f"radius must be >= 0, got {radius}")
-    if r == 0 or not m.any():
-        return m.copy()
-    t = torch.from_numpy(m.astype(np.float32))[None, None]
-    return (F.max_pool2d(t, 2 * r + 1, stride=1, padding=r)[0, 0] > 0).numpy()
-
-
 def edited_region(region: Any, points: list, size: tuple[int, int], dilate: int = 0,
                   point_radius: int = 0) -> np.ndarray:
     """Bool (H, W): ``region`` (bool (H, W) or None) with discs of ``point_radius`` around every handle and target
@@ -69,25 +58,22 @@ def edited_region(region: Any, points: list, size: tuple[int, int], dilate: int 
     for pair in points:
         for x, y in pair:
             out |= (xx + 0.5 - x) ** 2 + (yy + 0.5 - y) ** 2 <= max(point_radius, 0.5) ** 2
-    return dilate_mask(out, dilate)
+    return masks.dilate(out, dilate)
 
 
 def background_psnr(before: Any, after: Any, region: Any) -> float | None:
     """PSNR (dB, 8-bit peak) of ``after`` vs ``before`` (uint8 (H, W, 3)) over pixels where ``region`` is False.
 
     ``inf`` when those pixels are identical, ``None`` when the region covers the whole image."""
-    a = torch.from_numpy(np.array(before, dtype=np.float64))
-    b = torch.from_numpy(np.array(after, dtype=np.float64))
+    a, b = np.asarray(before), np.asarray(after)
     if a.shape != b.shape or a.ndim != 3:
-        raise ValueError(f"before and after must be (H, W, 3) images of one size, got {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
-    keep = ~torch.from_numpy(np.array(region, dtype=bool))
-    if tuple(keep.shape) != tuple(a.shape[:2]):
-        raise ValueError(f"region has shape {tuple(keep.shape)}, expected {tuple(a.shape[:2])}")
-    if not bool(keep.any()):
+        raise ValueError(f"before and after must be (H, W, 3) images of one size, got {a.shape} and {b.shape}")
+    keep = ~np.asarray(region, dtype=bool)
+    if keep.shape != a.shape[:2]:
+        raise ValueError(f"region has shape {keep.shape}, expected {a.shape[:2]}")
+    if not keep.any():
         return None
-    mse = float(((a - b) ** 2)[keep].mean())
-    return math.inf if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
+    return psnr(a, b, keep)
 
 
 def track_points(source_features: torch.Tensor, result_features: torch.Tensor, points: list,
@@ -126,51 +112,19 @@ def drag_distances(pairs: list, tracked: Any) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------------------------- with the model
-def _repeat_batch(kwargs: Any, n: int) -> Any:
-    """UNet keyword arguments of batch 1 repeated to batch ``n`` (tensors in nested dicts and lists)."""
-    if isinstance(kwargs, torch.Tensor):
-        return kwargs.expand(n, *kwargs.shape[1:])
-    if isinstance(kwargs, dict):
-        return {k: _repeat_batch(v, n) for k, v in kwargs.items()}
-    if isinstance(kwargs, (list, tuple)):
-        return type(kwargs)(_repeat_batch(v, n) for v in kwargs)
-    return kwargs
+def track_features(editor: Any, image: np.ndarray, prompt: str, settings: MetricSettings, draw: int = 0) -> torch.Tensor:
+    """(C, h, w) DIFT features (:func:`~dragon_widgets.engine.dift.dift_features`) of a working-size uint8 ``image``
+    as the drag metric tracks handles: the editor's guidance layers at ``track_noise`` with ``track_ensemble``
+    draws (seeded by ``track_seed`` and ``draw``), on the editor's guidance grid."""
+    from .dift import dift_features
 
-
-def dift_features(editor: Any, image: np.ndarray, prompt: str, settings: MetricSettings, draw: int = 0) -> torch.Tensor:
-    """(C, h, w) DIFT-style features of a working-size uint8 ``image``: encode, noise to ``track_noise`` with
-    ``track_ensemble`` draws (seeded by ``track_seed`` and ``draw``), one batched UNet pass (text ``prompt``)
-    stopped after the guidance blocks, averaged over the draws; each block resized to the guidance grid and
-    L2-normalised over channels, then concatenated."""
-    from .features import layer_outputs
-    from .image_prompt import ImagePrompt
-
-    pre = editor.preset
-    z = editor.encode(image)
     T = int(editor.pipe.scheduler.config.num_train_timesteps)
     t = min(T - 1, max(0, int(round(settings.track_noise * T))))
-    a = float(editor._model().alphas_cumprod[t])
-    n = max(1, int(settings.track_ensemble))
-    gen = torch.Generator().manual_seed(settings.track_seed * 1_000_003 + draw)
-    noise = torch.randn((n, *z.shape[1:]), generator=gen).to(z.device, z.dtype)
-    zt = math.sqrt(a) * z + math.sqrt(1 - a) * noise
-    h, w = z.shape[-2] * pre.feature_upscale, z.shape[-1] * pre.feature_upscale
-    # With an IP-Adapter loaded every UNet call needs image embeddings: step -1 is outside every image-prompt
-    # window, so the adapter scale is 0 (text only, as the guidance features).
-    from .sharing import using
-
-    cond = editor.embed(prompt, (image.shape[1], image.shape[0]))
-    with using(editor.pipe.unet):  # another editor on this pipeline finishes its run first
-        ip = ImagePrompt(editor.pipe, image)
-        try:
-            kwargs = _repeat_batch(cond.with_image_prompt(ip if ip.active else None).unet_kwargs(1, -1), n)
-            with torch.no_grad():
-                feats = layer_outputs(editor.pipe.unet, zt, t, list(editor.layers), **kwargs)
-        finally:
-            ip.restore()
-    maps = [F.normalize(F.interpolate(f.float().mean(0, keepdim=True), size=(h, w), mode="bilinear",
-                                      align_corners=False), dim=1) for f in feats]
-    return torch.cat(maps, dim=1)[0].cpu()
+    up, f = editor.preset.feature_upscale, editor.vae_factor
+    grid = (image.shape[1] // f * up, image.shape[0] // f * up)
+    return dift_features(editor.pipe, image, prompt, t=t, layers=list(editor.layers),
+                         ensemble=max(1, int(settings.track_ensemble)), seed=settings.track_seed * 1_000_003 + draw,
+                         grid=grid, conditioning=editor.embed(prompt, (image.shape[1], image.shape[0])))
 
 
 def measure_edit(editor: Any, result: Any, settings: MetricSettings | None = None) -> dict:
@@ -189,8 +143,8 @@ def measure_edit(editor: Any, result: Any, settings: MetricSettings | None = Non
     out: dict = {"background_psnr": background_psnr(before, after, region),
                  "edited_fraction": float(region.mean()), "settings": s.to_dict()}
     if result.points:
-        fa = dift_features(editor, before, result.prompt, s)
-        fb = dift_features(editor, after, result.prompt, s, draw=1)
+        fa = track_features(editor, before, result.prompt, s)
+        fb = track_features(editor, after, result.prompt, s, draw=1)
         tracked = track_points(fa, fb, [a for a, _b in result.points], (w, h))
         pairs = [((a[0] * to_in[0], a[1] * to_in[1]), (b[0] * to_in[0], b[1] * to_in[1])) for a, b in result.points]
         out["drag"] = drag_distances(pairs, tracked * np.asarray(to_in))

@@ -154,6 +154,12 @@ def _dtype_kw(dtype: torch.dtype) -> dict:
     return {"dtype": dtype} if hasattr(deprecation_utils, "_resolve_dtype") else {"torch_dtype": dtype}
 
 
+def execution_device(pipe) -> torch.device:
+    """Where the pipeline's UNet runs: with ``enable_model_cpu_offload()`` the weights wait on the CPU between calls,
+    and diffusers names the device they run on."""
+    return getattr(pipe, "_execution_device", None) or pipe.unet.device
+
+
 def model_id(pipe) -> str:
     """How to load this pipeline again: "embedded", a hub id or a path."""
     path = str(getattr(pipe.config, "_name_or_path", "") or "")

@@ -88,6 +88,8 @@ PRESET_LIMITS: dict[str, Limit] = {
     "multiple": _int(1, 512),
     "num_steps": _int(1, 1000),
     "inversion_refine": _int(0, 50),
+    "inversion_tol": _num(0, 1),
+    "inversion_accelerate": Limit("bool"),
     "schedule": Limit("choice", choices=("diffeditor", "dragondiffusion")),
     "guided_until": _int(0, STEP),
     "dense_until": _int(0, STEP),
@@ -117,6 +119,8 @@ MODE_LIMITS: dict[str, Limit] = {
     "layer_weights": Limit("floats", -1e4, 1e4, size=(1, 16)),
     "latent_copy": Limit("bool"),
     "start_reference": Limit("bool"),
+    "anchor_steps": Limit("ints", 0, 10 ** 6, size=(2, 2)),
+    "anchor_dilate": _int(0, 64),
 }
 #: Every mode's energy weights (``w_edit``, ``w_content``, ...).
 WEIGHT_LIMIT = _num(-1e4, 1e4)

@@ -7,7 +7,9 @@ Per step i (timestep t):
    set per region during the regional-SDE window;
 4. at time-travel steps, repeat: re-noise z_{t−1} back to t by one deterministic DDIM step with ε
    predicted at z_{t−1}'s own timestep (as the official code), and redo step i; only when there is energy
-   (energy scale ≠ 0 and energy terms), as the official code.
+   (energy scale ≠ 0 and energy terms), as the official code;
+5. with the mode's ``anchor_steps``, z_{t−1} outside the region the edit may change is set back to the inverted
+   latent of its level (not in the official method: off in the ``sd15`` preset).
 The loop keeps its latent in float32 whatever the UNet's dtype; :class:`ModelAdapter` casts at the UNet.
 All numbers come from the preset and the mode's parameters; the plan holds the mode's geometry.
 After every pass (each time-travel round included) it emits a :class:`StepEvent` on its :class:`StepChannel`
@@ -93,20 +95,37 @@ class ModelAdapter:
 
 
 def inversion_step(model: ModelAdapter, z: torch.Tensor, a_cur: float, t_next: int, emb: Conditioning | None,
-                   refine: int = 0) -> torch.Tensor:
+                   refine: int = 0, tol: float = 0.0, accelerate: bool = False) -> torch.Tensor:
     """DDIM inversion from level ``a_cur`` to timestep ``t_next`` (model evaluated at t_next).
 
     ``refine=0`` is the classic step: ε is predicted from the *current* latent, which is what makes
-    DDIM inversion drift. ``refine=k`` adds k fixed-point iterations that predict ε from the latent being
+    DDIM inversion drift. ``refine=k`` adds up to k fixed-point iterations that predict ε from the latent being
     solved for, so the next deterministic DDIM step maps the result back onto ``z`` (exact at convergence);
-    each iteration costs one more UNet call. The last call is the one a recording bank keeps.
+    each iteration costs one more UNet call. ``tol`` > 0 stops early once an iteration moves the latent by less than
+    ``tol`` of its norm. ``accelerate`` uses Anderson acceleration with one previous iterate: where the plain
+    iteration oscillates (a trained model's ε can change faster than the step contracts) it still converges. The
+    last UNet call is the one a recording bank keeps.
     """
     a_next = model.alpha(t_next)
-    z_next, a_in = z, a_cur
-    for _ in range(refine + 1):
-        eps = model.eps(model(z_next, t_next, emb), z_next, a_in)
-        z_next, a_in = ddim_step(z, eps, a_cur, a_next), a_next
-    return z_next
+
+    def solve(w: torch.Tensor, a_in: float) -> torch.Tensor:  # the latent whose DDIM step lands on z, given ε at w
+        return ddim_step(z, model.eps(model(w, t_next, emb), w, a_in), a_cur, a_next)
+
+    x = solve(z, a_cur)
+    prev: tuple[torch.Tensor, torch.Tensor] | None = None
+    for _ in range(refine):
+        fx = solve(x, a_next)
+        r = fx - x
+        if tol > 0 and float(r.norm()) <= tol * float(x.norm()):
+            return fx
+        if accelerate and prev is not None:
+            dx, dr = x - prev[0], r - prev[1]
+            denom = float((dr * dr).sum())
+            gamma = float((dr * r).sum()) / denom if denom > 0 else 0.0
+            prev, x = (x, r), x + r - gamma * (dx + dr)
+        else:
+            prev, x = (x, r), fx
+    return x
 
 
 def renoise_step(model: ModelAdapter, z: torch.Tensor, t_from: int, t_to: int, emb: Conditioning) -> torch.Tensor:
@@ -245,10 +264,33 @@ class GuidedSampler:
                                 "reference": self._ref_cache[i][next(iter(refname))][1]}
         return g, seen
 
+    def _anchor_region(self) -> torch.Tensor | None:
+        """(1, 1, h, w): 1 where the edit may change the latent (edit ∪ SDE region, dilated by ``anchor_dilate``
+        cells), 0 where it is anchored to the inversion; None when the mode never anchors."""
+        lo, hi = self.params.anchor_steps
+        if hi <= lo:
+            return None
+        r = self.params.anchor_dilate
+        if isinstance(r, bool) or not isinstance(r, int) or r < 0:
+            raise ValueError(f"anchor_dilate must be a whole number ≥ 0 (latent cells), got {r!r}")
+        free = ((self.plan.edit_region > 0) | (self.plan.sde_region > 0)).float()
+        if r > 0:
+            free = torch.nn.functional.max_pool2d(free, 2 * r + 1, stride=1, padding=r)
+        return free
+
+    def _anchor(self, z_prev: torch.Tensor, i: int, free: torch.Tensor | None) -> torch.Tensor:
+        """``z_prev`` (the latent after step ``i``) with the anchored cells set to the inverted latent of its level."""
+        lo, hi = self.params.anchor_steps
+        if free is None or not lo <= i < hi:
+            return z_prev
+        inverted = self.banks["base"].guidance_latent(i + 1).to(z_prev)  # i + 1 = the number of steps: z_0
+        return free * z_prev + (1 - free) * inverted
+
     # ----- loop -------------------------------------------------------------------------------
     def run(self, z: torch.Tensor) -> torch.Tensor:
         preset, p, model = self.preset, self.params, self.model
         total = len(model.timesteps)
+        free = self._anchor_region()
         sde_in = self.plan.sde_region.float()
         z = z.float()
         self._start = z.detach()
@@ -269,6 +311,7 @@ class GuidedSampler:
                     z_prev = ddim_update(x0, eps, a_t, a_prev, eta, noise)
                 else:
                     z_prev = ddim_update(x0, eps, a_t, a_prev, 0.0, 0.0)
+                z_prev = self._anchor(z_prev, i, free)
                 if not torch.isfinite(z_prev).all():
                     raise GuidanceError(f"the latent became NaN/inf at step {i} (t={t}); lower the energy scale")
                 attention = dict(self.control.capture) if self.control.capture else {}

@@ -1,8 +1,9 @@
 """Look inside a spatial edit: correspondences, energies, gradients, memory-bank attention.
 
 Pure computations on feature tensors and on an edit's ``res.trace`` (see docs/engine_api.md), plus
-``plot_*`` functions returning matplotlib Figures. The interactive panels live in
-``dragon_widgets.widgets.panels``.
+``plot_*`` functions returning matplotlib Figures; they need no torch. :class:`FeatureExtractor` takes features of
+any image with the engine's DIFT code (:func:`dragon_widgets.engine.dift_features`). The interactive panels live
+in ``dragon_widgets.widgets.panels``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _LAZY = {
     "NOTEBOOK": "style", "PRESENTER": "style",
     "FLAT_CONTRAST": "correspondence", "format_point": "_arrays",
     "AttentionMap": "attention", "attention_weights": "attention", "query_attention": "attention",
-    "group_names": "attention", "TERM_REGIONS": "gradients",
+    "group_names": "attention",
     "handle_tracks": "tracks",
     "BankShare": "bank", "BankShareSeries": "bank", "region_share": "bank", "bank_share_series": "bank",
     "attention_spread": "bank", "attention_rows": "bank", "mask_on_grid": "bank", "image_difference": "bank",

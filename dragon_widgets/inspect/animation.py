@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.trace import APPLIED
+from ..core.trace import APPLIED
 from ._steps import get_step, step_image, step_label
 from .colors import MASK_COLORS
 from .gradients import gradient_label, gradient_map, gradient_terms

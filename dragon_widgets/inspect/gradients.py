@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.trace import APPLIED
+from ..core.trace import APPLIED
 from ._arrays import as_numpy, downsample_mask, upsample_nearest
 
 
 def gradient_label(term: str) -> str:
     """How figures and panels name the gradient map of ``term``: ``|∂E_term/∂z|``, or ``|g| (applied update)`` for
-    :data:`~dragon_widgets.engine.trace.APPLIED`."""
+    :data:`~dragon_widgets.core.trace.APPLIED`."""
     return "|g| (applied update)" if term == APPLIED else f"|∂E_{term}/∂z|"
 
 
@@ -141,29 +141,19 @@ def push_share(step: Any, term: str, axis: np.ndarray) -> float:
     return float(((a @ flat) ** 2).sum() / (float(a @ a) * total)) if total > 0 else 0.0
 
 
-# Which regional mask each term's gradient is applied under, per mode (DiffEditor: g = c·(∇E_M ⊙ M +
-# ∇E_rest ⊙ (1−M))). In drag the contrast term belongs to E_edit, so it acts inside the editable region.
-TERM_REGIONS = {
-    "move": {"edit": "edit", "content": "rest", "contrast": "rest", "inpaint": "rest"},
-    "drag": {"edit": "edit", "contrast": "edit", "content": "rest"},
-    "landmark": {"edit": "edit"},
-    "appearance": {"edit": "edit", "content": "rest"},
-    "paste": {"edit": "edit", "content": "rest"},
-}
-
-
 def term_region(trace: Any, term: str) -> np.ndarray | None:
-    """The bool (H, W) region a term's gradient is confined to by regional masking.
+    """The bool (H, W) region a term's gradient is confined to by regional masking (DiffEditor:
+    g = c·(∇E_M ⊙ M + ∇E_rest ⊙ (1−M))).
 
-    Uses ``trace.regions`` (term → "edit" | "rest" | "all") when the trace has it, else the mode's
-    table :data:`TERM_REGIONS`. For ``"applied"`` (the update) it is the union of the regions of
-    ``trace.terms``. Returns None when the trace has no edit mask.
+    The edit plan names each term's region in ``trace.regions`` (term → "edit" | "rest" | "all"); a term it does not
+    name acts in the edit region when it is ``"edit"``, else in the rest. For ``"applied"`` (the update) it is the
+    union of the regions of ``trace.terms``. Returns None when the trace has no edit mask.
     """
     m = trace.masks.get("edit") if trace.masks else None
     if m is None:
         return None
     m = np.asarray(m, dtype=bool)
-    table = getattr(trace, "regions", None) or TERM_REGIONS.get(getattr(trace, "mode", ""), {})
+    table = getattr(trace, "regions", None) or {}
     terms = list(getattr(trace, "terms", None) or table) if term == APPLIED else [term]
     out = np.zeros_like(m)
     for name in terms:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.psnr import psnr
+
 
 @dataclass(frozen=True)
 class Reconstruction:
@@ -27,8 +29,6 @@ class Reconstruction:
 def reconstructions(editor: Any, image: Any, prompt: str = "", refines: tuple[int, ...] = (0, 1)) -> list[Reconstruction]:
     """Invert ``image`` with each ``inversion_refine`` in ``refines`` (the editor's preset otherwise) and sample
     it back with ``editor.reconstruct``; the editor itself is not changed."""
-    from dragon_widgets.bench.metrics import psnr
-
     if not refines or any(int(r) < 0 for r in refines):
         raise ValueError(f"refines must be a non-empty sequence of iteration counts ≥ 0, got {refines!r}")
     out = []

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.trace import APPLIED
+from ..core.trace import APPLIED
 from ._arrays import Point, downsample_mask, format_point, mask_outline
-from ._steps import get_step, step_image, step_label
+from ._steps import get_step, recorded_step, step_image, step_label
 from .attention import group_names, query_attention
 from .bank import bank_share_series, image_difference
 from .colors import MASK_COLORS, term_color
@@ -518,8 +518,9 @@ def default_query(trace: Any, where: str = "source") -> Point:
 
 def plot_overview(trace: Any, step: int | None = None):
     """One figure of the inspector at a step: x̂₀ with masks and tracks, energy curves, and the gradient map of the
-    last guided step so far: |∂E_edit/∂z| when per-term gradients were recorded, else the applied update |g|
-    (opaque: black = no gradient there). ``step`` defaults to :func:`default_step`.
+    last guided step so far (else of the first guided step after it, as the gradient panel shows): |∂E_edit/∂z|
+    when per-term gradients were recorded, else the applied update |g| (opaque: black = no gradient there).
+    ``step`` defaults to :func:`default_step`.
 
     This is what the inspector app shows where a front end cannot display widgets.
     """
@@ -530,10 +531,8 @@ def plot_overview(trace: Any, step: int | None = None):
     has_energy = any(st.energies for st in trace.steps)
     if has_energy:
         plot_energies(trace, step=k, ax=fig.add_subplot(gs[0, 1:3]))
-    guided = [j for j, st in enumerate(trace.steps) if st.grads and j <= k] or \
-             [j for j, st in enumerate(trace.steps) if st.grads]
-    if guided:
-        j = guided[-1]
+    j = recorded_step(trace, k, "grads")
+    if j is not None:
         st = trace.steps[j]
         term = next((t for t in ("edit", APPLIED) if t in st.grads), next(iter(st.grads)))
         _gradient_panel(fig, fig.add_subplot(gs[0, 3]), trace, st, term, colorbar=False)

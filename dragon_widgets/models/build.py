@@ -83,7 +83,7 @@ def save_pipeline(directory: str | Path, components: dict, fp16: bool = False) -
 
     import torch
 
-    from .random_sd import as_pipeline
+    from .assemble import as_pipeline
 
     parts = dict(components)
     if fp16:

@@ -4,11 +4,11 @@
         --hardware "2-core AMD EPYC, 1 thread" [--out dragon_widgets/models/embedded] [--notes notes.md]
 
 Reads the run folder's ``log.jsonl`` (loss every 50 steps; one row per checkpoint, ``"<step>-final"`` at the end of
-each sitting), ``args.json`` (the last sitting's arguments) and the model folder's ``training_state.json`` and
+each segment), ``args.json`` (the last segment's arguments) and the model folder's ``training_state.json`` and
 component configs, and writes ``README.md`` and ``loss_curve.png`` to ``--out`` (default: the model folder), with
 the run's sample grid of the exported step (``samples_<step>.png`` and its captions) as ``samples.png``/``.txt``. The
-card says what the issue asks of it (issue 11): the data generator, the steps, the loss curve, the hardware and
-the command. ``--notes`` adds a Markdown file (status, metrics) under its own heading; regenerate the card when
+card gives the data generator, the steps, the loss curve, the hardware and the command; ``--curve`` adds the learning
+curve that ``benchmarks/curve_point.py`` scores (``learning_curve.png`` and a table). ``--notes`` adds a Markdown file (status, metrics) under its own heading; regenerate the card when
 training ends.
 """
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LOSS_PNG = "loss_curve.png"
+CURVE_PNG = "learning_curve.png"
 SAMPLES_PNG, SAMPLES_TXT = "samples.png", "samples.txt"
 
 
@@ -32,8 +33,8 @@ class RunLog:
     checkpoints: list[dict] = field(default_factory=list)
 
     @property
-    def sittings(self) -> list[tuple[int, int, float]]:
-        """(first step, last step, minutes at its end) per sitting; a sitting ends at a ``"-final"`` checkpoint
+    def segments(self) -> list[tuple[int, int, float]]:
+        """(first step, last step, minutes at its end) per segment; a segment ends at a ``"-final"`` checkpoint
         (the last one may still be running: it ends at the last checkpoint)."""
         out, start = [], 0
         for c in self.checkpoints:
@@ -49,7 +50,7 @@ class RunLog:
 def read_log(path: str | Path, until: int | None = None) -> RunLog:
     """Parse ``log.jsonl`` up to step ``until`` (the exported weights' step; None: all of it). A line that is not a
     JSON object (a run killed mid-write) is skipped; a checkpoint logged twice at one step (the periodic one and the
-    sitting's ``-final`` one) is kept once, as the later row."""
+    segment's ``-final`` one) is kept once, as the later row."""
     log = RunLog()
     for line in Path(path).read_text().splitlines():
         try:
@@ -70,7 +71,7 @@ def read_log(path: str | Path, until: int | None = None) -> RunLog:
 
 
 def plot_loss(log: RunLog, path: str | Path) -> Path:
-    """The loss curve (log scale; sitting ends marked) and the checkpoints' inversion PSNR, as a PNG."""
+    """The loss curve (log scale; segment ends marked) and the checkpoints' inversion PSNR, as a PNG."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.5, 3.0), layout="constrained")
@@ -79,9 +80,9 @@ def plot_loss(log: RunLog, path: str | Path) -> Path:
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (mean of 50 steps)")
-    for _, end, _ in log.sittings[:-1]:
+    for _, end, _ in log.segments[:-1]:
         ax.axvline(end, color="0.7", lw=0.8, ls="--")
-    ax.set_title("loss (dashed: end of a sitting)", fontsize=9)
+    ax.set_title("loss (dashed: end of a segment)", fontsize=9)
     ax = fig.add_subplot(1, 2, 2)
     pts = [(c["step"], c["inversion_psnr"]) for c in log.checkpoints if c.get("inversion_psnr") is not None]
     if pts:
@@ -140,18 +141,84 @@ WORLD_TEXT = {
              "from `default_rng([seed, step])`.",
     "v1": "`dragon_widgets.core.scenes.sample_scene`: 1–3 flat-coloured shapes of 8 named colours on smooth "
           "two-colour gradients, optionally striped or mottled.",
+    "mixed": "`dragon_widgets.core.mixed_world.sample_mixed_scene`: 15 % empty backgrounds (no object, so that "
+             "\"only background here\" is a likely picture); otherwise 45 % scenes of the first world (1–3 shapes of "
+             "8 named colours, 16–32 % of the side, tinted gradients, soft stripes) and 55 % of the broad world "
+             "(any hue outside the held-out bands, pale and dark shapes, noise textures, overlaps, rotations); in "
+             "20 % of the scenes with objects one object is cut by the frame (20–60 % of it outside). The ranges of "
+             "ShapesBench's `shifted` split are never drawn.",
 }
 
+#: Curve columns: (label, how to read it from a row of ``benchmarks/curve_point.py``).
+CURVE_KINDS = ("move", "resize", "paste", "appearance", "drag", "drag-far")
 
-def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "", title: str = "") -> str:
+
+def read_curve(path: str | Path) -> list[dict]:
+    """The learning-curve rows written by ``benchmarks/curve_point.py`` (a JSON list), in CPU-hour order."""
+    rows = json.loads(Path(path).read_text())
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "cpu_hours" in r for r in rows):
+        raise ValueError(f"curve {str(path)!r} must be a JSON list of rows with 'cpu_hours' "
+                         f"(benchmarks/curve_point.py writes it)")
+    return sorted(rows, key=lambda r: r["cpu_hours"])
+
+
+def plot_curve(rows: list[dict], path: str | Path) -> Path:
+    """Success per edit kind, invented-object share and the round trip's minimum PSNR against training CPU-hours."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.0), layout="constrained")
+    x = [r["cpu_hours"] for r in rows]
+    ax = fig.add_subplot(1, 3, 1)
+    for kind in CURVE_KINDS:
+        ys = [r["kinds"].get(kind, {}).get("success") for r in rows]
+        if any(y is not None for y in ys):
+            ax.plot(x, [float("nan") if y is None else y for y in ys], "o-", ms=3, label=kind)
+    ax.set(xlabel="training CPU-hours", ylabel="success (tuning)", ylim=(-0.02, 1.02))
+    ax.legend(fontsize=7)
+    ax.set_title("edit success per kind", fontsize=9)
+    ax = fig.add_subplot(1, 3, 2)
+    ax.plot(x, [100 * r["invented_rate"] for r in rows], "o-", ms=3, color="C3")
+    ax.set(xlabel="training CPU-hours", ylabel="%", ylim=(0, 100))
+    ax.set_title("edits with an invented object", fontsize=9)
+    ax = fig.add_subplot(1, 3, 3)
+    for name, style in (("scenes", "o-"), ("backgrounds", "s--")):
+        ys = [r.get("roundtrip", {}).get(name, {}).get("min") for r in rows]
+        ax.plot(x, [float("nan") if y is None else y for y in ys], style, ms=3, label=name)
+    ax.axhline(35, color="0.6", lw=0.8, ls=":")
+    ax.set(xlabel="training CPU-hours", ylabel="dB")
+    ax.legend(fontsize=7)
+    ax.set_title("round trip: minimum PSNR (target 35 dB)", fontsize=9)
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def curve_table(rows: list[dict]) -> list[str]:
+    """The curve as Markdown table lines."""
+    head = ["CPU-h", "step", *CURVE_KINDS, "invented %", "round trip min dB (scenes / backgrounds)", "captions"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        rt = r.get("roundtrip", {})
+        cells = [f"{r['cpu_hours']:.1f}", f"{r.get('step') or 0:,}",
+                 *[_fmt(r["kinds"].get(k, {}).get("success"), ".2f") for k in CURVE_KINDS],
+                 f"{100 * r['invented_rate']:.0f}",
+                 f"{_fmt(rt.get('scenes', {}).get('min'), '.1f')} / {_fmt(rt.get('backgrounds', {}).get('min'), '.1f')}",
+                 _fmt(r.get("captions_complete"), ".0%")]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def build_card(run: str | Path, model: str | Path, hardware: str, notes: str = "", title: str = "",
+               curve: list[dict] | None = None) -> str:
     """The Markdown card of the model in ``model`` trained by the run in ``run`` (see the module docstring)."""
     run, model = Path(run), Path(model)
     state = _training_state(model)
     log = read_log(run / "log.jsonl", until=state.get("steps"))
-    return _render_card(run, model, hardware, notes, title, state, log)
+    return _render_card(run, model, hardware, notes, title, state, log, curve)
 
 
-def _render_card(run: Path, model: Path, hardware: str, notes: str, title: str, state: dict, log: RunLog) -> str:
+def _render_card(run: Path, model: Path, hardware: str, notes: str, title: str, state: dict, log: RunLog,
+                 curve: list[dict] | None = None) -> str:
     """:func:`build_card` from the model's training state and the run's log, already read."""
     args = json.loads((run / "args.json").read_text())
     steps = int(state.get("steps", log.losses[-1]["step"]))
@@ -175,7 +242,7 @@ def _render_card(run: Path, model: Path, hardware: str, notes: str, title: str, 
         "|---|---|",
         f"| steps | {steps:,} (batch {args.get('batch')}: {steps * int(args.get('batch', 0)):,} scenes) |",
         f"| training time | {minutes:.1f} min wall clock × {threads} thread{'s' if threads != 1 else ''} "
-        f"(device `{args.get('device', 'cpu')}`) in {len(log.sittings)} sitting{'s' if len(log.sittings) != 1 else ''} |",
+        f"(device `{args.get('device', 'cpu')}`) in {len(log.segments)} segment{'s' if len(log.segments) != 1 else ''} |",
         f"| hardware | {hardware} |",
         f"| final loss | {last['loss']:.4f} (mean of the 50 steps to step {last['step']:,}; {first['loss']:.4f} at step "
         f"{first['step']}) |",
@@ -201,22 +268,29 @@ def _render_card(run: Path, model: Path, hardware: str, notes: str, title: str, 
         "",
         f"v-prediction with min-SNR-{args.get('min_snr')} weighting, AdamW at lr {args.get('lr')} after a "
         f"{args.get('warmup')}-step warm-up, EMA {args.get('ema')} (the EMA weights ship), "
-        f"{'bf16 autocast' if args.get('bf16') else 'fp32'}, gradient clip 1. The last sitting's command "
+        f"{'bf16 autocast' if args.get('bf16') else 'fp32'}, gradient clip 1. The last segment's command "
         "(`args.json`):",
         "",
         "```",
         train_command(args),
         "```",
         "",
-        "| sitting | steps | minutes at its end |",
+        "| segment | steps | minutes at its end |",
         "|---|---|---|",
-        *[f"| {i + 1} | {a:,} → {b:,} | {m:.1f} |" for i, (a, b, m) in enumerate(log.sittings)],
+        *[f"| {i + 1} | {a:,} → {b:,} | {m:.1f} |" for i, (a, b, m) in enumerate(log.segments)],
         "",
         f"![loss curve]({LOSS_PNG})",
         "",
         "Checkpoints (`log.jsonl`): " + ", ".join(f"{c['step']:,} ({_fmt(c.get('inversion_psnr'), '.1f')} dB)"
                                                 for c in log.checkpoints) + ".",
     ]
+    if curve:
+        lines += ["", "## Learning curve", "",
+                  "Each point: the EMA weights at that many training CPU-hours (wall hours × threads), scored on "
+                  "ShapesBench's `tuning` split by `benchmarks/curve_point.py` (success per edit kind, the share of "
+                  "edits with an invented object, the round trip `reconstruct(invert(x))` on scenes and on their "
+                  "object-free backgrounds, complete caption samples).", "",
+                  f"![learning curve]({CURVE_PNG})", "", *curve_table(curve)]
     grid = _samples(run, steps)
     if grid is not None:
         captions = [c for c in grid[1].read_text().splitlines() if c.strip()] if grid[1].exists() else []
@@ -242,16 +316,20 @@ def _samples(run: Path, steps: int) -> tuple[Path, Path] | None:
 
 
 def write_card(run: str | Path, model: str | Path, hardware: str, out: str | Path | None = None,
-               notes: str = "", title: str = "") -> Path:
-    """Write ``README.md`` and ``loss_curve.png`` to ``out`` (default: ``model``); returns the card's path."""
+               notes: str = "", title: str = "", curve: str | Path | None = None) -> Path:
+    """Write ``README.md`` and ``loss_curve.png`` (and with a ``curve`` file ``learning_curve.png``) to ``out``
+    (default: ``model``); returns the card's path."""
     out = Path(model if out is None else out)
     out.mkdir(parents=True, exist_ok=True)
     run, model = Path(run), Path(model)
     state = _training_state(model)
     until = state.get("steps")
     log = read_log(run / "log.jsonl", until=until)
-    text = _render_card(run, model, hardware, notes, title, state, log)
+    rows = read_curve(curve) if curve is not None else None
+    text = _render_card(run, model, hardware, notes, title, state, log, rows)
     plot_loss(log, out / LOSS_PNG)
+    if rows:
+        plot_curve(rows, out / CURVE_PNG)
     grid = _samples(run, int(until)) if until is not None else None
     if grid is not None:
         import shutil
@@ -271,13 +349,14 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--out", default=None, help="where README.md and loss_curve.png go (default: --model)")
     p.add_argument("--notes", default=None, help="a Markdown file added under 'Notes' (status, metrics)")
     p.add_argument("--title", default="", help="the card's title (default: dragon_widgets embedded model)")
+    p.add_argument("--curve", default=None, help="learning-curve rows from benchmarks/curve_point.py (a JSON list)")
     a = p.parse_args(argv)
     for name, folder, need in (("--run", a.run, ("log.jsonl", "args.json")), ("--model", a.model, ("unet",))):
         missing = [n for n in need if not (Path(folder) / n).exists()]
         if missing:
             p.error(f"{name}: {folder!r} has no {', '.join(missing)}")
     notes = Path(a.notes).read_text() if a.notes else ""
-    path = write_card(a.run, a.model, a.hardware, a.out, notes, a.title)
+    path = write_card(a.run, a.model, a.hardware, a.out, notes, a.title, a.curve)
     print(f"wrote {path} and {path.parent / LOSS_PNG}")
     return path
 

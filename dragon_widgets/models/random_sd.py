@@ -5,13 +5,15 @@ Tests and benchmarks run the real SD code path on them: ``"tiny"`` is a small mo
 speed and memory figures). ``"sdxl-tiny"`` is a small ``StableDiffusionXLPipeline`` with SDXL's layout (three
 decoder up blocks, attention only in the first two, several transformer blocks per attention in the first; two
 text encoders, pooled embeddings and time ids), fast on the CPU; ``"sdxl"`` has SDXL base's exact sizes, built on
-the meta device (no memory): :func:`materialize` gives it random weights on a device. :func:`as_pipeline` wraps
-any components dict, e.g. the embedded model's.
+the meta device (no memory): :func:`materialize` gives it random weights on a device. ``as_pipeline`` (from
+:mod:`.assemble`, importable from here too) wraps any components dict, e.g. the embedded model's.
 """
 
 from __future__ import annotations
 
 import tempfile
+
+from .assemble import as_pipeline
 
 _SD_BLOCKS = dict(down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
                   up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3)
@@ -74,16 +76,6 @@ SIZES: dict[str, dict] = {
 
 #: sizes built on the meta device (parameters without storage): too big to initialise on the CPU in a test
 META_SIZES = ("sdxl",)
-
-
-def as_pipeline(components: dict):
-    """A ``StableDiffusionPipeline`` of ``components`` (unet, vae, text_encoder, tokenizer, scheduler)."""
-    from diffusers import StableDiffusionPipeline
-
-    pipe = StableDiffusionPipeline(**components, safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def _tokenizer(max_length: int):
@@ -170,9 +162,12 @@ def random_embedded_pipeline(seed: int = 0, arch: str = "v1"):
     second model's) with random weights, seeded."""
     import torch
 
-    from .build import ARCHITECTURES, build_components
+    from .build import ARCHITECTURES, build_components  # the codec imports diffusers: only when one is built
 
     if arch not in ARCHITECTURES:
         raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {arch!r}")
     torch.manual_seed(seed)
     return as_pipeline(build_components(arch))
+
+
+__all__ = ["SIZES", "META_SIZES", "as_pipeline", "materialize", "random_embedded_pipeline", "random_sd_pipeline"]

@@ -117,7 +117,7 @@ RESUME_PARTS = ("unet", "te", "ema_unet", "ema_te")
 
 def write_resume_file(checkpoint: dict, path: str | Path, args: dict | None = None) -> None:
     """Write the weights of a trainer ``checkpoint`` (model and EMA, fp16, no optimiser state) to a small
-    safetensors ``path`` that a later sitting on another machine resumes from (``--resume-file``)."""
+    safetensors ``path`` that a later segment on another machine resumes from (``--resume-file``)."""
     from safetensors.torch import save_file
 
     tensors = {f"{part}.{k}": v.detach().to("cpu", torch.float16).contiguous()
@@ -177,16 +177,16 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="runs/embedded", help="run folder (checkpoint, log, samples)")
     p.add_argument("--export", default=None, help="write EMA weights here as a pipeline at each checkpoint")
-    p.add_argument("--minutes", type=float, default=120, help="wall-clock budget of this sitting")
+    p.add_argument("--minutes", type=float, default=120, help="wall-clock budget of this segment")
     p.add_argument("--max-steps", type=int, default=40_000)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=300)
     p.add_argument("--anneal-minutes", type=float, default=0.0,
-                   help="over the last N minutes of this sitting, cosine-decay the learning rate to 5%% "
-                        "(0 = constant after warm-up); use it for the sitting whose weights you ship")
+                   help="over the last N minutes of this segment, cosine-decay the learning rate to 5%% "
+                        "(0 = constant after warm-up); use it for the segment whose weights you ship")
     p.add_argument("--rewarm", action="store_true",
-                   help="when resuming, restart the learning-rate warm-up (a new sitting after an annealed one); "
+                   help="when resuming, restart the learning-rate warm-up (a new segment after an annealed one); "
                         "without it a resumed run continues exactly where the checkpoint left off")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--caption-dropout", type=float, default=0.2)
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
                         "rewrites it — commit it to carry a training run across machines")
     p.add_argument("--init-from", default=None,
                    help="with no checkpoint in --out: start from a shipped pipeline folder (its EMA weights and "
-                        "training_state.json), e.g. dragon_widgets/models/embedded, to continue training in a new sitting; "
+                        "training_state.json), e.g. dragon_widgets/models/embedded, to continue training in a new segment; "
                         "the UNet must have --arch's layout, the text encoder may come from an older caption vocabulary "
                         "(models.init_from)")
     a = p.parse_args(argv)

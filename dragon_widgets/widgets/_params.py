@@ -57,11 +57,6 @@ class ParamPanel:
         self.set_mode("move")
 
     # ------------------------------------------------------------------
-    def set_preset(self, preset: Any) -> None:
-        self.base_preset = preset
-        self.overrides.clear()
-        self.set_mode(self.mode)
-
     def set_size(self, width: int, height: int) -> None:
         """Offset sliders span the image."""
         for s, n in ((self.dx, width), (self.dy, height)):

@@ -82,6 +82,7 @@ def _preview_png(image: Any) -> bytes:
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """(level, plain-words message) for an exception raised by a run."""
+    from dragon_widgets.core.errors import is_out_of_memory
     from dragon_widgets.engine import EditCancelled, GuidanceError, ModelNotAvailableError
 
     text = str(exc) or type(exc).__name__
@@ -89,7 +90,7 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
         return "warning", "Cancelled. Your drawing and the previous result are kept."
     if isinstance(exc, ModelNotAvailableError):
         return "danger", f"The model is not available: {text}"
-    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+    if is_out_of_memory(exc):
         return "danger", ("Out of memory. Try a smaller image or close other notebooks; on a GPU load the model "
                           "in float16 (dw.load_pipeline(..., dtype=torch.float16)). Your drawing is kept.")
     if isinstance(exc, GuidanceError):

@@ -84,6 +84,9 @@ class DragCanvas(anywidget.AnyWidget):
     accept_files = traitlets.Bool(True, help="show Open image… and take dropped/pasted image files").tag(sync=True)
     max_upload_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
     upload_chunk_bytes = traitlets.Int(CHUNK_BYTES).tag(sync=True)
+    #: Whether a new box adds its object to the mask (``box_to_mask``): the page then folds that mask into the box's
+    #: undo step, so one Undo removes both. Set by :meth:`set_box_to_mask`; the page cannot change it.
+    box_masking = traitlets.Bool(False).tag(sync=True)
     #: Python side only: a warning about the last box's mask (whole box kept, or the object cut by the box), or "".
     box_note = traitlets.Unicode("")
 
@@ -210,6 +213,7 @@ class DragCanvas(anywidget.AnyWidget):
             self.box_masker = box_to_mask
         else:
             raise TypeError(f"box_to_mask must be a bool or a callable(image, box) -> mask, got {box_to_mask!r}")
+        self.box_masking = self.box_masker is not None
 
     # ------------------------------------------------------------- uploads
     def on_upload(self, handler: UploadHandler | None) -> None:

@@ -33,7 +33,7 @@ def _header(text: str, style: Style | None = None) -> ipywidgets.HTML:
 
 def gradient_header(terms: list[str]) -> str:
     """The gradient panel's heading for the recorded maps ``terms`` (energy terms and/or ``"applied"``)."""
-    from ..engine.trace import APPLIED
+    from ..core.trace import APPLIED
 
     per_term = [t for t in terms if t != APPLIED]
     if not per_term:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..inspect._arrays import Point, format_point
-from ..inspect._steps import get_step, step_image, step_label
+from ..inspect._steps import get_step, recorded_step, step_image, step_label
 from ..inspect.attention import AttentionMap, group_names, query_attention
 from ..inspect.colors import MASK_COLORS, blend, colorize, term_color
 from ..inspect.gradients import (PUSH_MEANING, gradient_direction, gradient_label, gradient_map, gradient_terms,
@@ -34,16 +34,6 @@ def _draw_points(canvas: ImageCanvas, trace: Any) -> None:
         canvas.arrow(handle, target, "white")
         canvas.marker(*handle, color="red", radius=4)
         canvas.marker(*target, color="dodgerblue", radius=4)
-
-
-def _nearest_with(trace: Any, k: int, field: str) -> int | None:
-    """The step at or before k (else after) whose ``field`` is recorded."""
-    n = len(trace.steps)
-    have = [j for j in range(n) if getattr(trace.steps[j], field, None)]
-    if not have:
-        return None
-    before = [j for j in have if j <= k]
-    return before[-1] if before else have[0]
 
 
 class StepView(StaticFallback):
@@ -137,7 +127,7 @@ class GradientPanel(StaticFallback):
 
         get_step(self.trace, k)
         self.step = int(k)
-        j = _nearest_with(self.trace, self.step, "grads")
+        j = recorded_step(self.trace, self.step, "grads")
         self.shown_step = j
         s = self.trace.steps[j]
         direction = self.mode.value == "direction" and bool(s.grad_latents)
@@ -223,9 +213,8 @@ class AttentionPanel(StaticFallback):
 
         get_step(self.trace, k)
         self.step = int(k)
-        ks = [j for j, s in enumerate(self.trace.steps) if s.attention and self.layer.value in s.attention]
-        before = [j for j in ks if j <= self.step]
-        j = before[-1] if before else ks[0]
+        layer = self.layer.value
+        j = recorded_step(self.trace, self.step, lambda s: bool(s.attention) and layer in s.attention)
         self.shown_step = j
         s = self.trace.steps[j]
         am = query_attention(s.attention[self.layer.value], self.point, tuple(self.trace.size))

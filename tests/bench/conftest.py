@@ -23,10 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EMBEDDED = ROOT / "dragon_widgets" / "models" / "embedded"
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "embedded: needs the trained embedded model (see tests/bench/conftest.py)")
-
-
 def _weights_committed() -> bool | None:
     try:
         out = subprocess.run(["git", "ls-files", "--", "dragon_widgets/models/embedded/model_index.json"], cwd=ROOT,

@@ -6,8 +6,9 @@ import pytest
 geometry = pytest.importorskip("dragon_widgets.core.geometry")
 
 from dragon_widgets.bench.runner import make_edit  # noqa: E402
-from dragon_widgets.bench.segment import dilate, iou  # noqa: E402
+from dragon_widgets.bench.segment import iou  # noqa: E402
 from dragon_widgets.bench.tasks import make_tasks  # noqa: E402
+from dragon_widgets.core.masks import dilate  # noqa: E402
 
 
 def _engine_target(edit) -> np.ndarray:

@@ -77,6 +77,7 @@ def test_result_shape_checked(tasks):
         score(np.zeros((32, 32, 3), np.uint8), tasks[0])
 
 
+@pytest.mark.slow  # scores a batch of rendered tasks
 def test_summarize(tasks):
     scores = [score(t.target_image, t, 2.0) for t in tasks] + [score(t.source_image, t, 1.0) for t in tasks]
     s = summarize(scores)
@@ -145,6 +146,7 @@ def _teardrop_alpha(diamond: Shape, res: int = 64) -> np.ndarray:
     return np.maximum(shape_alpha(circle, res), shape_alpha(cone, res))
 
 
+@pytest.mark.slow  # renders and scores every split
 def test_clean_ground_truth_edits_pass_on_every_split():
     for split in ("test", "shifted", "test-v1"):
         for t in make_tasks(split, 2):
@@ -168,7 +170,7 @@ def test_an_invented_blob_fails(diamond_move):
     img = render(t.target)[0]
     # a 7-px disc in the free spot farthest from everything the edit may touch
     from dragon_widgets.bench.metrics import allowed_region
-    from dragon_widgets.bench.segment import dilate
+    from dragon_widgets.core.masks import dilate
 
     busy = allowed_region(t) | dilate(np.any([m >= 0.5 for m in render(t.target)[1]], 0), 6)
     ys, xs = np.nonzero(~busy[4:-4, 4:-4])

@@ -76,6 +76,7 @@ def test_a_drag_ground_truth_moves_the_corner_under_the_handle(showcase, cases):
         showcase.drag_task("x", drag.task.scene, 0, far)
 
 
+@pytest.mark.slow  # the benchmark script end to end
 def test_the_script_runs_and_tabulates_on_a_random_model(showcase, tmp_path, capsys):
     rows = showcase.main(["--random-weights", "--steps", "2", "--only", "editor-paste", "nb03-drag", "--out",
                           str(tmp_path), "--quiet"])

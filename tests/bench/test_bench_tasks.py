@@ -43,7 +43,7 @@ def test_scene_generator_unchanged():
 
 
 def _others_clear(t: Task, gap: int = 1) -> bool:
-    from dragon_widgets.bench.segment import dilate
+    from dragon_widgets.core.masks import dilate
 
     grown = dilate(t.target_mask, gap)
     return all(not (grown & (m >= 0.5)).any()
@@ -160,7 +160,7 @@ def test_shifted_split_draws_only_held_out_ranges_and_renders_inputs_at_128():
         assert np.abs(small - t.source_image).mean() < 3.0
         if t.kind != "paste":
             coarse = t.input_mask().reshape(64, 2, 64, 2).mean((1, 3)) >= 0.5
-            from dragon_widgets.bench.segment import dilate, erode
+            from dragon_widgets.core.masks import dilate, erode
 
             outline = dilate(t.mask, 1) & ~erode(t.mask, 1)
             assert not ((coarse ^ t.mask) & ~outline).any(), t.id  # same object, up to its outline pixels

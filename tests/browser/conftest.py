@@ -1,4 +1,5 @@
-"""Browser fixtures: Debian's chromium driven by Playwright (never a downloaded browser)."""
+"""Browser fixtures: Debian's chromium driven by Playwright (never a downloaded browser), and one Jupyter server per
+front end for the whole session (``jupyter``: a jupyter_harness.ServerPool)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def jupyter(tmp_path_factory):
+    """The session's Jupyter servers, one per front end, started when a module first serves a notebook there."""
+    from jupyter_harness import ServerPool
+
+    with ServerPool(tmp_path_factory.mktemp("jupyter")) as pool:
+        yield pool
 
 
 @pytest.fixture

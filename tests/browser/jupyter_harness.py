@@ -1,8 +1,13 @@
-"""Real Jupyter front ends for the browser tests: start a server on a free port, open a notebook, run its cells.
+"""Real Jupyter front ends for the browser tests: one server per front end, notebooks opened and run in a browser.
 
 Shared by every browser test that opens a notebook (the editor, the inspector, the panels). The front ends:
 JupyterLab 4 and Notebook 7 from the test venv, and the ipywidgets 7 ones (Colab's generation), each from its own
 venv built by scripts/test.sh: classic Notebook 6.5 with ipywidgets 7.7.1 and with 7.8.5, JupyterLab 3.6 with 7.8.5.
+
+A :class:`ServerPool` (the session-scoped ``jupyter`` fixture of conftest.py) starts each front end's server the
+first time a test asks for it and stops them all at the end of the session, so a whole run starts five servers.
+Each test module serves its own notebook on them (:func:`serve_notebook`, a file name of its own; JupyterLab
+opens it in a workspace of its own) and shuts that notebook's kernels down when it is done.
 """
 
 from __future__ import annotations
@@ -63,9 +68,12 @@ ALL_FRONT_ENDS = (LAB4, NOTEBOOK7, *IPYW7)
 SLIDER_TRACK = ".dw-scrubber .noUi-target, .dw-scrubber .ui-slider"
 
 
+TOKEN = "dw-browser-test"
+
+
 @dataclasses.dataclass(frozen=True)
 class Served:
-    """A running server for ``front_end`` with ``notebook`` (a file name) in its root; ``url`` opens it."""
+    """``notebook`` (a file name) in the root of ``front_end``'s running server; ``url`` opens it."""
 
     front_end: FrontEnd
     base: str
@@ -79,27 +87,83 @@ class Served:
 
     @property
     def url(self) -> str:
-        tree = "/lab/tree" if self.front_end.app == "lab" else "/notebooks"
+        if self.front_end.app == "lab":  # a workspace per notebook: no tabs restored from another module's notebook
+            tree = f"/lab/workspaces/{pathlib.Path(self.notebook).stem}/tree"
+        else:
+            tree = "/notebooks"
         return f"{self.base}{tree}/{self.notebook}?token={self.token}"
 
 
+class ServerPool:
+    """One running Jupyter server per front end, started on first use, all stopped by :meth:`close`."""
+
+    def __init__(self, root: pathlib.Path, token: str = TOKEN):
+        self.root, self.token = root, token
+        self._stack = contextlib.ExitStack()
+        self._servers: dict[str, tuple[str, pathlib.Path]] = {}
+        self.started: list[str] = []  # front-end names, in the order their servers started
+
+    def server(self, front_end: FrontEnd) -> tuple[str, pathlib.Path]:
+        """(base URL, root folder) of ``front_end``'s server, started now if it is not running yet."""
+        if front_end.name not in self._servers:
+            if front_end.python is not None and not pathlib.Path(front_end.python).exists():
+                pytest.fail(f"{front_end}: no front-end venv at {front_end.python}; scripts/test.sh builds it "
+                            f"(DW_IPYW7_FRONTENDS={os.environ.get('DW_IPYW7_FRONTENDS')!r})")
+            root = self.root / front_end.name
+            root.mkdir(parents=True, exist_ok=True)
+            base = self._stack.enter_context(jupyter_server(front_end.app, root, self.token, python=front_end.python))
+            self._servers[front_end.name] = (base, root)
+            self.started.append(front_end.name)
+        return self._servers[front_end.name]
+
+    def close(self) -> None:
+        self._servers.clear()
+        self._stack.close()
+
+    def __enter__(self) -> ServerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 @contextlib.contextmanager
-def serve_notebook(front_end: FrontEnd, root: pathlib.Path, token: str, cells: Iterable[str] = (),
-                   copy_of: pathlib.Path | None = None, notebook: str = "test.ipynb") -> Iterator[Served]:
-    """A server for ``front_end`` serving ``root/notebook``: ``copy_of`` (a notebook file) or the code ``cells``."""
+def serve_notebook(pool: ServerPool, front_end: FrontEnd, notebook: str, cells: Iterable[str] = (),
+                   copy_of: pathlib.Path | None = None) -> Iterator[Served]:
+    """``notebook`` (a file name unique to the calling module) on ``front_end``'s server: a copy of ``copy_of`` (a
+    notebook file) or the code ``cells``. Its kernels are shut down afterwards; the server keeps running."""
     import nbformat
 
-    if front_end.python is not None and not pathlib.Path(front_end.python).exists():
-        pytest.fail(f"{front_end}: no front-end venv at {front_end.python}; scripts/test.sh builds it "
-                    f"(DW_IPYW7_FRONTENDS={os.environ.get('DW_IPYW7_FRONTENDS')!r})")
+    base, root = pool.server(front_end)
     if copy_of is not None:
         (root / notebook).write_bytes(copy_of.read_bytes())
     else:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.strip()) for c in cells])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, root / notebook)
-    with jupyter_server(front_end.app, root, token, python=front_end.python) as base:
-        yield Served(front_end, base, token, notebook, root)
+    try:
+        yield Served(front_end, base, pool.token, notebook, root)
+    finally:
+        shut_down_kernels(base, pool.token, notebook)
+
+
+def _sessions(base: str, token: str) -> list[dict]:
+    return json.load(urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5))
+
+
+def _session_path(session: dict) -> str:
+    return session.get("path") or session.get("notebook", {}).get("path", "")
+
+
+def shut_down_kernels(base: str, token: str, notebook: str) -> None:
+    """End the sessions (and so the kernels) of ``notebook`` on the server at ``base``."""
+    try:
+        for s in _sessions(base, token):
+            if _session_path(s) == notebook:
+                req = urllib.request.Request(f"{base}/api/sessions/{s['id']}?token={token}", method="DELETE")
+                urllib.request.urlopen(req, timeout=30)
+    except OSError:
+        pass  # the server is gone already: its kernels with it
 
 
 def open_and_run(page, served: Served, cells: Iterable[int] = (0,)) -> None:
@@ -109,7 +173,7 @@ def open_and_run(page, served: Served, cells: Iterable[int] = (0,)) -> None:
     if served.front_end.classic:
         page.wait_for_function("window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel "
                                "&& Jupyter.notebook.kernel.is_connected()", timeout=120_000)
-        wait_kernel_idle(served.base, served.token)
+        wait_kernel_idle(served.base, served.token, served.notebook)
         # widgetsnbextension restores the kernel's widgets on page load (a comm_info round trip, no promise to
         # wait on); cells run before it answers can get each model twice, one of them deaf to the kernel (the
         # view renders, its updates never arrive: seen as a flaky first test in classic Notebook 7.7)
@@ -119,7 +183,7 @@ def open_and_run(page, served: Served, cells: Iterable[int] = (0,)) -> None:
         page.evaluate("cells => Jupyter.notebook.execute_cells(cells)", cells)
         return
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-    wait_kernel_idle(served.base, served.token)
+    wait_kernel_idle(served.base, served.token, served.notebook)
     # reopening a notebook whose kernel an earlier page used, Lab 4 sometimes asks "Select Kernel" (preselected:
     # the notebook's Python 3); accept it as a user would
     accept = page.locator(".jp-Dialog .jp-mod-accept")
@@ -255,18 +319,18 @@ def jupyter_server(app: str, root: pathlib.Path, token: str, start_timeout: floa
                 proc.kill()
 
 
-def wait_kernel_idle(base: str, token: str, timeout: float = 180.0) -> None:
-    """Until the notebook's kernel session exists and reports idle."""
+def wait_kernel_idle(base: str, token: str, notebook: str, timeout: float = 180.0) -> None:
+    """Until ``notebook``'s kernel session exists and reports idle."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            sessions = json.load(urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5))
-            if any(s.get("kernel", {}).get("execution_state") == "idle" for s in sessions):
+            if any(_session_path(s) == notebook and s.get("kernel", {}).get("execution_state") == "idle"
+                   for s in _sessions(base, token)):
                 return
         except OSError:
             pass
         time.sleep(0.5)
-    raise AssertionError("the notebook's kernel did not start")
+    raise AssertionError(f"the kernel of {notebook} did not start")
 
 
 def drag(page, stage, points: Iterable[tuple[float, float]]) -> None:

@@ -191,3 +191,65 @@ def test_a_second_view_shows_the_same_drawing(page):
     assert second == first and "1 point pair" in second and "mask 0 px" not in second
     a, b = page.evaluate("[...document.querySelectorAll('canvas.dw-base')].map((c) => c.toDataURL())")
     assert a == b  # image + mask overlay, pixel for pixel
+
+
+def _object_mask_b64(x0, y0, x1, y1, base=None):
+    """The mask Python sends back for a box (the object inside it), as the harness's base64 bytes."""
+    m = np.zeros((64, 64), np.uint8) if base is None else base.copy()
+    m[y0:y1, x0:x1] = 1
+    return base64.b64encode(m.tobytes()).decode()
+
+
+def test_one_undo_removes_a_box_and_the_mask_python_added_for_it(page):
+    """With box → mask on, the box and the object mask Python adds for it are one undo step (and one redo)."""
+    box = _stage_box(page)
+    page.evaluate("() => model.remote('box_masking', true)")
+    page.mouse.move(*_at(box, 5, 5)); page.mouse.down(); page.mouse.move(*_at(box, 15, 5)); page.mouse.up()
+    stroke = page.evaluate("maskOf('mask_data')")
+    assert stroke > 0
+    page.click("button.dw-tool-box")
+    page.mouse.move(*_at(box, 18, 18)); page.mouse.down(); page.mouse.move(*_at(box, 46, 46)); page.mouse.up()
+    assert len(page.evaluate("model.get('boxes')")) == 1
+    # Python answers the new box with the object's mask (the stroke kept), as DragCanvas._box_added does
+    page.evaluate("(s) => model.remote('mask_data', b64ToDataView(s))", _object_mask_b64(20, 20, 44, 44, _mask_of(page)))
+    page.wait_for_timeout(50)
+    assert page.evaluate("maskOf('mask_data')") == stroke + 24 * 24
+    assert "1 box" in page.inner_text(".dw-status")
+    page.click("button.dw-undo")  # ONE press: box and its mask gone, the stroke stays
+    assert page.evaluate("model.get('boxes')") == [] and page.evaluate("maskOf('mask_data')") == stroke
+    page.click("button.dw-redo")
+    assert len(page.evaluate("model.get('boxes')")) == 1 and page.evaluate("maskOf('mask_data')") == stroke + 24 * 24
+    page.locator(".dw-root").focus()  # the Redo button, now disabled, dropped the focus
+    page.keyboard.press("Control+Z")
+    page.keyboard.press("Control+Z")  # the second press undoes the stroke, not half of the box
+    assert page.evaluate("maskOf('mask_data')") == 0 and page.locator("button.dw-undo").is_disabled()
+
+
+def test_a_box_added_from_python_is_one_undo_step_too(page):
+    page.evaluate("() => model.remote('box_masking', true)")
+    page.evaluate("() => model.remote('boxes', [[10, 10, 30, 30]])")
+    page.wait_for_timeout(20)  # Python's mask arrives in a later message
+    page.evaluate("(s) => model.remote('mask_data', b64ToDataView(s))", _object_mask_b64(12, 12, 28, 28))
+    page.wait_for_timeout(50)
+    assert page.evaluate("maskOf('mask_data')") == 16 * 16
+    page.click("button.dw-undo")
+    assert page.evaluate("model.get('boxes')") == [] and page.evaluate("maskOf('mask_data')") == 0
+    assert page.locator("button.dw-undo").is_disabled()
+
+
+def test_without_box_masking_a_later_mask_change_is_its_own_step(page):
+    box = _stage_box(page)
+    page.click("button.dw-tool-box")
+    page.mouse.move(*_at(box, 18, 18)); page.mouse.down(); page.mouse.move(*_at(box, 46, 46)); page.mouse.up()
+    page.evaluate("(s) => model.remote('mask_data', b64ToDataView(s))", _object_mask_b64(20, 20, 44, 44))
+    page.wait_for_timeout(50)
+    page.click("button.dw-undo")  # the mask set from Python is a step of its own: the box stays
+    assert len(page.evaluate("model.get('boxes')")) == 1 and page.evaluate("maskOf('mask_data')") == 0
+    page.click("button.dw-undo")
+    assert page.evaluate("model.get('boxes')") == []
+
+
+def _mask_of(page) -> np.ndarray:
+    data = page.evaluate("""() => { const v = model.get('mask_data');
+        return Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)); }""")
+    return np.asarray(data, np.uint8).reshape(64, 64)

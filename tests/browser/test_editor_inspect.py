@@ -16,7 +16,6 @@ import time
 import pytest
 from jupyter_harness import ALL_FRONT_ENDS, SLIDER_TRACK, open_page, serve_notebook, wait_for_widget, wait_text
 
-TOKEN = "dw-inspect-test"
 STEPS = 10  # + 1 time-travel repeat of step 4 = 11 recorded steps
 
 NOTEBOOK_CODE = f"""
@@ -33,8 +32,8 @@ app
 
 
 @pytest.fixture(scope="module", params=ALL_FRONT_ENDS, ids=str)
-def served(request, tmp_path_factory):
-    with serve_notebook(request.param, tmp_path_factory.mktemp(request.param.name), TOKEN, [NOTEBOOK_CODE]) as s:
+def served(request, jupyter):
+    with serve_notebook(jupyter, request.param, "editor_inspect.ipynb", [NOTEBOOK_CODE]) as s:
         yield s
 
 

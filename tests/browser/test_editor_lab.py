@@ -1,7 +1,8 @@
 """The quickstart notebook's editor in a real JupyterLab, driven like a user (Debian chromium via Playwright).
 
-Draw a mask stroke, add two point pairs and undo one, run an edit on the embedded model while watching the
-progress and the result change, then press Cancel during a second run and check the app is usable again.
+Draw a mask stroke, box an object (one Undo removes the box and the mask the kernel added for it), add two point
+pairs and undo one, run an edit on the embedded model while watching the progress and the result change, then
+press Cancel during a second run and check the app is usable again.
 Screenshots of each step land in test-artifacts/browser/<test>/.
 """
 
@@ -9,31 +10,44 @@ from __future__ import annotations
 
 import pathlib
 import re
+import time
 
+import numpy as np
 import pytest
 from jupyter_harness import LAB4, NOTEBOOK7, click_at, drag, open_page, serve_notebook, wait_for_widget, wait_text
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-TOKEN = "dw-editor-test"
 NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 QUICKSTART_CELLS = (1, 3)  # the install cell (a no-op outside Colab), then `app = dw.EditorApp(); app`
 
 
-def _serve(front_end, tmp_path_factory):
-    """A running ``front_end`` serving a copy of the quickstart notebook."""
-    with serve_notebook(front_end, tmp_path_factory.mktemp(front_end.name), TOKEN, copy_of=NOTEBOOK,
-                        notebook="quickstart.ipynb") as s:
+def _serve(jupyter, front_end):
+    """``front_end``'s server serving a copy of the quickstart notebook."""
+    with serve_notebook(jupyter, front_end, "editor_lab_quickstart.ipynb", copy_of=NOTEBOOK) as s:
         yield s
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    yield from _serve(LAB4, tmp_path_factory)
+def lab(jupyter):
+    yield from _serve(jupyter, LAB4)
 
 
 @pytest.fixture(scope="module")
-def notebook7(tmp_path_factory):
-    yield from _serve(NOTEBOOK7, tmp_path_factory)
+def notebook7(jupyter):
+    yield from _serve(jupyter, NOTEBOOK7)
+
+
+def _object_box() -> tuple[float, float, float, float]:
+    """A box around the demo scene's first object (with a margin), as fractions of the canvas."""
+    from dragon_widgets.widgets._scene import builtin_shape_masks
+
+    ys, xs = np.nonzero(builtin_shape_masks()[0])
+    pad = 2
+    return ((xs.min() - pad) / 64, (ys.min() - pad) / 64, (xs.max() + 1 + pad) / 64, (ys.max() + 1 + pad) / 64)
+
+
+def _mask_px(status) -> int:
+    return int(re.search(r"mask (\d+) px", status.inner_text()).group(1))
 
 
 def _open_editor(browser, served, artifacts, viewport):
@@ -55,8 +69,23 @@ def test_quickstart_editor_draw_run_cancel(lab, browser, artifacts):
     canvas.locator("button.dw-tool-brush").click()
     drag(page, stage, [(0.15, 0.5), (0.35, 0.52), (0.55, 0.5), (0.75, 0.48)])
     text = wait_text(status, r"mask [1-9]\d* px")
-    assert int(re.search(r"mask (\d+) px", text).group(1)) > 30
+    stroke_px = int(re.search(r"mask (\d+) px", text).group(1))
+    assert stroke_px > 30
     app.screenshot(path=str(artifacts / "02_mask_stroke.png"))
+
+    # 1b. a box around an object: the kernel adds the object to the mask; ONE Undo removes the box and that mask
+    x0, y0, x1, y1 = _object_box()
+    canvas.locator("button.dw-tool-box").click()
+    drag(page, stage, [(x0, y0), (x1, y1)])
+    wait_text(status, r"1 box")
+    deadline = time.time() + 60
+    while _mask_px(status) <= stroke_px and time.time() < deadline:  # the kernel's mask arrives after the box
+        time.sleep(0.1)
+    assert _mask_px(status) > stroke_px, status.inner_text()
+    app.screenshot(path=str(artifacts / "02b_box_mask.png"))
+    canvas.locator("button.dw-undo").click()
+    text = wait_text(status, rf"mask {stroke_px} px")
+    assert "box" not in text  # one press removed both
 
     # 2. two handle→target pairs in Drag mode, then undo one
     app.get_by_role("button", name="Drag", exact=True).click()

@@ -18,7 +18,6 @@ import pytest
 from jupyter_harness import ALL_FRONT_ENDS, drag, open_editor, serve_notebook, wait_text
 from PIL import Image
 
-TOKEN = "dw-layout-test"
 VIEWPORT = {"width": 1440, "height": 900}
 # the embedded model with fewer steps: a run takes seconds on a CPU, long enough to press Cancel midway
 APP_CELL = """import dragon_widgets as dw
@@ -29,9 +28,9 @@ app"""
 
 
 @pytest.fixture(scope="module", params=ALL_FRONT_ENDS, ids=str)
-def served(request, tmp_path_factory):
+def served(request, jupyter):
     """A running front end serving a notebook whose one cell shows the editor."""
-    with serve_notebook(request.param, tmp_path_factory.mktemp(request.param.name), TOKEN, [APP_CELL]) as s:
+    with serve_notebook(jupyter, request.param, "editor_layout.ipynb", [APP_CELL]) as s:
         yield s
 
 

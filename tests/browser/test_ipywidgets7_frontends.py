@@ -16,14 +16,13 @@ import pytest
 from jupyter_harness import IPYW7, open_editor, serve_notebook
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-TOKEN = "dw-ipyw7-test"
 NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 
 
 @pytest.mark.parametrize("front_end", IPYW7, ids=str)
-def test_editor_renders_with_a_full_size_comparison(front_end, browser, tmp_path, artifacts):
+def test_editor_renders_with_a_full_size_comparison(front_end, browser, jupyter, artifacts):
     name = front_end.name
-    with serve_notebook(front_end, tmp_path, TOKEN, copy_of=NOTEBOOK, notebook="quickstart.ipynb") as served:
+    with serve_notebook(jupyter, front_end, "ipyw7_quickstart.ipynb", copy_of=NOTEBOOK) as served:
         # the install cell (a no-op outside Colab), then `app = dw.EditorApp(); app`
         opened, app = open_editor(browser, served, artifacts, {"width": 1500, "height": 1600}, cells=(1, 3))
         page = opened.page

@@ -15,7 +15,6 @@ import pytest
 from jupyter_harness import ALL_FRONT_ENDS, SLIDER_TRACK, open_page, serve_notebook, wait_for_widget
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-TOKEN = "dw-panels-test"
 
 NOTEBOOK_CODE = f"""
 import sys
@@ -28,9 +27,9 @@ app
 
 
 @pytest.fixture(scope="module", params=ALL_FRONT_ENDS, ids=str)
-def served(request, tmp_path_factory):
+def served(request, jupyter):
     """A running front end serving a notebook whose one cell shows the inspector."""
-    with serve_notebook(request.param, tmp_path_factory.mktemp(request.param.name), TOKEN, [NOTEBOOK_CODE]) as s:
+    with serve_notebook(jupyter, request.param, "panels.ipynb", [NOTEBOOK_CODE]) as s:
         yield s
 
 

@@ -231,6 +231,7 @@ def _peak_bytes(fn, arg):
 
 @pytest.mark.parametrize("make", [lambda: np.full((8000, 8000, 3), 200, np.uint8),
                                   lambda: np.full((8000, 8000), 0.25, np.float32)], ids=["uint8-rgb", "float32-grey"])
+@pytest.mark.slow  # an 8000×8000 input
 def test_8000_square_array_is_reduced_in_strips_with_peak_memory_far_below_1GB(make):
     arr = make()
     out, peak, caught = _peak_bytes(rgb, arr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import dragon_widgets as dw
 
@@ -31,6 +32,12 @@ def short(preset):
     """The same method on 10 steps (windows scaled down) so end-to-end tests stay fast."""
     return preset.replace(name=preset.name + "-short", num_steps=10, guided_until=6, dense_until=2,
                           time_travel_steps=(4,), time_travel_rounds=2, sde_window=(1, 5), ip_window=(2, 4))
+
+
+@pytest.fixture(scope="session")
+def shorten():
+    """:func:`short`, for tests that shorten a preset they choose themselves."""
+    return short
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +97,41 @@ def sdxl_editor(tiny_sdxl):
 @pytest.fixture(scope="session")
 def sdxl_source(sdxl_editor, scene_image):
     return sdxl_editor.invert(scene_image[0], prompt="a red square")
+
+
+@pytest.fixture(scope="module")
+def encoder_dir(tmp_path_factory):
+    """A small random CLIP vision model saved where the official encoder sits (``models/image_encoder``)."""
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                                         num_attention_heads=2, image_size=32, patch_size=8,
+                                                         projection_dim=16))
+    d = tmp_path_factory.mktemp("clip")
+    enc.save_pretrained(str(d / "models" / "image_encoder"))
+    return d
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tiny_sd, tmp_path_factory):
+    """(path, state dict) of a random adapter in the official ``ip_sd15_64.bin`` layout for the tiny model."""
+    from official_adapter import official_layout
+
+    sd = official_layout(tiny_sd.unet, width=32)
+    path = tmp_path_factory.mktemp("official") / "ip_sd15_64.bin"
+    torch.save(sd, str(path))
+    return path, sd
+
+
+@pytest.fixture(scope="module")
+def official_pipe(tiny_sd_dir, encoder_dir, checkpoint):
+    """The tiny SD pipeline with that adapter loaded by ``dw.load_image_prompt`` (its own copy: other tests' pipes
+    stay without an adapter)."""
+    from dragon_widgets.engine.image_prompt import has_ip_adapter
+
+    pipe = dw.load_pipeline(str(tiny_sd_dir))
+    assert not has_ip_adapter(pipe)
+    out = dw.load_image_prompt(pipe, checkpoint[0], image_encoder=str(encoder_dir))  # finds models/image_encoder
+    assert out is pipe
+    return pipe

@@ -178,6 +178,7 @@ def test_a_source_from_the_same_architecture_with_other_weights_is_refused(other
         other_weights.reconstruct(tiny_source)
 
 
+@pytest.mark.embedded  # the trained embedded model
 def test_the_embedded_models_source_given_to_an_sd_layout_editor_is_refused(embedded_source, tiny_editor,
                                                                             tiny_source):
     emb_editor, emb_src = embedded_source

@@ -53,6 +53,16 @@ def test_every_registered_kind_has_a_descriptor_and_a_parameter_class_in_every_p
     assert dw.get_preset("sd15").mode("drag").w_contrast == 0.2
 
 
+def test_the_editor_names_every_registered_edit_class_when_given_something_else(tiny_editor, tiny_source):
+    with pytest.raises(TypeError) as err:
+        tiny_editor.edit(tiny_source, {"kind": "move"})
+    message = str(err.value)
+    assert message.startswith("edit must be dw.") and message.endswith("got dict")
+    for cls in EDIT_TYPES.values():  # generated from the registry: a new mode is named without touching the editor
+        assert f"dw.{cls.__name__}" in message
+    assert "dw.Landmark" in message
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_descriptor_builds_its_mode_and_says_what_is_missing(name, scene_image):
     desc = ui_mode(name)

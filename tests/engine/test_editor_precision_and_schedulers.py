@@ -9,6 +9,7 @@ import dragon_widgets as dw
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+@pytest.mark.slow  # every mode in half precision: slow on a CPU
 def test_every_mode_runs_on_a_half_precision_pipeline(tiny_sd_dir, sd_preset, scene_image, dtype):
     pipe = dw.load_pipeline(str(tiny_sd_dir), dtype=dtype)
     assert pipe.unet.dtype == dtype
@@ -46,3 +47,33 @@ def test_a_pndm_pipeline_edits_exactly_as_its_ddim_twin(tiny_sd_dir, tiny_editor
     assert np.array_equal(np.asarray(ed.edit(src, edit, seed=0).image),
                           np.asarray(tiny_editor.edit(tiny_source, edit, seed=0).image))
     assert isinstance(pipe.scheduler, PNDMScheduler)  # the user's pipeline is left as it was
+
+
+def test_a_zero_terminal_snr_model_generates_inverts_and_edits_without_nan(embedded_preset):
+    """rescale_betas_zero_snr gives ᾱ = 0 at t = 999, where x̂₀ divides by √ᾱ: the sampler floors ᾱ at 2⁻²⁴, so the
+    first step's x̂₀ is the v-prediction's −v (as diffusers' own DDIM step computes it) instead of NaN."""
+    from diffusers import DDIMScheduler
+
+    from dragon_widgets.engine.editor import ALPHA_FLOOR
+    from dragon_widgets.models.build import SCHEDULES
+    from dragon_widgets.models.random_sd import random_embedded_pipeline
+
+    pipe = random_embedded_pipeline(0)
+    pipe.scheduler = DDIMScheduler(**SCHEDULES["zsnr"])
+    assert float(pipe.scheduler.alphas_cumprod[-1]) == 0.0
+    ed = dw.DragonEditor(pipe, preset=embedded_preset)
+    model = ed._model()
+    assert model.timesteps[0] == 999 and model.alpha(999) == ALPHA_FLOOR
+    gen = ed.generate("", seed=0)
+    z = torch.randn(1, 12, 32, 32, generator=torch.Generator().manual_seed(0))
+    v = pipe.unet(z, 999, encoder_hidden_states=ed.embed("").cond).sample
+    eps = model.eps(v, z, model.alpha(999))
+    from dragon_widgets.engine.sampler import predict_x0
+
+    assert torch.allclose(predict_x0(z, eps, model.alpha(999)), -v, atol=5e-3)  # float32 rounding ÷ 2⁻¹²
+    img = np.asarray(gen.image)
+    assert np.isfinite(img).all() and img.std() > 0
+    mask = np.zeros((64, 64), bool)
+    mask[10:20, 10:20] = True
+    res = ed.edit(ed.invert(img), dw.Move(mask=mask, offset=(20, 20)), seed=0)
+    assert np.asarray(res.image).std() > 0

@@ -196,6 +196,7 @@ def test_a_bank_pattern_that_covers_no_self_attention_is_an_error_not_a_smaller_
     assert self_attention_layers(random_embedded_pipeline(0, "v1").unet, _SD_BANK) == _EMBEDDED_BANK["v1"]
 
 
+@pytest.mark.slow  # builds the second architecture and edits end to end
 def test_an_edit_runs_end_to_end_on_the_v2_layout_and_reads_its_bank(embedded_preset):
     ed = dw.DragonEditor(random_embedded_pipeline(0, "v2"), preset=embedded_preset)
     img = np.full((64, 64, 3), 90, np.uint8)

@@ -37,6 +37,7 @@ def ip_pipe(tiny_sd_dir, tmp_path_factory):
     return pipe
 
 
+@pytest.mark.slow  # two edits with and without the image prompt
 def test_image_prompt_is_used_in_its_window_and_user_scale_is_restored(ip_pipe, sd_preset, scene_image):
     assert has_ip_adapter(ip_pipe)
     img, m = scene_image

@@ -49,23 +49,23 @@ def test_missing_or_foreign_logs_are_rejected(tmp_path):
 
 def test_replay_takes_device_and_dtype_and_needs_a_model_name(tiny_editor, tiny_source, scene_image, tmp_path,
                                                               monkeypatch):
-    from dragon_widgets.engine import log as log_mod
-    from dragon_widgets.engine import pipeline
+    from dragon_widgets.engine import log_replay
 
     res = tiny_editor.edit(tiny_source, dw.Move(mask=scene_image[1], offset=(40, 10)), seed=0)
     folder = res.save(tmp_path / "move")
     seen = {}
-    real = pipeline.load_pipeline
-    monkeypatch.setattr(pipeline, "load_pipeline", lambda model, **kw: seen.update(kw) or real(model, **kw))
+    real = log_replay.load_pipeline
+    monkeypatch.setattr(log_replay, "load_pipeline", lambda model, **kw: seen.update(kw) or real(model, **kw))
     again = dw.replay(folder, dtype=torch.bfloat16)
     assert seen == {"device": "cpu", "dtype": torch.bfloat16} and again.image.size == res.image.size
     data = json.loads((folder / "edit.json").read_text())
     data["model"] = ""
     (folder / "edit.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match="does not name its model; pass editor="):
-        log_mod.replay(folder)
+        log_replay.replay(folder)
 
 
+@pytest.mark.embedded  # the trained embedded model
 def test_a_log_written_before_the_observer_and_per_call_settings_change_replays_identically():
     """tests/data/edit_logs/embedded-move-v1 was written by the code before observers and per-call presets (issue
     12): embedded model, a preset with 12 steps and a changed move weight. Replaying it must give its result.png.

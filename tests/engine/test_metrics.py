@@ -14,8 +14,9 @@ from PIL import Image
 
 import dragon_widgets as dw
 from dragon_widgets.engine.log import load_log
-from dragon_widgets.engine.metrics import (MetricSettings, background_psnr, dilate_mask, drag_distances,
-                                           edited_region, measure_edit, track_points)
+from dragon_widgets.core.masks import dilate
+from dragon_widgets.engine.metrics import (MetricSettings, background_psnr, drag_distances, edited_region,
+                                           measure_edit, track_features, track_points)
 
 
 def _image(seed=0, h=40, w=60):
@@ -49,7 +50,7 @@ def test_edited_region_adds_point_discs_then_dilates():
     assert pts[20, 30] and pts[20, 49] and not pts[20, 40] and not pts[0, 0]
     with pytest.raises(ValueError, match="region has shape"):
         edited_region(m[:10], [], size)
-    assert not dilate_mask(np.zeros((4, 4), bool), 3).any()
+    assert not dilate(np.zeros((4, 4), bool), 3).any()
 
 
 def test_track_points_finds_a_shifted_feature_and_reports_an_unmoved_one_as_unmoved():
@@ -91,6 +92,7 @@ def embedded_editor():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.embedded  # the trained embedded model
 def test_dift_tracking_on_the_embedded_model_follows_moved_content_and_not_unmoved(embedded_editor):
     """The trained model's features: an object moved by the drag vector is tracked to the target (must pass);
     the same image unmoved leaves the handle where it was (must fail)."""
@@ -104,15 +106,13 @@ def test_dift_tracking_on_the_embedded_model_follows_moved_content_and_not_unmov
         handles += [(xs.min() + 0.5, ys[xs.argmin()] + 0.5), (xs.max() + 0.5, ys[xs.argmax()] + 0.5),
                     (xs.mean() + 0.5, ys.mean() + 0.5)]
     s = MetricSettings()
-    from dragon_widgets.engine.metrics import dift_features
-
-    src = dift_features(embedded_editor, img, caption, s)
+    src = track_features(embedded_editor, img, caption, s)
     for dx, dy in ((6, 0), (-4, 5)):
         pairs = [((x, y), (x + dx, y + dy)) for x, y in handles]
-        moved = dift_features(embedded_editor, np.roll(img, (dy, dx), axis=(0, 1)), caption, s, draw=1)
+        moved = track_features(embedded_editor, np.roll(img, (dy, dx), axis=(0, 1)), caption, s, draw=1)
         after = [r["after"] for r in drag_distances(pairs, track_points(src, moved, handles, (64, 64)))]
         assert np.median(after) <= 1.5, after
-        same = dift_features(embedded_editor, img, caption, s, draw=1)
+        same = track_features(embedded_editor, img, caption, s, draw=1)
         rows = drag_distances(pairs, track_points(src, same, handles, (64, 64)))
         assert np.median([r["after"] for r in rows]) >= 0.7 * np.median([r["before"] for r in rows])
 

@@ -115,6 +115,7 @@ def test_the_step0_drag_reference_switch(tiny_sd, tiny_source, scene_image, sd_p
             assert torch.equal(z, bank.guidance_latent(i).to(z))
 
 
+@pytest.mark.slow  # four edits compared
 def test_step0_reference_changes_the_result_only_with_a_copied_patch(tiny_sd, tiny_source, scene_image, sd_preset):
     drag = dw.Drag(points=[((60, 45), (90, 45))], mask=scene_image[1])
     out = {}
@@ -194,3 +195,112 @@ def test_paste_places_the_reference_object_and_pairs_each_cell_with_the_same_cel
     assert torch.equal(start[..., ~inside], z_src[..., ~inside])
     # memory bank: base tokens outside the pasted region, the placed reference's tokens inside it
     assert np.array_equal(plan.ref_keep, target) and np.array_equal(plan.base_keep, ~target)
+
+
+# ----- row 5b: which image tokens reach which branch (appearance, paste) -------------------------------------------
+def _edit_with_a_reference(mode: str, reference, ref_mask, mask):
+    if mode == "appearance":
+        return dw.ReplaceAppearance(mask=mask, reference=reference, reference_mask=ref_mask)
+    return dw.Paste(reference=reference, reference_mask=ref_mask)  # in place: the inverted reference is used as is
+
+
+def _adapter_tokens(pipe, image: np.ndarray) -> torch.Tensor:
+    """(2, 1, 64, D): the adapter's tokens of [the zero image, ``image``], as the editor builds them."""
+    from dragon_widgets.engine.image_prompt import prompt_image
+
+    embeds = pipe.prepare_ip_adapter_image_embeds(prompt_image(pipe, image), None, pipe.unet.device, 1, True)
+    with torch.no_grad():
+        (tokens,) = pipe.unet.encoder_hid_proj(embeds)
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def reference_setup(official_pipe, sd_preset, scene_image):
+    """An editor on the pipe with the official adapter, the base image inverted, and a reference (the scene
+    mirrored) inverted at the same working size, so the edits below run no inversion of their own."""
+    img, m = scene_image
+    ed = dw.DragonEditor(official_pipe, preset=sd_preset)
+    reference, ref_mask = img[:, ::-1].copy(), m[:, ::-1].copy()
+    return ed, ed.invert(img, prompt="a red square"), ed.invert(reference, prompt="a red square"), ref_mask
+
+
+def _cross_attentions(pipe):
+    return [mod for name, mod in pipe.unet.named_modules() if name.endswith("attn2")]
+
+
+@pytest.mark.parametrize("mode", ["appearance", "paste"])
+def test_row_5b_text_attention_sees_only_text_and_the_image_branch_only_the_reference(official_pipe, reference_setup,
+                                                                                       scene_image, mode):
+    """Ours: at every cross-attention call of the edit the text K/V get the prompt's tokens only, and the image
+    branch gets the adapter's 64 tokens of the reference image (the zero image in the unconditional half). The
+    base image's tokens reach neither branch (the official code sends them through the text K/V: bug #12)."""
+    ed, src, ref, ref_mask = reference_setup
+    edit = _edit_with_a_reference(mode, ref, ref_mask, scene_image[1])
+    text_len = official_pipe.tokenizer.model_max_length
+    ref_tokens = _adapter_tokens(official_pipe, np.asarray(ref.image))
+    base_tokens = _adapter_tokens(official_pipe, src.work_image)
+    assert ref_tokens.shape[-2] == 64 and not torch.allclose(ref_tokens[1], base_tokens[1], atol=1e-3)
+    calls = []
+
+    def record(mod, args, kwargs):
+        text, (ip,) = kwargs["encoder_hidden_states"]
+        calls.append((text.shape, ip.detach().clone()))
+
+    hooks = [a.register_forward_pre_hook(record, with_kwargs=True) for a in _cross_attentions(official_pipe)]
+    try:
+        ed.edit(src, edit, seed=0)
+    finally:
+        for h in hooks:
+            h.remove()
+    assert {shape[0] for shape, _ in calls} == {1, 2}  # guidance passes and CFG passes
+    for shape, ip in calls:
+        assert shape[1] == text_len
+        assert torch.allclose(ip, ref_tokens[-shape[0]:], atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["appearance", "paste"])
+def test_row_5b_the_official_token_layout_changes_every_step_not_only_the_image_prompt_window(
+        official_pipe, reference_setup, scene_image, sd_preset, mode):
+    """The official layout, emulated: the base image's 64 tokens appended to the text tokens of every sampling call
+    (the official guidance estimator sees text only, as our guidance passes). For the same input it changes ε at
+    every step, also outside the image-prompt window where the adapter's scale is 0, and so the result."""
+    ed, src, ref, ref_mask = reference_setup
+    edit = _edit_with_a_reference(mode, ref, ref_mask, scene_image[1])
+    base = _adapter_tokens(official_pipe, src.work_image)
+    state = {"official": False, "inner": False}
+    step = {int(t): i for i, t in enumerate(src.bank.timesteps)}
+    rel = {}
+
+    def official_layout(mod, args, kwargs):
+        text, ip = kwargs["encoder_hidden_states"]
+        if state["official"] and text.shape[0] == 2:
+            tokens = base.reshape(2, -1, text.shape[-1]).to(text)
+            return args, {**kwargs, "encoder_hidden_states": (torch.cat([text, tokens], 1), ip)}
+        return None
+
+    def compare(mod, args, kwargs, out):
+        if state["inner"] or state["official"] or args[0].shape[0] != 2:
+            return
+        state["official"] = state["inner"] = True
+        try:
+            with torch.no_grad():
+                other = mod(*args, **kwargs).sample
+        finally:
+            state["official"] = state["inner"] = False
+        ours = out.sample.detach()
+        rel.setdefault(step[int(args[1])], []).append(float((other - ours).norm() / ours.norm()))
+
+    hooks = [a.register_forward_pre_hook(official_layout, with_kwargs=True) for a in _cross_attentions(official_pipe)]
+    hooks.append(official_pipe.unet.register_forward_hook(compare, with_kwargs=True))
+    try:
+        ours = ed.edit(src, edit, seed=0).work_image
+        state["official"] = True
+        official = ed.edit(src, edit, seed=0).work_image
+    finally:
+        state["official"] = False
+        for h in hooks:
+            h.remove()
+    lo, hi = sd_preset.ip_window
+    assert sorted(rel) == list(range(sd_preset.num_steps)) and lo > 0  # step 0 lies outside the window
+    assert min(min(v) for v in rel.values()) > 0.05
+    assert not np.array_equal(ours, official)

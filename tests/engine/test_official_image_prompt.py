@@ -13,33 +13,7 @@ from PIL import Image
 import dragon_widgets as dw
 from dragon_widgets.engine.image_prompt import ImagePrompt, has_ip_adapter
 
-TOKENS, DEPTH, HEADS, DIM_HEAD = 64, 4, 2, 64  # the official adapter: 64 tokens, depth 4, heads of 64 (12 heads)
-
-
-def official_layout(unet, width: int, seed: int = 0) -> dict:
-    """A random checkpoint in exactly the official key layout, sized for ``unet`` and a ``width``-channel encoder."""
-    g = torch.Generator().manual_seed(seed)
-    dim, inner = unet.config.cross_attention_dim, HEADS * DIM_HEAD
-
-    def r(*shape, std=0.2):
-        return torch.randn(*shape, generator=g) * std
-
-    proj = {"latents": r(1, TOKENS, dim, std=dim ** -0.5), "proj_in.weight": r(dim, width), "proj_in.bias": r(dim),
-            "proj_out.weight": r(dim, dim), "proj_out.bias": r(dim), "norm_out.weight": 1 + r(dim),
-            "norm_out.bias": r(dim)}
-    for i in range(DEPTH):
-        a, f = f"layers.{i}.0", f"layers.{i}.1"
-        for norm in ("norm1", "norm2"):
-            proj[f"{a}.{norm}.weight"], proj[f"{a}.{norm}.bias"] = 1 + r(dim), r(dim)
-        proj[f"{a}.to_q.weight"], proj[f"{a}.to_kv.weight"], proj[f"{a}.to_out.weight"] = r(inner, dim), r(2 * inner, dim), r(dim, inner)
-        proj[f"{f}.0.weight"], proj[f"{f}.0.bias"] = 1 + r(dim), r(dim)
-        proj[f"{f}.1.weight"], proj[f"{f}.3.weight"] = r(4 * dim, dim), r(dim, 4 * dim)
-    ip = {}
-    cross = [m for name, m in unet.named_modules() if name.endswith("attn2")]
-    for j, m in enumerate(cross):  # the official ModuleList(attn_processors.values()): cross-attentions at odd indices
-        ip[f"{2 * j + 1}.to_k_ip.weight"] = r(m.to_k.weight.shape[0], dim, std=0.5)
-        ip[f"{2 * j + 1}.to_v_ip.weight"] = r(m.to_k.weight.shape[0], dim, std=0.5)
-    return {"image_proj": proj, "ip_adapter": ip}
+from official_adapter import DEPTH, DIM_HEAD, TOKENS
 
 
 def resampler(p: dict, x: torch.Tensor) -> torch.Tensor:
@@ -67,36 +41,6 @@ def resampler(p: dict, x: torch.Tensor) -> torch.Tensor:
         lat = h + lat
     assert lat.shape[-1] == dim
     return ln(lat @ p["proj_out.weight"].T + p["proj_out.bias"], "norm_out")
-
-
-@pytest.fixture(scope="module")
-def encoder_dir(tmp_path_factory):
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    torch.manual_seed(0)
-    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                                         num_attention_heads=2, image_size=32, patch_size=8,
-                                                         projection_dim=16))
-    d = tmp_path_factory.mktemp("clip")
-    enc.save_pretrained(str(d / "models" / "image_encoder"))
-    return d
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tiny_sd, tmp_path_factory):
-    sd = official_layout(tiny_sd.unet, width=32)
-    path = tmp_path_factory.mktemp("official") / "ip_sd15_64.bin"
-    torch.save(sd, str(path))
-    return path, sd
-
-
-@pytest.fixture(scope="module")
-def official_pipe(tiny_sd_dir, encoder_dir, checkpoint):
-    pipe = dw.load_pipeline(str(tiny_sd_dir))
-    assert not has_ip_adapter(pipe)
-    out = dw.load_image_prompt(pipe, checkpoint[0], image_encoder=str(encoder_dir))  # finds models/image_encoder
-    assert out is pipe
-    return pipe
 
 
 def _ip_processors(pipe):
@@ -226,3 +170,50 @@ def test_bad_files_and_mismatched_models_are_refused(tiny_sd, tiny_sd_dir, encod
     with pytest.raises(TypeError, match="image_encoder"):
         dw.load_image_prompt(pipe, path, image_encoder=3)
     assert not has_ip_adapter(pipe)  # nothing was half-loaded
+
+
+def _recorded_prompts(monkeypatch):
+    """Each ImagePrompt the editor builds for an edit (its embeds), with sampling skipped."""
+    from dragon_widgets.engine.sampler import GuidedSampler
+
+    seen = []
+    init = ImagePrompt.__init__
+
+    def spy(self, pipe, image, scale=0.0, window=(0, 0)):
+        init(self, pipe, image, scale, window)
+        if scale:  # the edit's prompt (inversions build theirs at scale 0)
+            seen.append(self.embeds)
+
+    monkeypatch.setattr(ImagePrompt, "__init__", spy)
+    monkeypatch.setattr(GuidedSampler, "run", lambda self, z: z)
+    return seen
+
+
+def test_paste_builds_the_same_image_prompt_as_appearance_from_the_original_reference(official_pipe, sd_preset,
+                                                                                       scene_image, monkeypatch):
+    """Like the official code (and the appearance mode), paste resizes the *original* reference straight to 256²:
+    not first to the working size and then again to 256²."""
+    img, m = scene_image
+    ed = dw.DragonEditor(official_pipe, preset=sd_preset)
+    src = ed.invert(img, prompt="a red square")
+    rng = np.random.default_rng(3)
+    reference = rng.integers(0, 256, (150, 330, 3), dtype=np.uint8)  # another size than the working image
+    reference[40:100, 60:150] = (250, 30, 30)
+    ref_mask = np.zeros((150, 330), bool)
+    ref_mask[40:100, 60:150] = True
+    seen = _recorded_prompts(monkeypatch)
+    ed.edit(src, dw.ReplaceAppearance(mask=m, reference=reference, reference_mask=ref_mask), seed=0)
+    ed.edit(src, dw.Paste(reference=reference, reference_mask=ref_mask, offset=(10, 5), scale=0.9), seed=0)
+    ed.edit(src, dw.Paste(reference=reference, reference_mask=ref_mask), seed=0)
+    (appearance,), (paste,), (paste_in_place,) = seen
+    assert torch.equal(paste, appearance) and torch.equal(paste_in_place, appearance)
+    enc, fe = official_pipe.image_encoder, official_pipe.feature_extractor
+
+    def states(pil):
+        with torch.no_grad():
+            return enc(fe(pil, return_tensors="pt").pixel_values, output_hidden_states=True).hidden_states[-2][0]
+
+    once = states(Image.fromarray(reference).resize((256, 256), Image.BICUBIC))
+    assert torch.allclose(paste[1, 0], once, atol=1e-6)
+    twice = Image.fromarray(reference).resize(src.work_size, Image.LANCZOS).resize((256, 256), Image.BICUBIC)
+    assert not torch.allclose(paste[1, 0], states(twice), atol=1e-4)  # the former double resize

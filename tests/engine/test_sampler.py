@@ -84,6 +84,35 @@ def test_refined_inversion_is_undone_by_the_ddim_step_for_a_latent_dependent_mod
     assert errors[2] < 1e-4
 
 
+def test_accelerated_inversion_converges_where_the_plain_iteration_oscillates():
+    """ε changing faster than one step contracts: the fixed-point map overshoots by 1.5× with alternating sign, so
+    plain iterations blow up; Anderson acceleration solves the step; a tolerance stops once the latent settles."""
+    g = torch.Generator().manual_seed(3)
+    z_lo = torch.randn(1, 4, 3, 3, generator=g)
+    t, t_lo = 500, 100
+    probe = adapter("epsilon")
+    a_lo, a_hi = probe.alpha(t_lo), probe.alpha(t)
+    gain = math.sqrt(1 - a_hi) - math.sqrt(a_hi) * math.sqrt(1 - a_lo) / math.sqrt(a_lo)  # d step / d ε
+    calls = []
+
+    class Steep:  # ε = c·z + 0.3 with c·gain = -1.5
+        def __call__(self, z, t, encoder_hidden_states=None, **kw):
+            calls.append(1)
+            return type("O", (), {"sample": (-1.5 / gain) * z + 0.3})()
+
+    m = adapter("epsilon", Steep())
+
+    def error(z_hi):
+        eps = m.eps(m(z_hi, t, None), z_hi, a_hi)
+        return float((ddim_step(z_hi, eps, a_hi, a_lo) - z_lo).abs().max())
+
+    assert error(inversion_step(m, z_lo, a_lo, t, None, refine=6)) > error(inversion_step(m, z_lo, a_lo, t, None)) > 0.1
+    assert error(inversion_step(m, z_lo, a_lo, t, None, refine=6, accelerate=True)) < 1e-4
+    calls.clear()
+    assert error(inversion_step(m, z_lo, a_lo, t, None, refine=30, tol=1e-5, accelerate=True)) < 1e-4
+    assert len(calls) <= 5, "the tolerance stops the iterations once solved"
+
+
 def test_embedded_preset_refines_its_inversion_and_sd15_keeps_the_official_step():
     assert dw.get_preset("sd15").inversion_refine == 0
     assert dw.get_preset("embedded").inversion_refine >= 1

@@ -44,6 +44,7 @@ def _run_in_threads(jobs):
     return out
 
 
+@pytest.mark.slow  # two editors, each edit run twice
 def test_two_editors_on_one_pipeline_give_their_sequential_results(two_editors, tiny_source, scene_image):
     a, b = two_editors
     img, m = scene_image

@@ -72,6 +72,7 @@ def test_a_light_trace_keeps_the_applied_update_of_every_guided_pass_and_nothing
     assert not any(s.grads or s.grad_latents for s in unguided)
 
 
+@pytest.mark.slow  # more full edits with recording
 def test_with_per_term_gradients_the_applied_map_is_their_sum(embedded):
     editor, src, m = embedded
     res = editor.edit(src, dw.Drag(points=[((20, 20), (28, 24))], mask=m), seed=0, record={"applied", "gradients"})
@@ -84,6 +85,7 @@ def test_with_per_term_gradients_the_applied_map_is_their_sum(embedded):
         np.testing.assert_allclose(s.grad_latents[APPLIED], total, rtol=1e-4, atol=1e-6 * np.abs(total).max())
 
 
+@pytest.mark.slow  # more full edits with recording
 def test_without_applied_no_update_is_kept(embedded):
     editor, src, m = embedded
     res = editor.edit(src, dw.Move(mask=m, offset=(6, 4)), seed=0, record={"energies", "gradients"})

@@ -56,6 +56,7 @@ def make_trace(n_steps: int = 8, seed: int = 0) -> Trace:
     return Trace(size=SIZE, latent_size=LATENT, layers=list(LAYERS), bank_layers=[BANK_LAYER],
                  masks={"edit": mask, "content": ~mask}, points=[((24, 28), (40, 28))], terms=list(TERMS),
                  mode="move", record=frozenset({"energies", "gradients", "previews", "features", "attention"}),
+                 regions={"edit": "edit", "content": "rest", "contrast": "rest", "inpaint": "rest"},
                  steps=steps, original=original, result=(rng.random((64, 64, 3)) * 255).astype(np.uint8))
 
 

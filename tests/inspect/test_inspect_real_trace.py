@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.slow  # a full 50-step edit recorded with everything, then inspected
 
 
 def scene():

@@ -6,10 +6,12 @@ import pytest
 import torch
 
 import dragon_widgets as dw
-from dragon_widgets.bench.metrics import psnr
+from dragon_widgets.core.psnr import psnr
 from dragon_widgets.core.scenes import CAPTION_WORDS, caption, render, sample_scene, to_uint8
 from dragon_widgets.engine.pipeline import EMBEDDED_DIR
 from dragon_widgets.models.build import ARCHITECTURES
+
+pytestmark = pytest.mark.embedded  # the trained weights themselves
 
 
 @pytest.fixture(scope="module")

@@ -61,6 +61,7 @@ def test_a_source_tokenizer_saved_as_vocab_json_is_read(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # the trained embedded model
 def test_the_first_embedded_model_starts_a_run_with_todays_vocabulary():
     """The shipped first model (153 tokens, 24 positions) into today's v1 components: every caption word it
     knew keeps its embedding, so its captions encode the same as before on the same positions."""

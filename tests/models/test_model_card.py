@@ -44,11 +44,11 @@ def _run(tmp_path, eval_=True):
     return run, model
 
 
-def test_the_card_says_steps_sittings_loss_hardware_and_command(tmp_path):
+def test_the_card_says_steps_segments_loss_hardware_and_command(tmp_path):
     run, model = _run(tmp_path)
     card = model_card.build_card(run, model, hardware="a 2-core test CPU", notes="Unfinished: a test.")
     assert "| steps | 500 (batch 32: 16,000 scenes) |" in card
-    assert "16.5 min wall clock × 1 thread" in card and "in 2 sittings" in card
+    assert "16.5 min wall clock × 1 thread" in card and "in 2 segments" in card
     assert "| hardware | a 2-core test CPU |" in card
     # the loss is the exported step's (rows after step 500 belong to a later checkpoint), the first row's too
     assert "| final loss | 0.0100 (mean of the 50 steps to step 500; 0.1000 at step 50) |" in card
@@ -86,3 +86,26 @@ def test_bad_runs_are_refused_with_what_is_missing(tmp_path, capsys):
     (run / "log.jsonl").write_text('{"ckpt": "10", "step": 10, "minutes": 1.0}\n')
     with pytest.raises(ValueError, match="has no loss rows"):
         model_card.read_log(run / "log.jsonl")
+
+
+def _curve_row(h, move, invented, rt_min):
+    return dict(cpu_hours=h, step=int(1000 * h), invented_rate=invented, captions_complete=0.4,
+                kinds={"move": dict(success=move), "drag": dict(success=0.1)},
+                roundtrip={"scenes": dict(min=rt_min), "backgrounds": dict(min=rt_min + 5)})
+
+
+def test_the_card_plots_and_tabulates_the_learning_curve(tmp_path):
+    import json
+
+    run, model = _run(tmp_path)
+    curve = tmp_path / "curve.json"
+    curve.write_text(json.dumps([_curve_row(8.0, 0.6, 0.1, 36.0), _curve_row(4.0, 0.4, 0.25, 31.5)]))
+    path = model_card.write_card(run, model, hardware="cpu", curve=curve)
+    card = path.read_text()
+    assert "## Learning curve" in card and (path.parent / model_card.CURVE_PNG).stat().st_size > 1000
+    rows = [line for line in card.splitlines() if line.startswith("| 4.0 |") or line.startswith("| 8.0 |")]
+    assert rows[0].startswith("| 4.0 | 4,000 | 0.40 |") and "| 25 | 31.5 / 36.5 | 40% |" in rows[0]
+    assert rows[1].startswith("| 8.0 |") and "| 10 | 36.0 / 41.0 |" in rows[1]
+    curve.write_text(json.dumps({"not": "a list"}))
+    with pytest.raises(ValueError, match="must be a JSON list of rows with 'cpu_hours'"):
+        model_card.write_card(run, model, hardware="cpu", curve=curve)

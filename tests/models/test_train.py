@@ -7,7 +7,7 @@ import torch
 
 from dragon_widgets.models import train
 
-# two tiny steps, no checkpoint until the end of the sitting; the warm-up spans the steps so that
+# two tiny steps, no checkpoint until the end of the segment; the warm-up spans the steps so that
 # a wrong learning rate after resuming changes the weights
 ARGS = ["--batch", "2", "--threads", "1", "--warmup", "4", "--ckpt-every-min", "1000", "--minutes", "30"]
 

@@ -35,6 +35,7 @@ def _app(pipe, mode):
     return a
 
 
+@pytest.mark.slow  # two apps, each a real run, then the same runs alone
 def test_two_apps_on_one_pipeline_edit_at_the_same_time_as_they_do_alone(pipe):
     before = dict(pipe.unet.attn_processors)
     alone = {mode: np.asarray(_app(pipe, mode).run().image) for mode in ("move", "drag")}

@@ -53,12 +53,17 @@ def test_canvas_box_adds_the_object_to_the_mask_from_a_front_end_box():
     img, _ = builtin_scene()
     gt = builtin_shape_masks()[0]
     c = DragCanvas(img, box_to_mask=True)
+    assert c.box_masking and c.get_state()["box_masking"] is True  # the page folds the mask into the box's undo step
     front_end_update(c, {"boxes": [list(map(float, _box_of(gt)))]})
     assert _iou(c.mask, gt) > 0.7
     c.clear()
     c.set_box_to_mask(False)
+    assert not c.box_masking
     c.add_box(_box_of(gt))
     assert not c.mask.any()
+    front_end_update(c, {"box_masking": True})  # the page cannot turn it on
+    assert not c.box_masking and c.error.startswith("Ignored an invalid update")
+    assert not DragCanvas(img).box_masking
 
 
 def test_a_failing_masker_reports_and_keeps_the_drawing():

@@ -67,7 +67,9 @@ def test_advanced_fields_are_the_modes_own_parameters():
         a.params.set_advanced(w_content=1)
 
 
-@pytest.mark.parametrize("mode", ["move", "resize", "drag", "landmark", "appearance", "paste"])
+# move in the fast tier; the other modes run through the app in the slow one (the engine's battery runs them all)
+@pytest.mark.parametrize("mode", ["move", *(pytest.param(m, marks=pytest.mark.slow)
+                                           for m in ("resize", "drag", "landmark", "appearance", "paste"))])
 def test_every_mode_runs_and_exports(app, mode):
     app.mode = mode
     if mode in ("drag", "landmark"):
@@ -108,6 +110,7 @@ def test_engine_validation_error_in_plain_words(app):
     assert app.reference_canvas.mask.any() and app.run_button.disabled is False
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_cancel_click_during_a_run_stops_it_and_app_stays_usable(app):
     app.mode = "move"
     clicks = []
@@ -138,6 +141,12 @@ def test_out_of_memory_and_missing_model_are_reported(app, monkeypatch):
     assert app.run() is None and app.status_text.startswith("Out of memory")
     assert app.canvas.mask.any()
 
+    def cpu_oom(*_a, **_k):  # PyTorch's CPU allocator says it differently
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 68719476736 bytes.")
+
+    monkeypatch.setattr(ed, "edit", cpu_oom)
+    assert app.run() is None and app.status_text.startswith("Out of memory")
+
     from dragon_widgets.engine import ModelNotAvailableError
 
     def missing():
@@ -151,6 +160,7 @@ def test_out_of_memory_and_missing_model_are_reported(app, monkeypatch):
     assert a.canvas.mask.any()
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_advanced_parameters_reach_the_engine_without_changing_the_editor(app, fast, monkeypatch, tmp_path):
     from dragon_widgets.engine import replay
     from dragon_widgets.engine.sampler import GuidedSampler
@@ -177,6 +187,7 @@ def test_advanced_parameters_reach_the_engine_without_changing_the_editor(app, f
         app.params.set_advanced(warp=1)
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_history_use_result_and_undo(app):
     first_input = app.canvas.image_array
     assert app.run() is not None
@@ -234,6 +245,7 @@ def test_background_run_keeps_the_kernel_loop_free_and_cancel_works(app, monkeyp
     assert app.canvas.mask.any() and app.run_button.disabled is False
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_history_keeps_older_results_without_their_memory_banks(app, tmp_path):
     assert app.run() is not None
     first = app.result
@@ -276,6 +288,7 @@ def _all_widgets(w):
         yield from _all_widgets(c)
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_no_output_widget_and_unexpected_errors_as_escaped_html(app, monkeypatch):
     import ipywidgets
 

@@ -93,6 +93,7 @@ def test_every_run_records_a_cheap_trace_and_the_inspect_toggle_shows_it(app):
     assert app.inspect_tab.container.layout.display == "none"
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_a_new_run_replaces_the_inspected_trace_and_undo_explains_the_older_one(app):
     first = app.run()
     app.inspect_tab.toggle.value = True
@@ -113,6 +114,7 @@ def test_a_new_run_replaces_the_inspected_trace_and_undo_explains_the_older_one(
     assert app.inspect_tab.metrics.value == ""
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_advanced_trace_levels_add_gradient_then_feature_and_attention_panels(app):
     app.inspect_tab.level.value = "gradients"
     res = app.run()
@@ -131,6 +133,7 @@ def test_advanced_trace_levels_add_gradient_then_feature_and_attention_panels(ap
         edit_with_trace(app.editor, None, None, seed=0, level="everything")
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_metrics_line_after_a_move_and_in_the_exported_log(app):
     res = app.run()
     m = res.metrics
@@ -145,6 +148,7 @@ def test_metrics_line_after_a_move_and_in_the_exported_log(app):
     assert log["metrics"]["edited_fraction"] == pytest.approx(m["edited_fraction"])
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_landmark_mode_runs_end_to_end_with_its_handle_distances(app):
     """Landmarks are reachable from the mode selector and run as the engine's Landmark edit."""
     import dragon_widgets as dw
@@ -168,6 +172,7 @@ def test_landmark_mode_runs_end_to_end_with_its_handle_distances(app):
     assert json.loads((app.export() / "edit.json").read_text())["edit"]["kind"] == "landmark"
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_a_failing_metric_leaves_the_edit_standing(app, monkeypatch):
     from dragon_widgets.widgets import _inspect_tab
 

@@ -169,6 +169,7 @@ def app(pipe, fast):
     return a
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_status_shows_this_runs_times_not_the_cached_inversions(app):
     assert app.run() is not None
     first = app.status_text
@@ -181,6 +182,7 @@ def test_status_shows_this_runs_times_not_the_cached_inversions(app):
     assert f"inversion {inv:.1f} s" not in second or inv < 0.05
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_the_reference_inversion_reports_progress(app):
     app.mode = "appearance"
     seen = []
@@ -199,6 +201,7 @@ def test_the_reference_inversion_reports_progress(app):
     assert "reference inversion" in app.status_text
 
 
+@pytest.mark.slow  # end to end through the app: a real run of the engine
 def test_cancel_puts_the_previous_result_back_in_the_preview(app):
     assert app.run() is not None
     result_png = app.preview.value

@@ -13,11 +13,11 @@ from .drag import Drag, DragParams
 from .landmark import Landmark, LandmarkParams
 from .appearance import AppearanceParams, ReplaceAppearance
 from .paste import Paste, PasteParams
-from .registry import EDIT_TYPES, MODE_PARAMS, edit_from_dict, params_class, register
+from .registry import EDIT_TYPES, MODE_PARAMS, edit_from_dict, edit_type_names, params_class, register
 from ...core.warp import warp_image
 
 __all__ = [
     "Edit", "EditContext", "EditPlan", "ModeParams", "Move", "MoveParams", "Drag", "DragParams", "Landmark",
     "LandmarkParams", "ReplaceAppearance", "AppearanceParams", "Paste", "PasteParams", "EDIT_TYPES", "MODE_PARAMS",
-    "edit_from_dict", "params_class", "register", "warp_image",
+    "edit_from_dict", "edit_type_names", "params_class", "register", "warp_image",
 ]

@@ -33,6 +33,11 @@ class ModeParams:
     # step 0's guidance reference is the starting latent (the edited z_T) instead of the inverted z_T: the official
     # drag copies its patch into its list of inverted latents in place, so its step-0 reference is the patched z_T
     start_reference: bool = False
+    # outside the region the edit may change (its edit and SDE regions, dilated by ``anchor_dilate`` latent cells) the
+    # latent is set back to the inverted one after each step i with start ≤ i < end, so the rest of the picture comes
+    # back exactly as it was; (0, 0) = never (the official method)
+    anchor_steps: tuple[int, int] = (0, 0)
+    anchor_dilate: int = 1
 
     #: Plain labels of the numbers the app's Advanced panel shows (subclasses add their weights).
     labels: ClassVar[dict[str, str]] = {

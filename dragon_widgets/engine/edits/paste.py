@@ -54,7 +54,8 @@ class Paste(Edit):
 
     def plan(self, ctx: EditContext) -> EditPlan:
         p = ctx.params
-        ref_img = resize_rgb(reference_image(self.reference), ctx.size)
+        original = reference_image(self.reference)
+        ref_img = resize_rgb(original, ctx.size)
         placed = paste_placement(self.reference_mask, ctx.size, ctx.scale_xy(self.offset), self.scale)
         aff, m_b = placed.affine, placed.target
         if not m_b.any():
@@ -79,7 +80,7 @@ class Paste(Edit):
         return EditPlan(
             mode=self.mode, terms=[t for t in terms if not t.empty], edit_region=ctx.latent_mask(m_b),
             sde_region=ctx.latent_mask(m_b), z_T=z_T, references={"reference": ref_src}, bank_rule=p.bank_rule,
-            base_keep=~m_b, ref_keep=m_b, ip_image=ref_img,
+            base_keep=~m_b, ref_keep=m_b, ip_image=original,  # the prompt encoder resizes it once, as appearance
             masks={"edit": m_b, "content": ~m_b, "sde": m_b, "target": m_b},
         )
 

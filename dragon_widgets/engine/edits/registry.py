@@ -26,6 +26,12 @@ def register(cls: type[Edit]) -> type[Edit]:
     return cls
 
 
+def edit_type_names() -> str:
+    """The registered edit classes as users spell them, for error messages: 'dw.Move, dw.Drag, ... or dw.Paste'."""
+    names = [f"dw.{cls.__name__}" for cls in EDIT_TYPES.values()]
+    return " or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def params_class(mode: str) -> type[ModeParams]:
     """The parameter class of preset mode ``mode`` (the base :class:`ModeParams` for an unknown mode)."""
     return MODE_PARAMS.get(mode, ModeParams)

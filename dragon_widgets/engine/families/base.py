@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..conditioning import Conditioning
+from ..pixels import pixels_to_tensor, tensor_to_pixels
 from . import layers
 
 
@@ -32,7 +33,8 @@ class ModelFamily:
     def check(self, pipe) -> None:
         """Refuse variants of the family the method cannot drive, with a message instead of a deep shape error."""
         unet_cfg, vae_cfg = pipe.unet.config, pipe.vae.config
-        latent = getattr(vae_cfg, "latent_channels", None)
+        # a VAE's config names its latent channels; the embedded model's codec computes them (a property)
+        latent = getattr(vae_cfg, "latent_channels", None) or getattr(pipe.vae, "latent_channels", None)
         if latent is not None and unet_cfg.in_channels != latent:
             raise TypeError(f"pipe: the UNet takes {unet_cfg.in_channels} input channels but the VAE makes "
                             f"{latent}-channel latents (an inpainting or depth-conditioned model?); use the "
@@ -52,7 +54,7 @@ class ModelFamily:
     # ----- images --------------------------------------------------------------------------------
     def encode(self, pipe, image: np.ndarray, device, dtype: torch.dtype) -> torch.Tensor:
         """A uint8 (H, W, 3) image as a scaled (1, c, h, w) latent (the distribution's mean) in ``dtype``."""
-        x = torch.from_numpy(np.ascontiguousarray(image).copy()).to(device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
+        x = pixels_to_tensor(image, device)
         with torch.no_grad():
             z = pipe.vae.encode(x.to(pipe.vae.dtype)).latent_dist.mean
         return (z * pipe.vae.config.scaling_factor).to(dtype)
@@ -61,7 +63,7 @@ class ModelFamily:
         """A scaled (1, c, h, w) latent as a uint8 (H, W, 3) image."""
         with torch.no_grad():
             x = pipe.vae.decode((z / pipe.vae.config.scaling_factor).to(pipe.vae.dtype)).sample
-        return ((x[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        return tensor_to_pixels(x)
 
     # ----- layers --------------------------------------------------------------------------------
     def feature_layers(self, unet, patterns: Sequence[str]) -> list[str]:

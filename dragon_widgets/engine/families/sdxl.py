@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from ..conditioning import Conditioning
+from ..pixels import pixels_to_tensor, tensor_to_pixels
 from .base import ModelFamily
 
 
@@ -82,7 +83,7 @@ class StableDiffusionXL(ModelFamily):
         return torch.tensor(mean).view(shape).to(z), torch.tensor(std).view(shape).to(z)
 
     def encode(self, pipe, image: np.ndarray, device, dtype: torch.dtype) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(image).copy()).to(device, torch.float32).permute(2, 0, 1)[None] / 127.5 - 1
+        x = pixels_to_tensor(image, device)
         with self._vae(pipe) as vae, torch.no_grad():
             z = vae.encode(x.to(vae.dtype)).latent_dist.mean.float()
         stats = self._stats(vae, z)
@@ -98,4 +99,4 @@ class StableDiffusionXL(ModelFamily):
             z = z * stats[1] + stats[0]
         with self._vae(pipe) as vae, torch.no_grad():
             x = vae.decode(z.to(vae.dtype)).sample
-        return ((x[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        return tensor_to_pixels(x)
