@@ -50,5 +50,8 @@ _LAZY = {
     "CancelToken": "dragon_widgets.engine",
     "TraceRecorder": "dragon_widgets.engine",
     "PixelUnshuffleAutoencoder": "dragon_widgets.models.codec",
+    "save_animation": "dragon_widgets.inspect.animation",
+    "save_slide": "dragon_widgets.inspect.slides",
+    "presenter": "dragon_widgets.inspect.style",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

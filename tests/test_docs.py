@@ -1,6 +1,6 @@
 """The user-facing text: every relative link in the README, docs/, the benchmark results and their history points at a
 file that exists (and a heading in it, for #anchors); the README's quick start keeps its two commands; and none
-of that text, nor the notebooks' prose, speaks of how the work is organised (issue numbers, work sittings,
+of that text, nor the notebooks' prose, speaks of how the work is organised (issue numbers, work sittings or sessions,
 borrowed machines)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ PAGES = sorted([ROOT / "README.md", ROOT / "binder" / "README.md", ROOT / "bench
                 *(ROOT / "docs").glob("*.md"), *(ROOT / "benchmarks" / "history").glob("*.md")])
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 WORK_WORDS = re.compile(r"\bissue\s*#?\d+|\bissue's\b|\bsittings?\b|\bborrow(?:ed)?\b|\blent\b|\bloans?\b|"
-                        r"\bdevice tool\b|\bhelpers'", re.IGNORECASE)
+                        r"\bdevice tool\b|\bhelpers'|\bwork sessions?\b|(?<![\w/&])#\d+\b", re.IGNORECASE)
 
 
 def slug(heading: str) -> str:
@@ -77,10 +77,11 @@ def test_no_such_words_in_the_notebooks_prose(path):
 
 def test_the_word_check_catches_what_it_is_for():
     for text in ("see issue 11", "Issue #4's targets", "the third sitting", "two sittings", "a borrowed machine",
-                 "the GPU we were lent", "further loans were paused", "the device tool", "the issue's budget"):
+                 "the GPU we were lent", "further loans were paused", "the device tool", "the issue's budget",
+                 "(bug #10)", "see #9", "in this work session"):
         assert WORK_WORDS.search(text), text
     for text in ("a training run", "run segments", "Colab's Restart session", "an excellent result", "tissue",
-                 "known issues"):
+                 "known issues", "colour #1f77b4", "[results](RESULTS.md#speed)", "&#10003;"):
         assert not WORK_WORDS.search(text), text
 
 

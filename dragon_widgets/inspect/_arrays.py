@@ -28,6 +28,12 @@ def as_feature_map(x: Any, name: str = "features") -> np.ndarray:
     return arr
 
 
+def format_point(point: Point) -> str:
+    """``(x, y)`` as figures and panels print it: whole numbers as they are, others with one decimal, so a query at
+    (49.81, 12.91) reads (49.8, 12.9) everywhere instead of (50, 13) in one place and (49, 12) in another."""
+    return "(" + ", ".join(f"{float(v):.0f}" if float(v).is_integer() else f"{float(v):.1f}" for v in point[:2]) + ")"
+
+
 def to_cell(point: Point, image_size: tuple[int, int], grid: tuple[int, int], name: str = "point") -> tuple[int, int]:
     """The grid cell (col, row) holding pixel ``point`` (x, y) of an image of ``image_size`` (W, H).
 

@@ -14,6 +14,11 @@ import numpy as np
 
 from ._arrays import Point, as_feature_map, to_cell, to_pixel
 
+#: A similarity map whose best value exceeds its median by less than this is *flat*: nearly every position matches
+#: the query about as well as the best one, so the best match (its argmax) says nothing. At high noise the edited
+#: branch's features are mostly the shared noise, and the finer guidance layer's maps are flat.
+FLAT_CONTRAST = 0.05
+
 
 @dataclass(frozen=True)
 class Correspondence:
@@ -24,6 +29,16 @@ class Correspondence:
     match_cell: tuple[int, int]  # (col, row) of the best match in B's grid
     match: Point  # best match as (x, y) pixels of image B (cell centre)
     score: float  # similarity at the best match
+
+    @property
+    def contrast(self) -> float:
+        """How far the best match stands out: its similarity minus the map's median."""
+        return float(self.score - np.median(self.similarity))
+
+    @property
+    def flat(self) -> bool:
+        """True when the map has no clear best match (:data:`FLAT_CONTRAST`)."""
+        return self.contrast < FLAT_CONTRAST
 
 
 def query_vector(features: Any, point: Point, image_size: tuple[int, int]) -> np.ndarray:

@@ -7,6 +7,10 @@ from typing import Any
 
 import numpy as np
 
+#: How far right of its sampler step i a time-travel round r is drawn on an energy axis: x = i + r·ROUND_OFFSET (the
+#: time-travel steps are two apart, so the rounds of one step never reach the next).
+ROUND_OFFSET = 0.3
+
 
 @dataclass(frozen=True)
 class EnergySeries:
@@ -32,6 +36,21 @@ class EnergySeries:
             tot = np.nansum(self.values, axis=0)
         tot[np.all(np.isnan(self.values), axis=0)] = np.nan
         return tot
+
+    @property
+    def positions(self) -> np.ndarray:
+        """x of each column on an energy axis: its sampler step i, plus ``round·ROUND_OFFSET`` for time travel."""
+        return self.index.astype(np.float64) + self.round * ROUND_OFFSET
+
+    @property
+    def evaluated(self) -> np.ndarray:
+        """bool (n_steps,): columns where at least one term has a value."""
+        return ~np.all(np.isnan(self.values), axis=0) if self.values.size else np.zeros(len(self.index), bool)
+
+    def span(self) -> tuple[float, float]:
+        """(first, last) x of the columns with energies, the range an energy axis needs."""
+        x = self.positions[self.evaluated]
+        return (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
 
     def time_travel_spans(self) -> list[tuple[int, int]]:
         """(first, last) column of each contiguous block of time-travel rounds (round > 0)."""

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from ..inspect._arrays import Point
+from ..inspect._arrays import Point, format_point
 from ..inspect.colors import blend, colorize
-from ..inspect.correspondence import Correspondence, correspondence_grid
+from ..inspect.correspondence import FLAT_CONTRAST, Correspondence, correspondence_grid
 from ..inspect.matches import MatchLine, match_lines, side_by_side
-from ..inspect._steps import step_image
+from ..inspect.plots import default_query, trace_timestep_images
 from ..inspect.recorded import trace_features
-from .panels_draw import DISPLAY, ImageCanvas, StaticFallback
+from ..inspect.style import Style, get_style
+from .panels_draw import ImageCanvas, StaticFallback, label_html
 
 
 class CorrespondenceExplorer(StaticFallback):
@@ -24,14 +25,22 @@ class CorrespondenceExplorer(StaticFallback):
     ``set_timesteps`` picks the grid's columns (the scrubber calls it); ``point`` is the query.
     ``images_b`` optionally gives B's background per timestep (x̂₀ of that step on a live edit).
     The pair view shows A and B side by side with a line from the query to each layer's best match at
-    the grid's first timestep (``pair_timestep``); clicking its A half moves the query too.
+    the grid's first timestep (``pair_timestep``); clicking its A half moves the query too. A *flat* map (its best
+    similarity within :data:`~dragon_widgets.inspect.correspondence.FLAT_CONTRAST` of its median) is dimmed and
+    gets no cross: nearly everything matches, so its best match means nothing. ``presenter=True``: larger images,
+    text and marks. :meth:`save_html` writes the explorer as one HTML file that works without a kernel.
     """
 
     def __init__(self, image_a: np.ndarray, image_b: np.ndarray, features_a: Mapping[Hashable, Any],
                  features_b: Mapping[Hashable, Any], point: Point | None = None, timesteps: Sequence[int] | None = None,
-                 titles: tuple[str, str] = ("A", "B"), display: int = DISPLAY, cell: int = 128,
-                 max_columns: int = 4, images_b: Mapping[int, np.ndarray] | None = None) -> None:
+                 titles: tuple[str, str] = ("A", "B"), display: int | None = None, cell: int | None = None,
+                 max_columns: int = 4, images_b: Mapping[int, np.ndarray] | None = None,
+                 presenter: bool | Style = False) -> None:
         from ipywidgets import HTML, GridBox, HBox, Layout, SelectMultiple, VBox
+
+        self.style = get_style(presenter or "notebook")
+        display = display or self.style.display - 64
+        cell = cell or round(self.style.small_display * 0.8)
 
         self.image_a = np.asarray(image_a, dtype=np.uint8)
         self.image_b = np.asarray(image_b, dtype=np.uint8)
@@ -50,7 +59,8 @@ class CorrespondenceExplorer(StaticFallback):
         self.results: dict[Hashable, Correspondence] = {}
         self.lines: list[MatchLine] = []
 
-        self.canvas_a = ImageCanvas(self.size_a, display, f"{titles[0]}: click a point", "dw-explorer-query")
+        self.canvas_a = ImageCanvas(self.size_a, display, f"{titles[0]}: click a point", "dw-explorer-query",
+                                    style=self.style)
         self.canvas_a.on_click(self.set_point)
         self.canvas_a.canvas.on_client_ready(self.refresh)
         self.layer_select = SelectMultiple(options=self.layers, value=tuple(self.layers), description="layers",
@@ -60,7 +70,8 @@ class CorrespondenceExplorer(StaticFallback):
         self._pair = side_by_side(self.image_a, self.image_b)  # redrawn with B at the pair timestep
         pair_w = self._pair.image.shape[1]
         self.pair_canvas = ImageCanvas((pair_w, self.size_a[1]), round(self.canvas_a.zoom * pair_w),
-                                       f"{titles[0]} → {titles[1]}: best match per layer", "dw-explorer-matches")
+                                       f"{titles[0]} → {titles[1]}: best match per layer", "dw-explorer-matches",
+                                       style=self.style)
         self.pair_canvas.on_click(self._pair_click)
         self.pair_canvas.canvas.on_client_ready(self.refresh)
         self.grid = GridBox(layout=Layout(grid_gap="2px"))
@@ -75,10 +86,9 @@ class CorrespondenceExplorer(StaticFallback):
     @classmethod
     def from_trace(cls, trace: Any, point: Point | None = None, **kwargs: Any) -> CorrespondenceExplorer:
         """Original (reference branch) vs edited (current branch) features recorded in an edit trace."""
-        x0s = {int(s.timestep): step_image(trace, k) for k, s in enumerate(trace.steps) if s.round == 0}
         return cls(trace.original, trace.result, trace_features(trace, "reference"),
-                   trace_features(trace, "current"), point=point or _first_handle(trace),
-                   titles=("original", "edited x̂₀"), images_b=x0s, **kwargs)
+                   trace_features(trace, "current"), point=point or default_query(trace, "source"),
+                   titles=("original", "edited x̂₀"), images_b=trace_timestep_images(trace), **kwargs)
 
     @classmethod
     def from_images(cls, pipe: Any, image_a: Any, image_b: Any, layers: Sequence[str] | None = None,
@@ -131,6 +141,14 @@ class CorrespondenceExplorer(StaticFallback):
                                    self._keys(), *self.titles, match_timestep=self.pair_timestep,
                                    image_b_at_match=self.images_b.get(self.pair_timestep))
 
+    def save_html(self, path: Any, **options: Any) -> Any:
+        """Write this explorer as one self-contained HTML file that works without Python (hover image A: every
+        heatmap and match line is recomputed in the browser from the embedded features; nothing is loaded from the
+        network). ``options``: see :func:`dragon_widgets.widgets.standalone.save_explorer_html`. Returns the path."""
+        from .standalone import save_explorer_html
+
+        return save_explorer_html(self, path, **options)
+
     # drawing --------------------------------------------------------------------------------------
     def _spread(self, ts: list[int]) -> list[int]:
         if len(ts) <= self.max_columns:
@@ -146,7 +164,8 @@ class CorrespondenceExplorer(StaticFallback):
         from ipywidgets import Layout
 
         keys = self._keys()
-        self.cells = {k: self.cells.get(k) or ImageCanvas(self.size_b, self.cell, css_class="dw-explorer-cell")
+        self.cells = {k: self.cells.get(k) or ImageCanvas(self.size_b, self.cell, css_class="dw-explorer-cell",
+                                                          style=self.style)
                       for k in keys}
         self.grid.children = [self.cells[k].widget for k in keys]
         # rows = layers × columns = timesteps; a single timestep lays the layers out side by side
@@ -167,16 +186,24 @@ class CorrespondenceExplorer(StaticFallback):
             self.canvas_a.marker(*self.point, color="red")
             for key, cr in self.results.items():
                 c = self.cells[key]
-                c.draw_image(blend(self.images_b.get(key[1], self.image_b), colorize(cr.similarity, "magma", -1.0, 1.0), 0.65))
-                c.marker(*cr.match, color="cyan", radius=5, cross=True)
-                c.set_title(f"{key[0]} t={key[1]} · best {cr.score:.2f}")
+                under = self.images_b.get(key[1], self.image_b)
+                heat = colorize(cr.similarity, "magma", -1.0, 1.0)
+                median = float(np.median(cr.similarity))
+                if cr.flat:  # no clear best match: dimmed, no cross
+                    c.draw_image(blend(under, heat, 0.35))
+                    c.set_title(f"<span style='color:#777'>{key[0]} t={key[1]} · flat: best {cr.score:.2f} ≈ "
+                                f"median {median:.2f}</span>")
+                else:
+                    c.draw_image(blend(under, heat, 0.65))
+                    c.marker(*cr.match, color="cyan", cross=True)
+                    c.set_title(f"{key[0]} t={key[1]} · best {cr.score:.2f} (median {median:.2f})")
             self._draw_pair()
-        x, y = self.point
         legend = " ".join(f"<span style='color:{ln.color};background:#333;padding:0 3px'>{ln.key[0]} "
-                          f"{ln.score:.2f}</span>" for ln in self.lines)
-        self.info.value = (f"<div style='font:12px sans-serif'>query ({x:.0f}, {y:.0f}) in {self.titles[0]}; "
-                           f"heatmaps over {self.titles[1]}: cosine similarity −1…1, × = best match<br>"
-                           f"match lines at t={self.pair_timestep}: {legend}</div>")
+                          f"{ln.score:.2f}{' flat' if self.results[ln.key].flat else ''}</span>" for ln in self.lines)
+        self.info.value = label_html(
+            f"query {format_point(self.point)} in {self.titles[0]}; heatmaps over {self.titles[1]}: cosine "
+            f"similarity −1…1, × = best match; dimmed = flat (best − median &lt; {FLAT_CONTRAST}: no clear match)"
+            f"<br>match lines at t={self.pair_timestep}: {legend}", self.style)
 
     def _draw_pair(self) -> None:
         t = self.pair_timestep
@@ -187,10 +214,6 @@ class CorrespondenceExplorer(StaticFallback):
         for ln in self.lines:
             c.line(ln.start, ln.end, ln.color)
         c.marker(*self.point, color="red")
-
-
-def _first_handle(trace: Any) -> Point | None:
-    return tuple(trace.points[0][0]) if trace.points else None
 
 
 def _resize(image: Any, size: tuple[int, int]):

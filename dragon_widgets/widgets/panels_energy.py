@@ -10,7 +10,7 @@ import numpy as np
 import traitlets
 
 from ..inspect.colors import term_color
-from ..inspect.energy import EnergySeries, energy_series
+from ..inspect.energy import ROUND_OFFSET, EnergySeries, energy_series
 from ._binary import BinaryTrait
 from ._frontend import esm, is_built
 
@@ -25,7 +25,9 @@ def _panels_esm() -> pathlib.Path | str:
 
 
 class EnergyPanel(anywidget.AnyWidget):
-    """Energy curves of an edit trace; ``step`` (index into ``trace.steps``) is the scrubbed step.
+    """Energy curves of an edit trace against the sampler step i (time-travel rounds just right of their step, as in
+    :func:`~dragon_widgets.inspect.plot_energies`); ``step`` (index into ``trace.steps``) is the scrubbed step, drawn
+    as a cursor (pinned to the right edge past the last guided step).
 
     Values travel as float32 bytes (NaN where a term was not evaluated), never as JSON lists.
     """
@@ -42,6 +44,8 @@ class EnergyPanel(anywidget.AnyWidget):
     step = traitlets.Int(0).tag(sync=True)
     width = traitlets.Int(520).tag(sync=True)
     height = traitlets.Int(220).tag(sync=True)
+    font_size = traitlets.Int(11).tag(sync=True)  # CSS px of the axis text, legend and hover tip
+    round_offset = traitlets.Float(ROUND_OFFSET).tag(sync=True)  # x of round r of step i: i + r·round_offset
 
     def __init__(self, trace: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

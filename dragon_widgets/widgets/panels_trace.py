@@ -9,13 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from ..inspect._arrays import Point
+from ..inspect._arrays import Point, format_point
 from ..inspect._steps import get_step, recorded_step, step_image, step_label
 from ..inspect.attention import AttentionMap, group_names, query_attention
-from ..inspect.colors import MASK_COLORS, blend, colorize
-from ..inspect.gradients import gradient_direction, gradient_label, gradient_map, gradient_terms
+from ..inspect.colors import MASK_COLORS, blend, colorize, term_color
+from ..inspect.gradients import (PUSH_MEANING, gradient_direction, gradient_label, gradient_map, gradient_terms,
+                                 push_axis, push_share)
+from ..inspect.style import Style, get_style
 from ..inspect.tracks import handle_tracks
-from .panels_draw import DISPLAY, ImageCanvas, StaticFallback
+from .panels_draw import ImageCanvas, StaticFallback, label_html
+
+#: The masks the gradient panel outlines (as the static figure): the edit region and a move's old place.
+GRADIENT_MASKS = ("edit", "source")
 
 
 def _draw_masks(canvas: ImageCanvas, trace: Any, names: tuple[str, ...] | None = None) -> None:
@@ -32,12 +37,15 @@ def _draw_points(canvas: ImageCanvas, trace: Any) -> None:
 
 
 class StepView(StaticFallback):
-    """x̂₀ at the scrubbed step with the masks outlined, drag arrows and each handle's track so far."""
+    """x̂₀ at the scrubbed step with the masks outlined, drag arrows and each handle's track so far.
+    ``presenter=True``: larger image, text and marks (:data:`~dragon_widgets.inspect.style.PRESENTER`)."""
 
-    def __init__(self, trace: Any, display: int = DISPLAY + 64) -> None:
+    def __init__(self, trace: Any, display: int | None = None, presenter: bool | Style = False) -> None:
+        self.style = get_style(presenter or "notebook")
         self.trace = trace
         self.step = 0
-        self.canvas = ImageCanvas(tuple(trace.size), display, "x̂₀", "dw-step-view")
+        display = display or self.style.display
+        self.canvas = ImageCanvas(tuple(trace.size), display, "x̂₀", "dw-step-view", style=self.style)
         self.canvas.canvas.on_client_ready(lambda: self.set_step(self.step))
         self.tracks = handle_tracks(trace) if trace.points and any(s.features for s in trace.steps) else None
         self.widget = self.canvas.widget
@@ -63,43 +71,56 @@ class StepView(StaticFallback):
                 for p in range(tr.shape[1]):
                     if upto:
                         self.canvas.polyline(tr[upto, p], "lime")
-                        self.canvas.marker(*tr[upto[-1], p], color="lime", radius=5)
+                        self.canvas.marker(*tr[upto[-1], p], color="lime")
         self.canvas.set_title(f"x̂₀ {step_label(s)}{' · guided' if s.guided else ''} (lime: handle track)")
 
 
 class GradientPanel(StaticFallback):
-    """|∂E/∂z_t| per term at the scrubbed step over x̂₀, masks outlined; "direction" shows the signed push. The
-    map ``"applied"`` is the update g the sampler applied (the sum of the terms' maps); a trace recorded with
-    "applied" but not "gradients" (the editor app's default) has only that one.
+    """|∂E/∂z_t| per term at the scrubbed step, drawn opaque (black: no gradient there, e.g. outside the term's
+    region), the edit region (yellow) and a move's old place (white) outlined; "direction" shows the signed push
+    along the trace's one latent direction d (:func:`~dragon_widgets.inspect.push_axis`), so red and blue mean the
+    same at every step: red = pushed as the edit region is, blue = the opposite way, grey = no push. The map
+    ``"applied"`` is the update g the sampler applied (the sum of the terms' maps); a trace recorded with "applied"
+    but not "gradients" (the editor app's default) has only that one.
 
     Unguided steps show the nearest earlier guided step (named in the title).
     """
 
-    def __init__(self, trace: Any, display: int = 160) -> None:
-        from ipywidgets import HBox, Layout, ToggleButtons, VBox
+    def __init__(self, trace: Any, display: int | None = None, presenter: bool | Style = False) -> None:
+        from ipywidgets import HTML, HBox, Layout, ToggleButtons, VBox
 
+        self.style = get_style(presenter or "notebook")
         self.trace = trace
         self.terms = gradient_terms(trace)
         if not self.terms:
             raise ValueError("trace has no recorded gradients; edit with record=True or "
                              "record={'applied', ...} / {'gradients', ...}")
+        display = display or self.style.small_display
         self.step = 0
         self.shown_step: int | None = None
         self.maps: dict[str, np.ndarray] = {}
+        self.axis: np.ndarray | None = None  # the trace's push direction d, computed on first use
         self.mode = ToggleButtons(options=["magnitude", "direction"], value="magnitude",
                                   style={"button_width": "110px"})
         self.mode.observe(lambda _: self.set_step(self.step), names="value")
-        self.canvases = {t: ImageCanvas(tuple(trace.size), display, t, "dw-gradient-map") for t in self.terms}
+        self.canvases = {t: ImageCanvas(tuple(trace.size), display, t, "dw-gradient-map", style=self.style)
+                         for t in self.terms}
         for c in self.canvases.values():
             c.canvas.on_client_ready(lambda: self.set_step(self.step))
+        self.caption = HTML()
         self.widget = VBox([self.mode, HBox([c.widget for c in self.canvases.values()],
-                                            layout=Layout(flex_flow="row wrap"))])
+                                            layout=Layout(flex_flow="row wrap")), self.caption])
         self.set_step(0)
 
     def static_figure(self):
         from ..inspect.plots import plot_gradients
 
         return plot_gradients(self.trace, self.shown_step, self.terms, direction=self.mode.value == "direction")
+
+    def _push_axis(self) -> np.ndarray:
+        if self.axis is None:
+            self.axis = push_axis(self.trace)
+        return self.axis
 
     def set_step(self, k: int) -> None:
         from ipycanvas import hold_canvas
@@ -109,39 +130,46 @@ class GradientPanel(StaticFallback):
         j = recorded_step(self.trace, self.step, "grads")
         self.shown_step = j
         s = self.trace.steps[j]
-        img = step_image(self.trace, j)
-        direction = self.mode.value == "direction"
+        direction = self.mode.value == "direction" and bool(s.grad_latents)
         with hold_canvas():
             for term, c in self.canvases.items():
                 if term not in (s.grads or {}):
-                    c.draw_image(img // 3)
+                    c.draw_image(step_image(self.trace, j) // 3)
                     c.set_title(f"{term}: not evaluated")
                     continue
-                if direction and s.grad_latents and term in s.grad_latents:
-                    d = gradient_direction(s, term)
+                if direction and term in s.grad_latents:
+                    axis = self._push_axis()
+                    d = gradient_direction(s, term, axis=axis)
                     lim = float(np.abs(d).max()) or 1.0
                     self.maps[term] = d
                     heat = colorize(d, "coolwarm", -lim, lim)
-                    title = f"{term}: push (red adds, blue removes)"
+                    title = f"{term}: push along d ({push_share(s, term, axis):.0%} of it)"
                 else:
                     g = gradient_map(s, term)
                     self.maps[term] = g
                     heat = colorize(g, "inferno", 0.0, float(g.max()) or 1.0)
                     title = f"{gradient_label(term)} max {g.max():.2e}"
-                c.draw_image(blend(img, heat, 0.7))
-                _draw_masks(c, self.trace, ("edit",))
+                c.draw_image(heat)  # opaque: a cell without gradient reads as zero, not as x̂₀
+                _draw_masks(c, self.trace, GRADIENT_MASKS)
                 if direction:
                     _draw_points(c, self.trace)
-                c.set_title(f"{title} · {step_label(s)}{'' if j == self.step else ' (last guided)'}")
+                color = term_color(term, self.trace.terms.index(term)) if term in (self.trace.terms or []) else "#222"
+                c.set_title(f"<span style='color:{color}'>{title}</span> · {step_label(s)}"
+                            f"{'' if j == self.step else ' (last guided)'}")
+        note = (PUSH_MEANING + "." if direction else
+                "Black: no gradient (outside the term's region). Yellow: the edit region; white: a move's old place.")
+        self.caption.value = label_html(f"<i>{note}</i>", self.style)
 
 
 class AttentionPanel(StaticFallback):
     """Memory-bank attention: click a query pixel on x̂₀; maps of its attention weights over the key tokens."""
 
     def __init__(self, trace: Any, layer: str | None = None, point: Point | None = None,
-                 display: int = 160) -> None:
+                 display: int | None = None, presenter: bool | Style = False) -> None:
         from ipywidgets import Dropdown, HBox, Layout, VBox
 
+        self.style = get_style(presenter or "notebook")
+        display = display or self.style.small_display
         self.trace = trace
         layers = []
         for s in trace.steps:
@@ -152,11 +180,13 @@ class AttentionPanel(StaticFallback):
         self.shown_step: int | None = None
         self.result: AttentionMap | None = None
         W, H = trace.size
-        self.point: Point = point or (tuple(trace.points[0][1]) if trace.points else (W / 2, H / 2))
+        from ..inspect.plots import default_query
+
+        self.point: Point = point or default_query(trace, "target")
         self.layer = Dropdown(options=layers, value=layer or layers[0], description="layer",
                               layout=Layout(width="420px"))
         self.layer.observe(lambda _: self.set_step(self.step), names="value")
-        self.query = ImageCanvas((W, H), display, "x̂₀: click a query pixel", "dw-attention-query")
+        self.query = ImageCanvas((W, H), display, "x̂₀: click a query pixel", "dw-attention-query", style=self.style)
         self.query.on_click(self.set_point)
         self.query.canvas.on_client_ready(lambda: self.set_step(self.step))
         self.groups: list[ImageCanvas] = []
@@ -192,7 +222,7 @@ class AttentionPanel(StaticFallback):
         n = am.maps.shape[0]
         names = group_names(n)
         while len(self.groups) < n:
-            c = ImageCanvas(tuple(self.trace.size), self.display, css_class="dw-attention-map")
+            c = ImageCanvas(tuple(self.trace.size), self.display, css_class="dw-attention-map", style=self.style)
             c.canvas.on_client_ready(lambda: self.set_step(self.step))
             self.groups.append(c)
         self.row.children = [self.query.widget] + [c.widget for c in self.groups[:n]]
@@ -206,4 +236,4 @@ class AttentionPanel(StaticFallback):
                 self.groups[g].draw_image(blend(under, colorize(am.maps[g], "viridis", 0.0, vmax), 0.7))
                 self.groups[g].set_title(f"{names[g]} tokens: {am.maps[g].sum():.0%} of the weight")
         note = "" if n else f" · {am.weights.size} masked bank tokens, top weight {am.weights.max():.0%}"
-        self.query.set_title(f"query ({self.point[0]:.0f}, {self.point[1]:.0f}) · {step_label(s)}{note}")
+        self.query.set_title(f"query {format_point(self.point)} · {step_label(s)}{note}")

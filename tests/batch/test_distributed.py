@@ -22,6 +22,8 @@ def _torchrun() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "torch.distributed.run"]
 
 
+@pytest.mark.slow  # torchrun: two processes load the trained model and edit end to end
+@pytest.mark.embedded
 def test_two_processes_run_disjoint_jobs_and_record_their_rank(tmp_path, short_args):
     out = tmp_path / "out"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}

@@ -114,6 +114,7 @@ def bench(tmp_path_factory):
     return base, shift
 
 
+@pytest.mark.embedded  # DIFT features of the trained embedded model
 def test_an_unchanged_image_matches_each_handle_to_itself(bench, embedded_pipe, tmp_path):
     base, _shift = bench
     s = EvalSettings(dift_model="embedded", dift_ensemble=4, lpips_weights=str(_random_lpips_weights(tmp_path)))
@@ -130,6 +131,7 @@ def test_an_unchanged_image_matches_each_handle_to_itself(bench, embedded_pipe, 
     assert again["mean_distance"] == r["mean_distance"]  # seeded: the same figure
 
 
+@pytest.mark.embedded  # DIFT features of the trained embedded model
 def test_a_shifted_image_gives_a_mean_distance_equal_to_the_shift(bench, embedded_pipe):
     base, shift = bench
     r = evaluate(base / "shift" / "data", base / "shift" / "res", EvalSettings(dift_model="embedded", lpips=False),
@@ -138,6 +140,7 @@ def test_a_shifted_image_gives_a_mean_distance_equal_to_the_shift(bench, embedde
     assert r["image_fidelity"] is None and any("--no-lpips" in n for n in r["notes"])
 
 
+@pytest.mark.embedded  # DIFT features of the trained embedded model
 def test_missing_results_and_unreadable_samples_are_listed_not_measured(bench, embedded_pipe, tmp_path,
                                                                         dragbench_factory):
     data = dragbench_factory(tmp_path / "data", n=1)  # one drag and one hostile sample
@@ -166,6 +169,7 @@ def test_any_pipeline_of_the_sd_classes_gives_features(bench):
     assert r["n_points"] == 2 and r["mean_distance"] is not None
 
 
+@pytest.mark.embedded  # DIFT features of the trained embedded model
 def test_clip_similarity_with_a_random_tiny_clip(bench, embedded_pipe, tmp_path):
     from transformers import CLIPConfig, CLIPModel
 
@@ -196,6 +200,8 @@ def test_the_default_dift_model_offline_says_what_to_download(bench, monkeypatch
         evaluate(base / "data", base / "same", EvalSettings(lpips=False))
 
 
+@pytest.mark.slow  # two fresh processes load the trained model and run the evaluator end to end
+@pytest.mark.embedded
 def test_the_command_line_prints_one_json_object(bench, tmp_path):
     base, _shift = bench
     env = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin",

@@ -14,6 +14,8 @@ from dragon_widgets.batch.jobs import load_jobs
 from dragon_widgets.batch.results import BatchResult, read_record
 from dragon_widgets.batch.runner import RunSettings, run_batch
 
+pytestmark = pytest.mark.embedded  # every test runs batches on the trained embedded model (embedded_pipe)
+
 #: The embedded preset on 8 steps (tests/batch/conftest.py SHORT)
 SHORT = {"num_steps": 8, "guided_until": 4, "dense_until": 2, "time_travel_steps": [3], "time_travel_rounds": 1,
          "sde_window": [1, 3], "ip_window": [1, 3]}

@@ -91,21 +91,24 @@ def test_run_then_metrics_line_then_inspect_round_trip(served, browser, artifact
     inspector.wait_for(state="visible", timeout=120_000)
     n = STEPS + 1
     wait_text(app.locator(".dw-inspect"), rf"{n} recorded steps")
-    wait_text(inspector, rf"\(1/{n}\)")  # the scrubber's label: step 1 of the trace's 11
+    # the scrubber's label: the inspector opens at the trace's last guided step (its least noisy guided x̂₀)
+    opened_at = re.search(rf"\((\d+)/{n}\)", wait_text(inspector, rf"\(\d+/{n}\)")).group(1)
+    assert int(opened_at) > 1
     step_view = inspector.locator(".dw-step-view canvas").first
     before = _wait_drawn(step_view)
     energy = inspector.locator(".dw-energy-panel")
     energy.wait_for(state="visible")
+    assert energy.get_attribute("data-step") == str(int(opened_at) - 1)
     assert inspector.locator(".dw-gradient-map canvas").count() >= 1
-    inspector.screenshot(path=str(artifacts / f"{name}_03_inspector_step0.png"))
+    inspector.screenshot(path=str(artifacts / f"{name}_03_inspector_opened.png"))
     track = inspector.locator(SLIDER_TRACK).bounding_box()
-    page.mouse.click(track["x"] + track["width"] * 0.75, track["y"] + track["height"] / 2)
-    wait_text(inspector, rf"\((?!1/)\d+/{n}\)")
+    page.mouse.click(track["x"] + track["width"] * 0.05, track["y"] + track["height"] / 2)
+    wait_text(inspector, rf"\((?!{opened_at}/)\d+/{n}\)")
     deadline = time.time() + 60
     while step_view.screenshot() == before:  # the x̂₀ of another step is drawn
         assert time.time() < deadline, "the step view did not follow the scrubber"
         time.sleep(0.3)
-    assert energy.get_attribute("data-step") not in (None, "0")
+    assert energy.get_attribute("data-step") not in (None, str(int(opened_at) - 1))
     page.screenshot(path=str(artifacts / f"{name}_04_inspector_scrubbed.png"), full_page=True)
 
     # closing Inspect hides the panels again

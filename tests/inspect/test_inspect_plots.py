@@ -136,6 +136,8 @@ def test_gradient_figure_with_per_term_maps_and_the_applied_update(trace):
 
     both = with_applied(trace, per_term=True)
     titles = [ax.get_title() for ax in plot_gradients(both, 0).axes if ax.get_title()]
+    assert titles[0].startswith("x̂₀ ")  # the step's x̂₀ first: the maps are opaque
+    titles = titles[1:]
     assert [t.split(" ")[0] for t in titles] == [f"|∂E_{t}/∂z|" for t in trace.terms] + ["|g|"]
     over = [ax.get_title() for ax in plot_overview(both, 0).axes]
     assert any(t.startswith("|∂E_edit/∂z|") for t in over)  # the edit term's map, as before
