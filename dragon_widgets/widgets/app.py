@@ -326,7 +326,12 @@ class EditorApp(W.VBox):
     def _mode_changed(self, mode: str, old: str | None = None) -> None:
         desc = _ui_mode(mode)
         if old is not None and old != mode:  # a drawing stays with the modes whose tools can edit it
-            _drawings.switch(self.canvas, self._kept_drawings, _ui_mode(old).tools, desc.tools)
+            before = _ui_mode(old)
+            _drawings.switch(self.canvas, self._kept_drawings, before.tools, desc.tools, before.mask_meaning,
+                             desc.mask_meaning)
+            note = self._mask_meaning_note(before, desc)
+            if note:
+                self._set_status(note, "")
         self.canvas.tools = list(desc.tools)
         if self.canvas.tool not in desc.tools:
             self.canvas.tool = desc.tools[0]
@@ -335,6 +340,19 @@ class EditorApp(W.VBox):
         self.preview_label.value = "<b>Paste preview</b>" if mode == "paste" else "<b>Preview</b>"
         self.hint.value = f"<i>{html.escape(desc.hint)}</i>"
         self._update_paste_preview()
+
+    def _mask_meaning_note(self, old: Any, new: Any) -> str:
+        """What the person is told when the painted mask changes meaning with the mode ("" when it does not)."""
+        from dragon_widgets.engine.ui_modes import MASK_MEANINGS
+
+        if not (old.mask_meaning and new.mask_meaning) or old.mask_meaning == new.mask_meaning:
+            return ""
+        kept = _drawings.drawn(self._kept_drawings.get(_drawings.layer_key("mask_data", old.mask_meaning)))
+        if not kept:
+            return ""
+        shown = "shown" if self.canvas.mask.any() else "empty"
+        return (f"{old.label}'s {MASK_MEANINGS[old.mask_meaning]} is kept for {old.label} (it comes back when you "
+                f"switch back); {new.label} paints its own {MASK_MEANINGS[new.mask_meaning]} ({shown}).")
 
     def _arrow_changed(self, change: dict) -> None:
         if self.mode == "paste" and change["new"]:
