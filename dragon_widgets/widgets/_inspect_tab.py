@@ -50,26 +50,41 @@ def measure(editor: Any, result: Any) -> dict:
     return measure_edit(editor, result)
 
 
+def invented_count(metrics: dict | None) -> int:
+    """How many regions outside the edit changed strongly (0 without metrics)."""
+    return int((metrics or {}).get("invented_regions") or 0)
+
+
 def metrics_text(metrics: dict | None) -> str:
-    """The metrics line in plain words ("" without metrics)."""
+    """The metrics line in plain words ("" without metrics): what changed outside the edit first, then the
+    background PSNR and, for drags, the tracked handle distance."""
     if not metrics:
         return ""
     if "error" in metrics:
         return f"Metrics unavailable: {metrics['error']}"
+    parts = []
+    n = invented_count(metrics)
+    if n:
+        parts.append(f"Warning: {n} region{'s' if n > 1 else ''} outside the edit changed strongly (an invented or "
+                     "damaged object? boxed in red on the preview)")
+    elif "invented_regions" in metrics:
+        parts.append("Nothing outside the edit changed strongly")
     psnr = metrics.get("background_psnr")
+    where = ("outside the default drag region" if metrics.get("measured_outside") == "default drag region"
+             else "outside the edit")
     if psnr is None:
-        parts = ["Background: not measured (the edit may change the whole image)"]
+        parts.append("Background: not measured (the edit may change the whole image)")
     elif math.isinf(psnr):
-        parts = ["Background outside the edit: unchanged"]
+        parts.append(f"Background {where}: unchanged")
     else:
         share = 100 * (1 - metrics.get("edited_fraction", 0.0))
-        parts = [f"Background outside the edit ({share:.0f} % of the image): PSNR {psnr:.1f} dB"]
+        parts.append(f"Background {where} ({share:.0f} % of the image): PSNR {psnr:.1f} dB")
     rows = metrics.get("drag") or []
     if rows:
         before = sum(r["before"] for r in rows) / len(rows)
         after = sum(r["after"] for r in rows) / len(rows)
         mean = f" (mean of {len(rows)})" if len(rows) > 1 else ""
-        parts.append(f"handle → target{mean}: {before:.1f} px before, {after:.1f} px after")
+        parts.append(f"tracked handle → target{mean}: {before:.1f} px before, {after:.1f} px after")
     return " · ".join(parts)
 
 
@@ -77,10 +92,14 @@ def metrics_html(metrics: dict | None) -> str:
     text = metrics_text(metrics)
     if not text:
         return ""
-    tip = ("PSNR between input and result outside the dilated edited region (higher: background kept). "
+    tip = ("Strong change (CIELAB ΔE > 15) in regions outside the dilated edit area counts as invented or damaged; "
+           "PSNR between input and result outside that area (higher: background kept). "
            "Handle positions after the edit are found by feature correspondence on the same UNet (DIFT-style).")
-    return (f"<span class='dw-metrics' title='{html.escape(tip, quote=True)}' "
-            f"style='font-size:12px'>{html.escape(text)}</span>")
+    warn = invented_count(metrics) > 0
+    cls = "dw-metrics dw-metrics-warning" if warn else "dw-metrics"
+    style = "font-size:12px;color:#a15c00;font-weight:600" if warn else "font-size:12px"
+    return (f"<span class='{cls}' title='{html.escape(tip, quote=True)}' "
+            f"style='{style}'>{html.escape(text)}</span>")
 
 
 def without_trace(result: Any) -> Any:

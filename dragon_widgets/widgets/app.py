@@ -68,13 +68,24 @@ def open_image(image: Any, name: str = "image") -> np.ndarray:
                     f"got {type(image).__name__}")
 
 
-def _preview_png(image: Any) -> bytes:
-    """PNG for the preview pane: small images scaled up crisply, large ones scaled down."""
+#: Colour of the result check's overlay: boxes around regions outside the edit that changed strongly.
+INVENTED_COLOR = (255, 0, 0)
+
+
+def _preview_png(image: Any, boxes: list | None = None) -> bytes:
+    """PNG for the preview pane: small images scaled up crisply, large ones scaled down; ``boxes`` ([x0, y0, x1,
+    y1] in image pixels: the result check's invented regions) are outlined in :data:`INVENTED_COLOR`."""
     arr = _imaging.to_rgb_array(image, "preview")
     h, w = arr.shape[:2]
     k = PREVIEW_SIDE / max(h, w)
     size = (max(1, round(w * k)), max(1, round(h * k)))
     img = Image.fromarray(arr).resize(size, Image.NEAREST if k >= 1 else Image.LANCZOS)
+    if boxes:
+        from PIL import ImageDraw
+
+        draw = ImageDraw.Draw(img)
+        for x0, y0, x1, y1 in boxes:
+            draw.rectangle([x0 * k - 2, y0 * k - 2, x1 * k + 1, y1 * k + 1], outline=INVENTED_COLOR, width=2)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
@@ -514,16 +525,28 @@ class EditorApp(W.VBox):
             self._steps.append("edit")
             self.compare.set_images(image, result.image)
             self.inspect_tab.set_result(result)
-            self.preview.value = _preview_png(result.image)
+            self.preview.value = self._result_preview(result)
             self.progress.value = self.progress.max
-            self.progress.bar_style = "success"
-            self._set_status(done_message(_ui_mode(mode).label, seconds, self._run_inversion, result), "success")
+            done = done_message(_ui_mode(mode).label, seconds, self._run_inversion, result)
+            n = _inspect_tab.invented_count(result.metrics)
+            if n:  # said in words and not in green: the edit changed something it was not asked to
+                self.progress.bar_style = "warning"
+                self._set_status(f"{done} But {n} region{'s' if n > 1 else ''} outside the edit changed strongly "
+                                 "(boxed in red on the preview): check the result.", "warning")
+            else:
+                self.progress.bar_style = "success"
+                self._set_status(done, "success")
         self._job = None
         self._busy = False
         self._set_running(False)
         self._render_history()
         if error is not None:
             self._update_paste_preview()  # Paste shows its live preview again
+
+    @staticmethod
+    def _result_preview(result: Any) -> bytes:
+        """The preview of a result, with the result check's invented regions boxed in red."""
+        return _preview_png(result.image, (getattr(result, "metrics", None) or {}).get("invented_boxes"))
 
     def cancel(self) -> None:
         """Stop the running edit at the next sampler step (drawn state and earlier results are kept)."""
