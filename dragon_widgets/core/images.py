@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, UnidentifiedImageError, ImageOps
 
 #: Inputs with a side above this are accepted but warned about (the edit runs at the working size).
 HUGE_SIDE = 4096
@@ -120,6 +120,9 @@ class _opened:
         except (OSError, ValueError, SyntaxError) as err:  # UnidentifiedImageError is an OSError
             if isinstance(err, PermissionError):
                 raise ValueError(f"{label} cannot be read: permission denied") from None
+            if isinstance(err, UnidentifiedImageError):  # its text is a repr of the file object: say it in words
+                raise ValueError(f"{label} is not an image file (not PNG, JPEG, WebP, GIF, BMP, TIFF or another "
+                                 f"format PIL reads)") from None
             raise ValueError(f"{label} is not an image file PIL can read ({_first_line(err)})") from None
         return self.im, label
 

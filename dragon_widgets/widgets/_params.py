@@ -48,6 +48,9 @@ class ParamPanel:
         self.preset_label = W.HTML()
         self.mode = "move"
         self._loading = False
+        #: Advanced fields not offered because the model cannot use them (e.g. the image-prompt scale without an
+        #: IP-Adapter); :meth:`set_unavailable` sets them.
+        self.unavailable: set[str] = set()
         self.advanced_toggle.observe(self._toggle, "value")
         self.reset.on_click(lambda _b: self._reset())
         for k, wdg in self.advanced_fields.items():
@@ -86,7 +89,7 @@ class ParamPanel:
         self._loading = True
         try:
             for k, wdg in self.advanced_fields.items():
-                wdg.layout.display = "" if k in numbers else "none"
+                wdg.layout.display = "" if k in numbers and k not in self.unavailable else "none"
                 if k in numbers:
                     wdg.value = float(ov.get(k, getattr(p, k)))
         finally:
@@ -94,6 +97,13 @@ class ParamPanel:
         n = len(ov)
         self.preset_label.value = (f"<small>preset <b>{self.base_preset.name}</b>, mode <b>{self.preset_mode}</b>"
                                    f"{f' ({n} changed)' if n else ''}</small>")
+
+    def set_unavailable(self, keys: set[str]) -> None:
+        """Hide the Advanced fields ``keys`` (the loaded model cannot use them); the others are shown again."""
+        keys = set(keys)
+        if keys != self.unavailable:
+            self.unavailable = keys
+            self._load_fields()
 
     def _changed(self, key: str, value: float) -> None:
         if self._loading:

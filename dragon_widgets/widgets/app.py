@@ -68,6 +68,11 @@ def open_image(image: Any, name: str = "image") -> np.ndarray:
                     f"got {type(image).__name__}")
 
 
+#: Said once when an image is loaded into an app on the embedded model.
+EMBEDDED_LIMITS = ("Note: the built-in model is a small 64×64 model that knows flat shapes on smooth backgrounds; on "
+                   "a photo it invents objects. For photos load Stable Diffusion on a GPU: "
+                   "EditorApp(image, pipe=dw.load_pipeline('runwayml/stable-diffusion-v1-5', device='cuda')).")
+
 #: Colour of the result check's overlay: boxes around regions outside the edit that changed strongly.
 INVENTED_COLOR = (255, 0, 0)
 
@@ -111,13 +116,15 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     return "danger", f"Unexpected error ({type(exc).__name__}): {text}"
 
 
-def done_message(label: str, seconds: float, inverted: float, result: Any) -> str:
-    """The status after a run, with this run's own times: the inversion only when this run did one (a cached
-    inversion's old time is not repeated), plus the reference's inversion for Appearance/Paste."""
+def done_message(label: str, seconds: float, inverted: float, result: Any, loaded: float = 0.0) -> str:
+    """The status after a run, with this run's own times: loading the model when this run did (the first one),
+    the inversion only when this run did one (a cached inversion's old time is not repeated), plus the
+    reference's inversion for Appearance/Paste."""
     t = result.timings
     source_invert = result.source.timings.get("invert", result.source.timings.get("generate", 0.0))
     reference = max(0.0, t.get("invert", 0.0) - source_invert)
-    parts = [f"edit {t.get('edit', 0.0):.1f} s"]
+    parts = [f"loading the model {loaded:.1f} s"] if loaded > 0 else []
+    parts.append(f"edit {t.get('edit', 0.0):.1f} s")
     parts.append(f"inversion {inverted:.1f} s" if inverted > 0 else "inversion reused")
     if reference > 0:
         parts.append(f"reference inversion {reference:.1f} s")
@@ -199,6 +206,8 @@ class EditorApp(W.VBox):
         self._kept_drawings: dict[str, Any] = {}  # drawing layers the current mode's tools cannot edit
         self._preview_before_run = b""
         self._run_inversion = 0.0
+        self._run_load = 0.0
+        self._told_limits = False  # the embedded model's limits are said once, on the first image loaded
 
         self.canvas = DragCanvas(image, tools=list(_ui_mode(mode).tools), box_to_mask=box_to_mask)
         self.reference_canvas = DragCanvas(reference, tools=REFERENCE_TOOLS, box_to_mask=box_to_mask)
@@ -283,6 +292,7 @@ class EditorApp(W.VBox):
         self.canvas.observe(self._arrow_changed, "arrow")
         for c in (self.canvas, self.reference_canvas):
             c.observe(self._box_note_changed, "box_note")
+        self._offer_model_fields()
         self._mode_changed(mode)
         self._render_history()
 
@@ -295,6 +305,24 @@ class EditorApp(W.VBox):
         if self._pipe is None:
             return get_preset("embedded")
         return self.editor.preset
+
+    def _offer_model_fields(self) -> None:
+        """Offer only the Advanced fields the model can use: the image-prompt scale needs an IP-Adapter loaded
+        (``dw.load_image_prompt(pipe)``); the embedded model has none."""
+        has_adapter = False
+        if self._pipe is not None:
+            from dragon_widgets.engine.image_prompt import has_ip_adapter
+
+            has_adapter = has_ip_adapter(self._pipe)
+        self.params.set_unavailable(set() if has_adapter else {"ip_scale"})
+
+    def on_embedded_model(self) -> bool:
+        """True when the app edits with the package's small embedded model (the default)."""
+        if self._pipe is None:
+            return True
+        from dragon_widgets.engine.pipeline import EMBEDDED_ID, model_id
+
+        return model_id(self._pipe) == EMBEDDED_ID
 
     @property
     def editor(self) -> Any:
@@ -437,6 +465,7 @@ class EditorApp(W.VBox):
         self.last_error = None
         self._preview_before_run = self.preview.value  # shown again if this run fails or is cancelled
         self._run_inversion = 0.0  # seconds this run spends inverting (0 when the inversion is reused)
+        self._run_load = 0.0  # seconds this run spends loading the model (the first run only)
         self.progress.value, self.progress.max, self.progress.bar_style = 0, 1, "info"
         self._set_running(True)
         self._set_status("Starting…")
@@ -445,6 +474,9 @@ class EditorApp(W.VBox):
         def work(job: _runner.Job) -> Any:
             if self._editor is None:
                 job.post(self._set_status, "Loading the model…")
+                t_load = time.perf_counter()
+                editor = self.editor
+                self._run_load = time.perf_counter() - t_load
             editor = self.editor
             if self._cancel_requested:
                 from dragon_widgets.engine import EditCancelled
@@ -527,7 +559,7 @@ class EditorApp(W.VBox):
             self.inspect_tab.set_result(result)
             self.preview.value = self._result_preview(result)
             self.progress.value = self.progress.max
-            done = done_message(_ui_mode(mode).label, seconds, self._run_inversion, result)
+            done = done_message(_ui_mode(mode).label, seconds, self._run_inversion, result, self._run_load)
             n = _inspect_tab.invented_count(result.metrics)
             if n:  # said in words and not in green: the edit changed something it was not asked to
                 self.progress.bar_style = "warning"
@@ -540,6 +572,7 @@ class EditorApp(W.VBox):
         self._busy = False
         self._set_running(False)
         self._render_history()
+        self._offer_model_fields()  # an adapter may have been loaded into the pipeline since
         if error is not None:
             self._update_paste_preview()  # Paste shows its live preview again
 
@@ -595,6 +628,7 @@ class EditorApp(W.VBox):
         self.inspect_tab.set_result(self.result)
         if prev:
             self.compare.set_images(prev["input"], prev["result"].image)
+            self.preview.value = self._result_preview(prev["result"])
         else:
             self.compare.set_images(last["input"])
         self._set_status("Undid the last edit.", "")
@@ -628,11 +662,20 @@ class EditorApp(W.VBox):
         })
         self._show_image(arr)
         self.result = None
-        if prompt is not None:
-            self.params.prompt.value = prompt
+        self.inspect_tab.set_result(None)  # the metrics line and the Inspect panels belonged to the old image
+        old_prompt = self.params.prompt.value
+        self.params.prompt.value = prompt if prompt is not None else ""
         self.details.value = ""
-        self._set_status(f"Loaded {label} ({arr.shape[1]}×{arr.shape[0]} px{note}). Draw on it and press Run; "
-                         "Undo brings back the previous image.", "success")
+        text = f"Loaded {label} ({arr.shape[1]}×{arr.shape[0]} px{note}). Draw on it and press Run; " \
+               "Undo brings back the previous image."
+        if prompt is None and old_prompt:
+            text += " The prompt described the previous image, so it was cleared: describe this one in it."
+        level = "success"
+        if self.on_embedded_model() and not self._told_limits:
+            self._told_limits = True
+            level = "warning"
+            text += " " + EMBEDDED_LIMITS
+        self._set_status(text, level)
         self._set_running(False)
 
     def _show_image(self, arr: np.ndarray) -> None:
@@ -649,6 +692,7 @@ class EditorApp(W.VBox):
         _drawings.restore(self.canvas, step["drawing"])
         self._kept_drawings = dict(step["kept"])
         self.result = step["result"]
+        self.inspect_tab.set_result(self.result)  # its metrics line (and Inspect, when it still has its trace)
         self.compare.restore(step["compare"])
         self.preview.value = step["preview"]
         self.params.prompt.value = step["prompt"]
