@@ -8,7 +8,6 @@ is adapted here and nowhere else.
 from __future__ import annotations
 
 import html
-import math
 from typing import Any, Callable
 
 import ipywidgets as W
@@ -52,40 +51,16 @@ def measure(editor: Any, result: Any) -> dict:
 
 def invented_count(metrics: dict | None) -> int:
     """How many regions outside the edit changed strongly (0 without metrics)."""
-    return int((metrics or {}).get("invented_regions") or 0)
+    from dragon_widgets.engine.result_check_text import invented_count as count
+
+    return count(metrics)
 
 
 def metrics_text(metrics: dict | None) -> str:
-    """The metrics line in plain words ("" without metrics): what changed outside the edit first, then the
-    background PSNR and, for drags, the tracked handle distance."""
-    if not metrics:
-        return ""
-    if "error" in metrics:
-        return f"Metrics unavailable: {metrics['error']}"
-    parts = []
-    n = invented_count(metrics)
-    if n:
-        parts.append(f"Warning: {n} region{'s' if n > 1 else ''} outside the edit changed strongly (an invented or "
-                     "damaged object? boxed in red on the preview)")
-    elif "invented_regions" in metrics:
-        parts.append("Nothing outside the edit changed strongly")
-    psnr = metrics.get("background_psnr")
-    where = ("outside the default drag region" if metrics.get("measured_outside") == "default drag region"
-             else "outside the edit")
-    if psnr is None:
-        parts.append("Background: not measured (the edit may change the whole image)")
-    elif math.isinf(psnr):
-        parts.append(f"Background {where}: unchanged")
-    else:
-        share = 100 * (1 - metrics.get("edited_fraction", 0.0))
-        parts.append(f"Background {where} ({share:.0f} % of the image): PSNR {psnr:.1f} dB")
-    rows = metrics.get("drag") or []
-    if rows:
-        before = sum(r["before"] for r in rows) / len(rows)
-        after = sum(r["after"] for r in rows) / len(rows)
-        mean = f" (mean of {len(rows)})" if len(rows) > 1 else ""
-        parts.append(f"tracked handle → target{mean}: {before:.1f} px before, {after:.1f} px after")
-    return " · ".join(parts)
+    """The metrics line in plain words (:func:`dragon_widgets.engine.metrics.result_check_text`)."""
+    from dragon_widgets.engine.result_check_text import result_check_text
+
+    return result_check_text(metrics, "boxed in red on the preview")
 
 
 def metrics_html(metrics: dict | None) -> str:

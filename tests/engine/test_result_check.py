@@ -79,3 +79,13 @@ def test_a_drag_without_a_region_is_measured_outside_a_default_region_that_scale
 def test_default_drag_region_covers_the_segment_and_the_drag_length_around_it():
     m = default_drag_region([((20.0, 20.0), (30.0, 20.0))], (64, 64), margin=2.0)
     assert m[20, 20] and m[20, 30] and m[20, 41] and not m[20, 43] and m[31, 25] and not m[33, 25]
+
+
+def test_result_check_text_says_what_changed_outside_first():
+    from dragon_widgets.engine.result_check_text import result_check_text
+
+    m = {"background_psnr": 24.0, "edited_fraction": 0.3, "invented_regions": 1, "invented_boxes": [[2, 3, 9, 9]]}
+    assert result_check_text(m).startswith("Warning: 1 region outside the edit changed strongly (an invented or "
+                                           "damaged object? at [2, 3, 9, 9])")
+    assert "boxed in red" in result_check_text(m, "boxed in red on the preview")
+    assert result_check_text({**m, "invented_regions": 0, "invented_boxes": []}).startswith("Nothing outside")
