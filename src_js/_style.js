@@ -17,7 +17,7 @@ export const css = `
 .dw-stage canvas.dw-base { image-rendering: pixelated; image-rendering: crisp-edges; }
 .dw-status { min-height: 1.3em; font-size: 12px; color: var(--jp-ui-font-color2, #555); }
 .dw-status.dw-error { color: #b00020; }
-.dw-compare { position: relative; overflow: hidden; touch-action: none; max-width: 100%; }
+.dw-compare { position: relative; overflow: hidden; touch-action: none; max-width: 100%; user-select: none; -webkit-user-select: none; }
 .dw-compare img { position: absolute; left: 0; top: 0; width: 100%; height: 100%; image-rendering: pixelated; }
 .dw-compare .dw-after-clip { position: absolute; left: 0; top: 0; height: 100%; overflow: hidden; }
 .dw-compare .dw-divider { position: absolute; top: 0; bottom: 0; width: 2px; background: #fff; box-shadow: 0 0 3px #000; }
