@@ -50,6 +50,9 @@ export const css = `
 /* the canvas is as wide as its image; its toolbar wraps above it instead of widening the column */
 .dw-editor-app .dw-editor-left .dw-canvas { width: min-content; min-width: min(320px, 100%); }
 .dw-editor-app .dw-editor-right .widget-hbox { flex-wrap: wrap; }
+/* the image canvas and, in Appearance / Paste, the reference canvas beside it (below it when there is no room) */
+.dw-editor-app .dw-editor-canvases { flex-wrap: wrap; align-items: flex-start; }
+.dw-editor-app .dw-editor-canvases > .dw-reference-box { margin-left: 12px; }
 /* the prompt fills the column without overflowing it (width: 100% plus its margins overflowed by 4 px) */
 .dw-editor-app .dw-editor-right .widget-text { width: auto !important; max-width: 100%; box-sizing: border-box; }
 .dw-editor-app .dw-editor-result { flex-wrap: nowrap !important; width: 100%; }

@@ -56,7 +56,10 @@ class ParamPanel:
         for k, wdg in self.advanced_fields.items():
             wdg.observe(lambda ch, k=k: self._changed(k, ch["new"]), "value")
         self.basic = W.VBox([self.prompt, W.HBox([self.seed, self.scale]), W.HBox([self.dx, self.dy])])
-        self.widget = W.VBox([self.basic, W.HBox([self.advanced_toggle, self.preset_label]), self.advanced_box])
+        #: The Advanced toggle and its fields (the editor shows them below the result, so opening them never
+        #: pushes the result out of view).
+        self.advanced = W.VBox([W.HBox([self.advanced_toggle, self.preset_label]), self.advanced_box])
+        self.widget = W.VBox([self.basic, self.advanced])
         self.set_mode("move")
 
     # ------------------------------------------------------------------

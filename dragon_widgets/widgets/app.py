@@ -42,6 +42,10 @@ PREVIEW_SIDE = 256
 #: Longest side (CSS px) of the image canvas in the app: the canvas, Run and the result fit a 1440×900 screen.
 CANVAS_SIDE = 512
 REFERENCE_SIDE = 320
+#: In Appearance and Paste the two canvases share the left column (side by side where it is wide enough), smaller,
+#: so both, Run and the result fit a 1440×900 screen.
+CANVAS_SIDE_WITH_REFERENCE = 384
+REFERENCE_SIDE_WITH_IMAGE = 256
 #: Images loaded into the app are scaled down to this longest side (the engine edits at its working size anyway).
 LOAD_MAX_SIDE = 2048
 
@@ -247,10 +251,13 @@ class EditorApp(W.VBox):
         self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.level_box)
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
+        self.reference_box.add_class("dw-reference-box")
         # Layout (widgets/_style.js): canvas left, controls + result right when the app is >= 900 px wide,
         # stacked below that. No Layout.gap: ipywidgets 7 lacks it.
+        canvases = W.HBox([self.canvas, self.reference_box])
+        canvases.add_class("dw-editor-canvases")
         left = W.VBox([W.HTML("<b>Image</b> <small>(Open image… or drop a file on it to edit your own)</small>"),
-                       self.canvas, self.reference_box])
+                       canvases])
         left.add_class("dw-editor-left")
         preview_cell = W.VBox([self.preview_label, self.preview])
         preview_cell.add_class("dw-preview-cell")
@@ -259,12 +266,13 @@ class EditorApp(W.VBox):
         result_row = W.HBox([preview_cell, compare_cell])
         result_row.add_class("dw-editor-result")
         right = W.VBox([
-            self.params.widget,
+            self.params.basic,
             W.HBox([self.run_button, self.cancel_button, self.progress]),
             self.status,
             result_row,
             self.inspect_tab.metrics,
             W.HBox([self.undo_edit_button, self.use_result_button, self.export_button, self.inspect_tab.toggle]),
+            self.params.advanced,  # below the result: opening it never pushes the result out of view
             self.history_html,
             self.details,
         ])
@@ -376,9 +384,18 @@ class EditorApp(W.VBox):
             self.canvas.tool = desc.tools[0]
         self.params.set_mode(mode)
         self.reference_box.layout.display = "" if desc.reference else "none"
+        self._fit_canvases(desc.reference)
         self.preview_label.value = "<b>Paste preview</b>" if mode == "paste" else "<b>Preview</b>"
         self.hint.value = f"<i>{html.escape(desc.hint)}</i>"
         self._update_paste_preview()
+
+    def _fit_canvases(self, with_reference: bool) -> None:
+        """Display sizes: the image canvas alone at :data:`CANVAS_SIDE`; with the reference canvas beside it both
+        smaller, so the two canvases, Run and the result fit a 1440×900 screen."""
+        side, ref = ((CANVAS_SIDE_WITH_REFERENCE, REFERENCE_SIDE_WITH_IMAGE) if with_reference
+                     else (CANVAS_SIDE, REFERENCE_SIDE))
+        self.canvas.display_width = fit_display_width(self.canvas.size, side)
+        self.reference_canvas.display_width = fit_display_width(self.reference_canvas.size, ref)
 
     def _mask_meaning_note(self, old: Any, new: Any) -> str:
         """What the person is told when the painted mask changes meaning with the mode ("" when it does not)."""
@@ -680,7 +697,7 @@ class EditorApp(W.VBox):
 
     def _show_image(self, arr: np.ndarray) -> None:
         self.canvas.set_image(arr, keep_drawing=False)
-        self.canvas.display_width = fit_display_width(self.canvas.size, CANVAS_SIDE)
+        self._fit_canvases(_ui_mode(self.mode).reference)
         self._kept_drawings.clear()
         self.params.set_size(self.canvas.width, self.canvas.height)
         self.compare.set_images(arr)
@@ -719,7 +736,7 @@ class EditorApp(W.VBox):
             self._set_status(str(exc), "danger")
             raise
         self.reference_canvas.set_image(arr, keep_drawing=False)
-        self.reference_canvas.display_width = fit_display_width(self.reference_canvas.size, REFERENCE_SIDE)
+        self._fit_canvases(_ui_mode(self.mode).reference)
         self._set_status(f"Loaded {name} as the reference image; box the object in it.", "success")
         self._update_paste_preview()
 

@@ -122,3 +122,51 @@ def test_a_result_that_changed_something_outside_says_so_and_is_boxed(front_end,
         page.screenshot(path=str(artifacts / f"{name}_result_check.png"))
         assert not opened.ours(), opened.ours()
         opened.ctx.close()
+
+
+SEEN_JS = """el => { const r = el.getBoundingClientRect();
+    return [[r.left + 2, r.top + 2], [r.right - 2, r.top + 2], [r.left + 2, r.bottom - 2], [r.right - 2, r.bottom - 2]]
+        .every(([x, y]) => { const hit = document.elementFromPoint(x, y); return !!hit && el.contains(hit); }); }"""
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS, ids=str)
+@pytest.mark.parametrize("mode", ["Paste", "Appearance"])
+def test_reference_modes_fit_1440x900_and_advanced_opens_below_the_result(front_end, mode, browser, jupyter,
+                                                                          artifacts):
+    from PIL import Image
+
+    name = f"{front_end.name}-{mode}"
+    with serve_notebook(jupyter, front_end, f"editor_trust_{mode}.ipynb", [SWITCH_CODE]) as served:
+        opened = open_page(browser, served, {"width": 1440, "height": 900})
+        page = opened.page
+        app = wait_for_widget(opened, ".dw-editor-app", artifacts, name)
+        app.locator(".dw-canvas .dw-stage").first.wait_for()
+        _mode(app, mode)
+        reference = app.locator(".dw-reference-box .dw-stage").first
+        reference.wait_for(state="visible")
+        page.wait_for_timeout(800)
+        parts = {"canvas": app.locator(".dw-canvas .dw-stage").first, "reference": reference,
+                 "Run": app.get_by_role("button", name="Run"), "preview": app.locator(".dw-preview-cell img")}
+        top = min(loc.bounding_box()["y"] for loc in parts.values())
+        app.evaluate("""(el, top) => { let s = el.parentElement;
+            while (s && s !== document.body && !(['auto', 'scroll'].includes(getComputedStyle(s).overflowY)
+                                                 && s.scrollHeight > s.clientHeight)) s = s.parentElement;
+            const doc = !s || s === document.body;
+            (doc ? document.scrollingElement : s).scrollTop += top - (doc ? 0 : s.getBoundingClientRect().top); }""",
+                     top - 4)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts / f"{name}_1440x900.png"))
+        for what, loc in parts.items():
+            assert loc.evaluate(SEEN_JS), f"{name}: the {what} is not all visible at 1440×900: " \
+                f"{ {w: l.bounding_box() for w, l in parts.items()} }"
+        for what in ("canvas", "reference"):  # resized for the mode, and still showing their images
+            shot = np.asarray(Image.open(BytesIO(parts[what].screenshot())).convert("RGB")).reshape(-1, 3)
+            assert len(np.unique(shot // 16, axis=0)) > 4 and not (shot == shot[0]).all(), f"{name}: the {what} is blank"
+        result = app.locator(".dw-editor-result")
+        y = result.bounding_box()["y"]
+        app.get_by_role("button", name="Advanced ▸").click()
+        app.locator(".widget-text, .widget-floattext").filter(has_text="w edit").first.wait_for(state="visible")
+        page.wait_for_timeout(300)
+        assert result.bounding_box()["y"] == pytest.approx(y, abs=1), f"{name}: opening Advanced moved the result"
+        assert not opened.ours(), opened.ours()
+        opened.ctx.close()
