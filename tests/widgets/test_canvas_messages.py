@@ -244,9 +244,11 @@ def test_canvas_converts_images_as_the_engine_does_exif_and_alpha():
 def test_a_mask_of_another_size_is_refused_even_with_the_same_aspect():
     c = _canvas()  # 48×32
     c.mask = np.ones((32, 48), bool)
-    for bad in (np.zeros((16, 24), bool), np.zeros((64, 96), bool), Image.new("L", (24, 16), 255)):
+    for bad in (np.zeros((16, 24), bool), np.zeros((48, 72), bool), Image.new("L", (24, 16), 255)):
         with pytest.raises(ValueError, match=r"mask must have the image.s size \(H, W\) = \(32, 48\), got"):
             c.mask = bad
         with pytest.raises(ValueError, match=r"region must have the image.s size"):
             c.region = bad
     assert c.mask.all() and not c.region.any()  # nothing changed
+    c.mask = np.zeros((64, 96), bool)  # a whole multiple: drawn on the full-size picture this one was reduced from
+    assert not c.mask.any()

@@ -136,7 +136,7 @@ def test_layout_containers_and_full_labels():
     assert a.children[-1] is a.inspect_tab.container  # the Inspect panels open below the editor
     left, right = body.children
     assert "dw-editor-left" in left._dom_classes and "dw-editor-right" in right._dom_classes
-    assert a.canvas in left.children and a.compare in _all(right) and a.run_button in _all(right)
+    assert a.canvas in _all(left) and a.reference_canvas in _all(left) and a.compare in _all(right) and a.run_button in _all(right)
     assert a.mode_selector.style.button_width == "auto"
     for b in (a.run_button, a.undo_edit_button, a.use_result_button, a.export_button):
         assert b.layout.width == "auto"
