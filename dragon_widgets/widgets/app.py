@@ -127,7 +127,7 @@ def done_message(label: str, seconds: float, inverted: float, result: Any, loade
     t = result.timings
     source_invert = result.source.timings.get("invert", result.source.timings.get("generate", 0.0))
     reference = max(0.0, t.get("invert", 0.0) - source_invert)
-    parts = [f"loading the model {loaded:.1f} s"] if loaded > 0 else []
+    parts = [f"model load {loaded:.1f} s"] if loaded > 0 else []
     parts.append(f"edit {t.get('edit', 0.0):.1f} s")
     parts.append(f"inversion {inverted:.1f} s" if inverted > 0 else "inversion reused")
     if reference > 0:

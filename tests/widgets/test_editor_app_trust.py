@@ -106,8 +106,8 @@ def test_the_first_runs_times_include_loading_the_model():
     src = _Result(None, timings={"invert": 2.0})
     res = _Result(None, source=src, timings={"edit": 3.0, "invert": 2.0})
     assert done_message("Move", 10.2, 2.0, res, loaded=5.1) == \
-        "Done: move in 10.2 s (loading the model 5.1 s, edit 3.0 s, inversion 2.0 s)."
-    assert "loading" not in done_message("Move", 3.1, 0.0, res)
+        "Done: move in 10.2 s (model load 5.1 s, edit 3.0 s, inversion 2.0 s)."
+    assert "model load" not in done_message("Move", 3.1, 0.0, res)
 
 
 def test_image_prompt_scale_is_offered_only_with_an_adapter():
