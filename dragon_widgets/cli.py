@@ -179,6 +179,8 @@ def _oom_or_raise(err: Exception, device: str) -> UsageError:
 def cmd_demo(args) -> int:
     from PIL import Image
 
+    from .engine.result_check_text import result_check_text
+
     out = Path(args.out).expanduser()
     _writable_folder(out, "--out", create=True)
     _check_device(args.device)
@@ -194,6 +196,7 @@ def cmd_demo(args) -> int:
     try:
         src = editor.invert(img, prompt="")
         res = editor.edit(src, dw.Move(mask=mask, offset=offset), seed=0)
+        res.metrics = dw.measure_edit(editor, res)  # the result check, kept in the edit log too
     except (RuntimeError, MemoryError) as err:
         raise _oom_or_raise(err, args.device) from None
     big = 4
@@ -205,6 +208,10 @@ def cmd_demo(args) -> int:
         raise UsageError(f"--out: cannot write in {str(out)!r} ({err.strerror or err})") from None
     t = res.timings
     print(f"inversion {t['invert']:.2f} s, edit {t['edit']:.2f} s, total {t['total']:.2f} s")
+    print(f"result check: {result_check_text(res.metrics)}")
+    if res.metrics.get("invented_regions"):
+        print("the edit changed something it was not asked to (an invented or damaged object): look at after.png "
+              "at those boxes (pixels of the 64×64 scene)")
     print(f"wrote {out / 'before.png'}, {out / 'after.png'} and the edit log {out / 'edit'}/edit.json")
     return 0
 

@@ -17,7 +17,7 @@ export const css = `
 .dw-stage canvas.dw-base { image-rendering: pixelated; image-rendering: crisp-edges; }
 .dw-status { min-height: 1.3em; font-size: 12px; color: var(--jp-ui-font-color2, #555); }
 .dw-status.dw-error { color: #b00020; }
-.dw-compare { position: relative; overflow: hidden; touch-action: none; max-width: 100%; }
+.dw-compare { position: relative; overflow: hidden; touch-action: none; max-width: 100%; user-select: none; -webkit-user-select: none; }
 .dw-compare img { position: absolute; left: 0; top: 0; width: 100%; height: 100%; image-rendering: pixelated; }
 .dw-compare .dw-after-clip { position: absolute; left: 0; top: 0; height: 100%; overflow: hidden; }
 .dw-compare .dw-divider { position: absolute; top: 0; bottom: 0; width: 2px; background: #fff; box-shadow: 0 0 3px #000; }
@@ -50,6 +50,9 @@ export const css = `
 /* the canvas is as wide as its image; its toolbar wraps above it instead of widening the column */
 .dw-editor-app .dw-editor-left .dw-canvas { width: min-content; min-width: min(320px, 100%); }
 .dw-editor-app .dw-editor-right .widget-hbox { flex-wrap: wrap; }
+/* the image canvas and, in Appearance / Paste, the reference canvas beside it (below it when there is no room) */
+.dw-editor-app .dw-editor-canvases { flex-wrap: wrap; align-items: flex-start; }
+.dw-editor-app .dw-editor-canvases > .dw-reference-box { margin-left: 12px; }
 /* the prompt fills the column without overflowing it (width: 100% plus its margins overflowed by 4 px) */
 .dw-editor-app .dw-editor-right .widget-text { width: auto !important; max-width: 100%; box-sizing: border-box; }
 .dw-editor-app .dw-editor-result { flex-wrap: nowrap !important; width: 100%; }

@@ -3,6 +3,7 @@ import { asBytes, ensureStyle, h } from "./_util.js";
 import { css } from "./_style.js";
 
 const GAP = 6;
+const HANDLE_WIDTH = 14; // px, as in _style.js
 
 function urlFor(value, format) {
 	const bytes = asBytes(value);
@@ -61,6 +62,11 @@ function render({ model, el }) {
 		const pos = Math.min(1, Math.max(0, Number(model.get("position"))));
 		clip.style.width = `${pos * 100}%`;
 		divider.style.left = `calc(${pos * 100}% - 1px)`;
+		// the handle stays whole inside the box at either end (at 0 it would be cut in half by the box's edge)
+		const w = box.clientWidth || parseFloat(box.style.width) || 0;
+		const x = pos * w - 1; // the divider's left edge
+		const half = HANDLE_WIDTH / 2;
+		handle.style.left = `${Math.min(Math.max(-half + 1, -x), w - x - HANDLE_WIDTH)}px`;
 	}
 
 	/** Width of one image: the model's display_width or a crisp default, shrunk to the space there is. */
@@ -122,6 +128,7 @@ function render({ model, el }) {
 		place();
 	}
 	box.addEventListener("pointerdown", (e) => {
+		e.preventDefault(); // a press beside the handle starts a wipe, never a text selection
 		dragging = true;
 		try {
 			box.setPointerCapture(e.pointerId);

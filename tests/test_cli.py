@@ -12,6 +12,12 @@ def test_demo_writes_before_after_and_a_replayable_log(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "inversion" in out and "edit" in out and "total" in out
+    check = next(line for line in out.splitlines() if line.startswith("result check: "))
+    assert "Background outside the edit" in check
+    log = json.loads((tmp_path / "edit" / "edit.json").read_text())
+    n = log["metrics"]["invented_regions"]
+    assert check.startswith("result check: Warning:" if n else "result check: Nothing outside the edit changed")
+    assert ("changed something it was not asked to" in out) == bool(n)  # said plainly when it found one
     before, after = Image.open(tmp_path / "before.png"), Image.open(tmp_path / "after.png")
     assert before.size == after.size == (256, 256)
     assert not np.array_equal(np.asarray(before), np.asarray(after))

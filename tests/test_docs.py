@@ -75,6 +75,17 @@ def test_no_such_words_in_the_notebooks_prose(path):
     assert not found, found
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_notebook_cell_has_a_unique_id(path):
+    """nbformat 4.5 cells carry an ``id``; without one Jupyter warns (and future nbformat refuses the file)."""
+    import json
+
+    nb = json.loads(path.read_text())
+    ids = [c.get("id") for c in nb["cells"]]
+    assert (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5)
+    assert all(ids) and len(set(ids)) == len(ids), [i for i, c in enumerate(ids) if not c]
+
+
 def test_the_word_check_catches_what_it_is_for():
     for text in ("see issue 11", "Issue #4's targets", "the third sitting", "two sittings", "a borrowed machine",
                  "the GPU we were lent", "further loans were paused", "the device tool", "the issue's budget",

@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from ..core import changes
 from ..core.masks import dilate, erode
 from ..core.psnr import psnr
 from .scenes import Shape, render, render_background, shape_alpha
@@ -53,12 +54,11 @@ GHOST_MAX = 0.25
 #: Background PSNR a clean edit keeps (issue 11; 22 dB let a repainted background or extra objects pass).
 BG_PSNR_MIN = 28.0
 DRAG_CUT_MIN = 0.7
-#: ΔE (CIE76) above which a pixel "changed strongly". Inverting and regenerating an untouched background
-#: moves pixels by ΔE ≈ 1–6 (≈ 35 dB); an object appearing, vanishing or a faint ghost of one is ΔE ≥ 15–20.
-CHANGE_DE = 15.0
-#: Smallest strongly changed region (px at 64×64, scaled with the area) counted as an invented object:
-#: a quarter of the smallest object ShapesBench draws (≈ 28 px), larger than the specks of VAE noise.
-INVENT_MIN_PX = 8
+#: ΔE (CIE76) above which a pixel "changed strongly" (:data:`dragon_widgets.core.changes.CHANGE_DE`).
+CHANGE_DE = changes.CHANGE_DE
+#: Smallest strongly changed region (px at 64×64, scaled with the area) counted as an invented object
+#: (:data:`dragon_widgets.core.changes.MIN_REGION_PX`).
+INVENT_MIN_PX = changes.MIN_REGION_PX
 #: Pixels around the edited object's source and target (and a drag's corridor) where change is allowed:
 #: anti-aliased rims and the soft halo a latent edit leaves are not objects.
 INVENT_DILATE = 3
@@ -137,7 +137,7 @@ def _visible_masks(task: Task) -> list[np.ndarray]:
 
 def change_map(result, task: Task) -> np.ndarray:
     """bool (res, res): pixels whose colour moved by more than :data:`CHANGE_DE` ΔE from the source."""
-    return delta_e(as_float(result), as_float(task.source_image)) > CHANGE_DE
+    return changes.change_map(task.source_image, result, CHANGE_DE)
 
 
 def invented_regions(result, task: Task) -> list[np.ndarray]:
@@ -146,8 +146,8 @@ def invented_regions(result, task: Task) -> list[np.ndarray]:
     keep_out = allowed_region(task)
     for j in task.bystanders:
         keep_out |= dilate(vis[j], 1)
-    min_px = max(2, int(round(INVENT_MIN_PX * (task.res / 64) ** 2)))
-    return [c for c in components(change_map(result, task) & ~keep_out) if int(c.sum()) >= min_px]
+    min_px = changes.min_region_px((task.res, task.res), INVENT_MIN_PX)
+    return changes.changed_regions(change_map(result, task), keep_out, min_px)
 
 
 def invented_objects(result, task: Task) -> int:

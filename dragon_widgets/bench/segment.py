@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.changes import as_unit_rgb, components, delta_e, rgb_to_lab  # noqa: F401 (re-exported)
 from ..core.masks import dilate, erode
 from ..core.scenes import SHAPE_HUES, SHAPE_KINDS, Shape, shape_alpha
 
@@ -60,50 +61,7 @@ BORDER_MAX = 0.2
 # basics
 
 
-def as_float(img) -> np.ndarray:
-    """(H, W, 3) float32 in [0, 1] from uint8 / float arrays or a PIL image."""
-    a = np.asarray(img)
-    if a.dtype == np.uint8:
-        return a[..., :3].astype(np.float32) / 255.0
-    return np.clip(a[..., :3].astype(np.float32), 0.0, 1.0)
-
-
-def rgb_to_lab(rgb) -> np.ndarray:
-    """sRGB in [0, 1] (any shape (..., 3)) → CIELAB (D65)."""
-    c = np.asarray(rgb, np.float32)
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], np.float32)
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883], np.float32)
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
-
-
-def delta_e(a, b) -> np.ndarray:
-    """CIE76 ΔE between sRGB colours/images ``a`` and ``b`` (broadcasting)."""
-    return np.linalg.norm(rgb_to_lab(a) - rgb_to_lab(b), axis=-1)
-
-
-def components(mask: np.ndarray) -> list[np.ndarray]:
-    """4-connected components of a bool mask, largest first (list of bool masks)."""
-    mask = np.asarray(mask, bool)
-    h, w = mask.shape
-    lab = np.zeros((h, w), np.int32)
-    comps = []
-    for y0, x0 in zip(*np.nonzero(mask)):
-        if lab[y0, x0]:
-            continue
-        n = len(comps) + 1
-        lab[y0, x0] = n
-        stack, pix = [(y0, x0)], []
-        while stack:
-            y, x = stack.pop()
-            pix.append((y, x))
-            for yy, xx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
-                if 0 <= yy < h and 0 <= xx < w and mask[yy, xx] and not lab[yy, xx]:
-                    lab[yy, xx] = n
-                    stack.append((yy, xx))
-        comps.append(lab == n)
-    return sorted(comps, key=lambda m: -int(m.sum()))
+as_float = as_unit_rgb  # the benchmark's name for it
 
 
 def _box_sum(a: np.ndarray, r: int) -> np.ndarray:

@@ -16,7 +16,8 @@ Value rules (decided by dtype, then by range, never per pixel):
   at most 255, else 0..65535; negative values or values above 65535 are refused.
 - Floats (and PIL ``F``): 0..1 when the largest value is at most 1, else 0..255; NaN/inf, values below 0 or above
   255 are refused.
-- Alpha (RGBA, LA, PA, P with transparency, (H, W, 4) and (H, W, 2) arrays) is composited over white.
+- Alpha (RGBA, LA, PA, P with transparency, (H, W, 4) arrays) is composited over white. (H, W, 2) arrays and
+  complex arrays are refused: two channels or complex values are not a picture one can tell apart from data.
 - EXIF orientation is applied (the picture as viewers show it). CMYK, P, 1, YCbCr, LAB, HSV convert to RGB.
 - Images with a side above :data:`MAX_SIDE` are reduced by a whole factor *while decoding* (JPEG by ``draft``,
   other formats by ``Image.reduce``, arrays by area averaging in strips before any float conversion), with a
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, UnidentifiedImageError, ImageOps
 
 #: Inputs with a side above this are accepted but warned about (the edit runs at the working size).
 HUGE_SIDE = 4096
@@ -61,6 +62,12 @@ def to_rgb_array(image: Any, name: str = "image", min_side: int = 8, max_side: i
     if isinstance(image, Image.Image):
         return _pil_to_rgb(image, name, min_side, max_side)
     if isinstance(image, np.ndarray):
+        if image.ndim == 3 and image.shape[2] == 2:  # grey + alpha, a flow field, a complex pair: ambiguous
+            raise ValueError(f"{name} has shape {image.shape}: two channels are not an image; give (H, W) grey, "
+                             f"(H, W, 3) RGB or (H, W, 4) RGBA (grey with alpha: PIL.Image.fromarray(a, 'LA'))")
+        if np.iscomplexobj(image):
+            raise ValueError(f"{name} has dtype {image.dtype}: complex values are not an image; give real numbers "
+                             f"(e.g. np.abs(a) of a spectrum, scaled to 0..1 or 0..255)")
         return _array_to_rgb(image, name, min_side, max_side)
     raise TypeError(f"{name} must be a PIL.Image or a numpy array (H, W[, C]), got {type(image).__name__}; "
                     f"to read a file use dragon_widgets.core.images.open_image(path)")
@@ -113,6 +120,9 @@ class _opened:
         except (OSError, ValueError, SyntaxError) as err:  # UnidentifiedImageError is an OSError
             if isinstance(err, PermissionError):
                 raise ValueError(f"{label} cannot be read: permission denied") from None
+            if isinstance(err, UnidentifiedImageError):  # its text is a repr of the file object: say it in words
+                raise ValueError(f"{label} is not an image file (not PNG, JPEG, WebP, GIF, BMP, TIFF or another "
+                                 f"format PIL reads)") from None
             raise ValueError(f"{label} is not an image file PIL can read ({_first_line(err)})") from None
         return self.im, label
 

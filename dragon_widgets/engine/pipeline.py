@@ -7,6 +7,7 @@ Every model — ours included — goes through diffusers' ``from_pretrained`` (o
 from __future__ import annotations
 
 import os
+from typing import Any
 from pathlib import Path
 
 import torch
@@ -40,6 +41,26 @@ def default_dtype(device: str | torch.device) -> torch.dtype:
     return torch.float16 if str(device).startswith("cuda") else torch.float32
 
 
+def check_device(device: Any) -> torch.device:
+    """``device`` as a torch.device, or a one-line ``ValueError`` naming it when it is not one or this machine has
+    no such device (e.g. "cuda" without a CUDA GPU), before any weights are loaded."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1', got {device!r}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {str(device)!r} is not available: this machine has no usable CUDA GPU (or this "
+                             f"torch {torch.__version__} was built without CUDA); use device='cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(device)!r} is not available: this machine has "
+                             f"{torch.cuda.device_count()} CUDA GPU(s) (cuda:0 … cuda:{torch.cuda.device_count() - 1})")
+    elif dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device {str(device)!r} is not available: this machine has no Apple MPS device; "
+                         "use device='cpu'")
+    return dev
+
+
 def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.device = "cpu",
                   dtype: torch.dtype | None = None, **kwargs):
     """Load a Stable-Diffusion-style diffusers pipeline (SD 1.x/2.x, SDXL or the embedded model).
@@ -56,6 +77,7 @@ def load_pipeline(model: str | os.PathLike | None = None, device: str | torch.de
         # diffusers only loads components from modules already imported: make our codec class known.
         from ..models import codec  # noqa: F401
 
+    check_device(device)
     if dtype is None:
         dtype = default_dtype(device)
     if not isinstance(dtype, torch.dtype):

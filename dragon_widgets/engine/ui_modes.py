@@ -45,6 +45,13 @@ class ModeDescriptor:
     controls: tuple[str, ...] = ()  # basic controls shown: "scale", "offset"
     reference: bool = False  # needs a reference image and its object mask
     default_scale: float = 1.0  # the scale control's value on entering the mode (when it is at 1)
+    #: What the painted mask means in this mode: "object" (what moves or is restyled), "editable" (where the
+    #: picture may change: a drag's region) or None (no mask). Masks of different meanings are separate drawings.
+    mask_meaning: str | None = None
+
+
+#: The words for each mask meaning, as the app says them.
+MASK_MEANINGS = {"object": "object mask", "editable": "editable region"}
 
 
 def _need_mask(d: Drawing) -> np.ndarray:
@@ -83,8 +90,17 @@ def _resize(d: Drawing):
 
 def _drag(d: Drawing):
     from .edits import Drag
+    from .edits.drag import points_outside_region
 
-    return Drag(points=_need_points(d), mask=d.mask if _drawn(d.mask) else None)
+    points = _need_points(d)
+    region = d.mask if _drawn(d.mask) else None
+    if region is not None:
+        outside = points_outside_region(points, region)
+        if outside:
+            raise ValueError(f"The {', '.join(outside)} lie(s) outside the editable region you painted: outside it "
+                             "the picture is held still, so the drag could not move it. Paint the region over every "
+                             "handle and target, or erase it all to let the whole image change.")
+    return Drag(points=points, mask=region)
 
 
 def _landmark(d: Drawing):
@@ -113,21 +129,23 @@ UI_MODES: tuple[ModeDescriptor, ...] = (
     ModeDescriptor("move", "Move", ("box", "brush", "eraser", "arrow", "region"),
                    "Box or paint the object, then draw an arrow from it to where it should go. "
                    "Optionally paint a reference region for the uncovered background.",
-                   "move", _move, needs=("mask",)),
+                   "move", _move, needs=("mask",), mask_meaning="object"),
     ModeDescriptor("resize", "Resize", ("box", "brush", "eraser", "arrow"),
                    "Box or paint the object; set the scale (an arrow also moves it).",
-                   "move", _resize, needs=("mask",), controls=("scale",), default_scale=1.25),
+                   "move", _resize, needs=("mask",), controls=("scale",), default_scale=1.25, mask_meaning="object"),
     ModeDescriptor("drag", "Drag", ("points", "brush", "eraser"),
                    "Click a handle then its target (or drag from one to the other) for each point pair; "
-                   "optionally paint the region that may change.",
-                   "drag", _drag, needs=("points",)),
+                   "optionally paint the editable region (only it may change; it must cover every handle and "
+                   "target; Move's object mask is a separate drawing).",
+                   "drag", _drag, needs=("points",), mask_meaning="editable"),
     ModeDescriptor("landmark", "Landmarks", ("points",),
                    "Click a handle then its target for each landmark (e.g. eye corners, mouth, chin); the whole "
                    "image follows, with no region kept fixed.",
                    "landmark", _landmark, needs=("points",)),
     ModeDescriptor("appearance", "Appearance", ("box", "brush", "eraser"),
                    "Box or paint the object to restyle here, and box the object whose look to copy in the reference.",
-                   "appearance", _appearance, needs=("mask", "reference", "reference_mask"), reference=True),
+                   "appearance", _appearance, needs=("mask", "reference", "reference_mask"), reference=True,
+                   mask_meaning="object"),
     ModeDescriptor("paste", "Paste", ("arrow",),
                    "Box or paint the object to copy in the reference; move it with dx/dy (or an arrow on the image) "
                    "and scale it while watching the preview.",

@@ -19,11 +19,28 @@ def to_rgb_array(image: Any, name: str = "image") -> np.ndarray:
     return _core.to_rgb_array(image, name, min_side=1)
 
 
-def to_mask_array(mask: Any, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
+def to_mask_array(mask: Any, shape: tuple[int, int], name: str = "mask", exact: bool = False) -> np.ndarray:
     """bool (H, W) of ``shape`` from a bool / 0..1 / 0..255 array or an 'L'/'1' PIL image, by the one mask normaliser
-    (:func:`dragon_widgets.core.images.to_mask`; empty and full masks allowed, same-aspect sizes resized)."""
+    (:func:`dragon_widgets.core.images.to_mask`; empty and full masks allowed, same-aspect sizes resized unless
+    ``exact``: then any other size is a ``ValueError`` naming ``name``, except a whole multiple of the image's — a
+    mask drawn on the full-size picture the image was reduced from)."""
     h, w = shape
+    if exact:
+        got = ((mask.size[1], mask.size[0]) if isinstance(mask, Image.Image)
+               else mask.shape[:2] if isinstance(mask, np.ndarray) and mask.ndim >= 2 else None)
+        if got is not None and tuple(got) != (h, w) and not _reduced_by_whole_factor(tuple(got), (h, w)):
+            raise ValueError(f"{name} must have the image's size (H, W) = ({h}, {w}), got {tuple(got)}; draw it on "
+                             f"this image (or resize it yourself)")
     return _core.to_mask(mask, (w, h), name, allow_empty=True, allow_full=True)
+
+
+def _reduced_by_whole_factor(big: tuple, small: tuple[int, int]) -> bool:
+    """True when an image of ``big`` (H, W) reduced by a whole factor k ≥ 2 (as the normaliser reduces huge
+    pictures: ceil(H / k)) has the size ``small``: a mask drawn on the full-size picture."""
+    gh, gw = big
+    h, w = small
+    k = round(gh / max(h, 1))
+    return k >= 2 and -(-gh // k) == h and -(-gw // k) == w
 
 
 def encode(arr: np.ndarray, fmt: str = "png", quality: int = 90) -> bytes:

@@ -8,7 +8,6 @@ is adapted here and nowhere else.
 from __future__ import annotations
 
 import html
-import math
 from typing import Any, Callable
 
 import ipywidgets as W
@@ -50,37 +49,32 @@ def measure(editor: Any, result: Any) -> dict:
     return measure_edit(editor, result)
 
 
+def invented_count(metrics: dict | None) -> int:
+    """How many regions outside the edit changed strongly (0 without metrics)."""
+    from dragon_widgets.engine.result_check_text import invented_count as count
+
+    return count(metrics)
+
+
 def metrics_text(metrics: dict | None) -> str:
-    """The metrics line in plain words ("" without metrics)."""
-    if not metrics:
-        return ""
-    if "error" in metrics:
-        return f"Metrics unavailable: {metrics['error']}"
-    psnr = metrics.get("background_psnr")
-    if psnr is None:
-        parts = ["Background: not measured (the edit may change the whole image)"]
-    elif math.isinf(psnr):
-        parts = ["Background outside the edit: unchanged"]
-    else:
-        share = 100 * (1 - metrics.get("edited_fraction", 0.0))
-        parts = [f"Background outside the edit ({share:.0f} % of the image): PSNR {psnr:.1f} dB"]
-    rows = metrics.get("drag") or []
-    if rows:
-        before = sum(r["before"] for r in rows) / len(rows)
-        after = sum(r["after"] for r in rows) / len(rows)
-        mean = f" (mean of {len(rows)})" if len(rows) > 1 else ""
-        parts.append(f"handle → target{mean}: {before:.1f} px before, {after:.1f} px after")
-    return " · ".join(parts)
+    """The metrics line in plain words (:func:`dragon_widgets.engine.metrics.result_check_text`)."""
+    from dragon_widgets.engine.result_check_text import result_check_text
+
+    return result_check_text(metrics, "boxed in red on the preview")
 
 
 def metrics_html(metrics: dict | None) -> str:
     text = metrics_text(metrics)
     if not text:
         return ""
-    tip = ("PSNR between input and result outside the dilated edited region (higher: background kept). "
+    tip = ("Strong change (CIELAB ΔE > 15) in regions outside the dilated edit area counts as invented or damaged; "
+           "PSNR between input and result outside that area (higher: background kept). "
            "Handle positions after the edit are found by feature correspondence on the same UNet (DIFT-style).")
-    return (f"<span class='dw-metrics' title='{html.escape(tip, quote=True)}' "
-            f"style='font-size:12px'>{html.escape(text)}</span>")
+    warn = invented_count(metrics) > 0
+    cls = "dw-metrics dw-metrics-warning" if warn else "dw-metrics"
+    style = "font-size:12px;color:#a15c00;font-weight:600" if warn else "font-size:12px"
+    return (f"<span class='{cls}' title='{html.escape(tip, quote=True)}' "
+            f"style='{style}'>{html.escape(text)}</span>")
 
 
 def without_trace(result: Any) -> Any:

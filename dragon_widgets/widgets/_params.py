@@ -48,12 +48,18 @@ class ParamPanel:
         self.preset_label = W.HTML()
         self.mode = "move"
         self._loading = False
+        #: Advanced fields not offered because the model cannot use them (e.g. the image-prompt scale without an
+        #: IP-Adapter); :meth:`set_unavailable` sets them.
+        self.unavailable: set[str] = set()
         self.advanced_toggle.observe(self._toggle, "value")
         self.reset.on_click(lambda _b: self._reset())
         for k, wdg in self.advanced_fields.items():
             wdg.observe(lambda ch, k=k: self._changed(k, ch["new"]), "value")
         self.basic = W.VBox([self.prompt, W.HBox([self.seed, self.scale]), W.HBox([self.dx, self.dy])])
-        self.widget = W.VBox([self.basic, W.HBox([self.advanced_toggle, self.preset_label]), self.advanced_box])
+        #: The Advanced toggle and its fields (the editor shows them below the result, so opening them never
+        #: pushes the result out of view).
+        self.advanced = W.VBox([W.HBox([self.advanced_toggle, self.preset_label]), self.advanced_box])
+        self.widget = W.VBox([self.basic, self.advanced])
         self.set_mode("move")
 
     # ------------------------------------------------------------------
@@ -86,7 +92,7 @@ class ParamPanel:
         self._loading = True
         try:
             for k, wdg in self.advanced_fields.items():
-                wdg.layout.display = "" if k in numbers else "none"
+                wdg.layout.display = "" if k in numbers and k not in self.unavailable else "none"
                 if k in numbers:
                     wdg.value = float(ov.get(k, getattr(p, k)))
         finally:
@@ -94,6 +100,13 @@ class ParamPanel:
         n = len(ov)
         self.preset_label.value = (f"<small>preset <b>{self.base_preset.name}</b>, mode <b>{self.preset_mode}</b>"
                                    f"{f' ({n} changed)' if n else ''}</small>")
+
+    def set_unavailable(self, keys: set[str]) -> None:
+        """Hide the Advanced fields ``keys`` (the loaded model cannot use them); the others are shown again."""
+        keys = set(keys)
+        if keys != self.unavailable:
+            self.unavailable = keys
+            self._load_fields()
 
     def _changed(self, key: str, value: float) -> None:
         if self._loading:

@@ -41,6 +41,10 @@ PREVIEW_SIDE = 256
 #: Longest side (CSS px) of the image canvas in the app: the canvas, Run and the result fit a 1440×900 screen.
 CANVAS_SIDE = 512
 REFERENCE_SIDE = 320
+#: In Appearance and Paste the two canvases share the left column (side by side where it is wide enough), smaller,
+#: so both, Run and the result fit a 1440×900 screen.
+CANVAS_SIDE_WITH_REFERENCE = 384
+REFERENCE_SIDE_WITH_IMAGE = 256
 #: Images loaded into the app are scaled down to this longest side (the engine edits at its working size anyway).
 LOAD_MAX_SIDE = 2048
 
@@ -67,13 +71,29 @@ def open_image(image: Any, name: str = "image") -> np.ndarray:
                     f"got {type(image).__name__}")
 
 
-def _preview_png(image: Any) -> bytes:
-    """PNG for the preview pane: small images scaled up crisply, large ones scaled down."""
+#: Said once when an image is loaded into an app on the embedded model.
+EMBEDDED_LIMITS = ("Note: the built-in model is a small 64×64 model that knows flat shapes on smooth backgrounds; on "
+                   "a photo it invents objects. For photos load Stable Diffusion on a GPU: "
+                   "EditorApp(image, pipe=dw.load_pipeline('runwayml/stable-diffusion-v1-5', device='cuda')).")
+
+#: Colour of the result check's overlay: boxes around regions outside the edit that changed strongly.
+INVENTED_COLOR = (255, 0, 0)
+
+
+def _preview_png(image: Any, boxes: list | None = None) -> bytes:
+    """PNG for the preview pane: small images scaled up crisply, large ones scaled down; ``boxes`` ([x0, y0, x1,
+    y1] in image pixels: the result check's invented regions) are outlined in :data:`INVENTED_COLOR`."""
     arr = _imaging.to_rgb_array(image, "preview")
     h, w = arr.shape[:2]
     k = PREVIEW_SIDE / max(h, w)
     size = (max(1, round(w * k)), max(1, round(h * k)))
     img = Image.fromarray(arr).resize(size, Image.NEAREST if k >= 1 else Image.LANCZOS)
+    if boxes:
+        from PIL import ImageDraw
+
+        draw = ImageDraw.Draw(img)
+        for x0, y0, x1, y1 in boxes:
+            draw.rectangle([x0 * k - 2, y0 * k - 2, x1 * k + 1, y1 * k + 1], outline=INVENTED_COLOR, width=2)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
@@ -99,13 +119,15 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     return "danger", f"Unexpected error ({type(exc).__name__}): {text}"
 
 
-def done_message(label: str, seconds: float, inverted: float, result: Any) -> str:
-    """The status after a run, with this run's own times: the inversion only when this run did one (a cached
-    inversion's old time is not repeated), plus the reference's inversion for Appearance/Paste."""
+def done_message(label: str, seconds: float, inverted: float, result: Any, loaded: float = 0.0) -> str:
+    """The status after a run, with this run's own times: loading the model when this run did (the first one),
+    the inversion only when this run did one (a cached inversion's old time is not repeated), plus the
+    reference's inversion for Appearance/Paste."""
     t = result.timings
     source_invert = result.source.timings.get("invert", result.source.timings.get("generate", 0.0))
     reference = max(0.0, t.get("invert", 0.0) - source_invert)
-    parts = [f"edit {t.get('edit', 0.0):.1f} s"]
+    parts = [f"model load {loaded:.1f} s"] if loaded > 0 else []
+    parts.append(f"edit {t.get('edit', 0.0):.1f} s")
     parts.append(f"inversion {inverted:.1f} s" if inverted > 0 else "inversion reused")
     if reference > 0:
         parts.append(f"reference inversion {reference:.1f} s")
@@ -194,6 +216,8 @@ class EditorApp(W.VBox):
         self._kept_drawings: dict[str, Any] = {}  # drawing layers the current mode's tools cannot edit
         self._preview_before_run = b""
         self._run_inversion = 0.0
+        self._run_load = 0.0
+        self._told_limits = False  # the embedded model's limits are said once, on the first image loaded
 
         self.canvas = DragCanvas(image, tools=list(_ui_mode(mode).tools), box_to_mask=box_to_mask)
         self.reference_canvas = DragCanvas(reference, tools=REFERENCE_TOOLS, box_to_mask=box_to_mask)
@@ -233,10 +257,13 @@ class EditorApp(W.VBox):
         self.params.advanced_box.children = (*self.params.advanced_box.children, self.inspect_tab.level_box)
 
         self.reference_box = W.VBox([W.HTML("<b>Reference image</b>"), self.reference_canvas])
+        self.reference_box.add_class("dw-reference-box")
         # Layout (widgets/_style.js): canvas left, controls + result right when the app is >= 900 px wide,
         # stacked below that. No Layout.gap: ipywidgets 7 lacks it.
+        canvases = W.HBox([self.canvas, self.reference_box])
+        canvases.add_class("dw-editor-canvases")
         left = W.VBox([W.HTML("<b>Image</b> <small>(Open image… or drop a file on it to edit your own)</small>"),
-                       self.canvas, self.reference_box])
+                       canvases])
         left.add_class("dw-editor-left")
         preview_cell = W.VBox([self.preview_label, self.preview])
         preview_cell.add_class("dw-preview-cell")
@@ -245,12 +272,13 @@ class EditorApp(W.VBox):
         result_row = W.HBox([preview_cell, compare_cell])
         result_row.add_class("dw-editor-result")
         right = W.VBox([
-            self.params.widget,
+            self.params.basic,
             W.HBox([self.run_button, self.cancel_button, self.progress]),
             self.status,
             result_row,
             self.inspect_tab.metrics,
             W.HBox([self.undo_edit_button, self.use_result_button, self.export_button, self.inspect_tab.toggle]),
+            self.params.advanced,  # below the result: opening it never pushes the result out of view
             self.history_html,
             self.details,
         ])
@@ -278,6 +306,7 @@ class EditorApp(W.VBox):
         self.canvas.observe(self._arrow_changed, "arrow")
         for c in (self.canvas, self.reference_canvas):
             c.observe(self._box_note_changed, "box_note")
+        self._offer_model_fields()
         self._mode_changed(mode)
         self._render_history()
 
@@ -290,6 +319,24 @@ class EditorApp(W.VBox):
         if self._pipe is None:
             return get_preset("embedded")
         return self.editor.preset
+
+    def _offer_model_fields(self) -> None:
+        """Offer only the Advanced fields the model can use: the image-prompt scale needs an IP-Adapter loaded
+        (``dw.load_image_prompt(pipe)``); the embedded model has none."""
+        has_adapter = False
+        if self._pipe is not None:
+            from dragon_widgets.engine.image_prompt import has_ip_adapter
+
+            has_adapter = has_ip_adapter(self._pipe)
+        self.params.set_unavailable(set() if has_adapter else {"ip_scale"})
+
+    def on_embedded_model(self) -> bool:
+        """True when the app edits with the package's small embedded model (the default)."""
+        if self._pipe is None:
+            return True
+        from dragon_widgets.engine.pipeline import EMBEDDED_ID, model_id
+
+        return model_id(self._pipe) == EMBEDDED_ID
 
     @property
     def editor(self) -> Any:
@@ -332,15 +379,42 @@ class EditorApp(W.VBox):
     def _mode_changed(self, mode: str, old: str | None = None) -> None:
         desc = _ui_mode(mode)
         if old is not None and old != mode:  # a drawing stays with the modes whose tools can edit it
-            _drawings.switch(self.canvas, self._kept_drawings, _ui_mode(old).tools, desc.tools)
+            before = _ui_mode(old)
+            _drawings.switch(self.canvas, self._kept_drawings, before.tools, desc.tools, before.mask_meaning,
+                             desc.mask_meaning)
+            note = self._mask_meaning_note(before, desc)
+            if note:
+                self._set_status(note, "")
         self.canvas.tools = list(desc.tools)
         if self.canvas.tool not in desc.tools:
             self.canvas.tool = desc.tools[0]
         self.params.set_mode(mode)
         self.reference_box.layout.display = "" if desc.reference else "none"
+        self._fit_canvases(desc.reference)
         self.preview_label.value = "<b>Paste preview</b>" if mode == "paste" else "<b>Preview</b>"
         self.hint.value = f"<i>{html.escape(desc.hint)}</i>"
         self._update_paste_preview()
+
+    def _fit_canvases(self, with_reference: bool) -> None:
+        """Display sizes: the image canvas alone at :data:`CANVAS_SIDE`; with the reference canvas beside it both
+        smaller, so the two canvases, Run and the result fit a 1440×900 screen."""
+        side, ref = ((CANVAS_SIDE_WITH_REFERENCE, REFERENCE_SIDE_WITH_IMAGE) if with_reference
+                     else (CANVAS_SIDE, REFERENCE_SIDE))
+        self.canvas.display_width = fit_display_width(self.canvas.size, side)
+        self.reference_canvas.display_width = fit_display_width(self.reference_canvas.size, ref)
+
+    def _mask_meaning_note(self, old: Any, new: Any) -> str:
+        """What the person is told when the painted mask changes meaning with the mode ("" when it does not)."""
+        from dragon_widgets.engine.ui_modes import MASK_MEANINGS
+
+        if not (old.mask_meaning and new.mask_meaning) or old.mask_meaning == new.mask_meaning:
+            return ""
+        kept = _drawings.drawn(self._kept_drawings.get(_drawings.layer_key("mask_data", old.mask_meaning)))
+        if not kept:
+            return ""
+        shown = "shown" if self.canvas.mask.any() else "empty"
+        return (f"{old.label}'s {MASK_MEANINGS[old.mask_meaning]} is kept for {old.label} (it comes back when you "
+                f"switch back); {new.label} paints its own {MASK_MEANINGS[new.mask_meaning]} ({shown}).")
 
     def _arrow_changed(self, change: dict) -> None:
         if self.mode == "paste" and change["new"]:
@@ -414,6 +488,7 @@ class EditorApp(W.VBox):
         self.last_error = None
         self._preview_before_run = self.preview.value  # shown again if this run fails or is cancelled
         self._run_inversion = 0.0  # seconds this run spends inverting (0 when the inversion is reused)
+        self._run_load = 0.0  # seconds this run spends loading the model (the first run only)
         self.progress.value, self.progress.max, self.progress.bar_style = 0, 1, "info"
         self._set_running(True)
         self._set_status("Starting…")
@@ -425,6 +500,9 @@ class EditorApp(W.VBox):
             self._wait_for_prepare(job)  # first: it may be loading the model, which this run then uses
             if self._editor is None:
                 job.post(self._set_status, "Loading the model…")
+                t_load = time.perf_counter()
+                editor = self.editor
+                self._run_load = time.perf_counter() - t_load
             editor = self.editor
             if self._cancel_requested:
                 from dragon_widgets.engine import EditCancelled
@@ -543,16 +621,29 @@ class EditorApp(W.VBox):
             self._steps.append("edit")
             self.compare.set_images(image, result.image)
             self.inspect_tab.set_result(result)
-            self.preview.value = _preview_png(result.image)
+            self.preview.value = self._result_preview(result)
             self.progress.value = self.progress.max
-            self.progress.bar_style = "success"
-            self._set_status(done_message(_ui_mode(mode).label, seconds, self._run_inversion, result), "success")
+            done = done_message(_ui_mode(mode).label, seconds, self._run_inversion, result, self._run_load)
+            n = _inspect_tab.invented_count(result.metrics)
+            if n:  # said in words and not in green: the edit changed something it was not asked to
+                self.progress.bar_style = "warning"
+                self._set_status(f"{done} But {n} region{'s' if n > 1 else ''} outside the edit changed strongly "
+                                 "(boxed in red on the preview): check the result.", "warning")
+            else:
+                self.progress.bar_style = "success"
+                self._set_status(done, "success")
         self._job = None
         self._busy = False
         self._set_running(False)
         self._render_history()
+        self._offer_model_fields()  # an adapter may have been loaded into the pipeline since
         if error is not None:
             self._update_paste_preview()  # Paste shows its live preview again
+
+    @staticmethod
+    def _result_preview(result: Any) -> bytes:
+        """The preview of a result, with the result check's invented regions boxed in red."""
+        return _preview_png(result.image, (getattr(result, "metrics", None) or {}).get("invented_boxes"))
 
     def cancel(self) -> None:
         """Stop the running edit at the next sampler step (drawn state and earlier results are kept)."""
@@ -603,6 +694,7 @@ class EditorApp(W.VBox):
         self.inspect_tab.set_result(self.result)
         if prev:
             self.compare.set_images(prev["input"], prev["result"].image)
+            self.preview.value = self._result_preview(prev["result"])
         else:
             self.compare.set_images(last["input"])
         self._set_status("Undid the last edit.", "")
@@ -637,17 +729,26 @@ class EditorApp(W.VBox):
         })
         self._show_image(arr)
         self.result = None
-        if prompt is not None:
-            self.params.prompt.value = prompt
+        self.inspect_tab.set_result(None)  # the metrics line and the Inspect panels belonged to the old image
+        old_prompt = self.params.prompt.value
+        self.params.prompt.value = prompt if prompt is not None else ""
         self.details.value = ""
-        self._set_status(f"Loaded {label} ({arr.shape[1]}×{arr.shape[0]} px{note}). Draw on it and press Run; "
-                         "Undo brings back the previous image.", "success")
+        text = f"Loaded {label} ({arr.shape[1]}×{arr.shape[0]} px{note}). Draw on it and press Run; " \
+               "Undo brings back the previous image."
+        if prompt is None and old_prompt:
+            text += " The prompt described the previous image, so it was cleared: describe this one in it."
+        level = "success"
+        if self.on_embedded_model() and not self._told_limits:
+            self._told_limits = True
+            level = "warning"
+            text += " " + EMBEDDED_LIMITS
+        self._set_status(text, level)
         self._set_running(False)
         self.prepare()
 
     def _show_image(self, arr: np.ndarray) -> None:
         self.canvas.set_image(arr, keep_drawing=False)
-        self.canvas.display_width = fit_display_width(self.canvas.size, CANVAS_SIDE)
+        self._fit_canvases(_ui_mode(self.mode).reference)
         self._kept_drawings.clear()
         self.params.set_size(self.canvas.width, self.canvas.height)
         self.compare.set_images(arr)
@@ -659,6 +760,7 @@ class EditorApp(W.VBox):
         _drawings.restore(self.canvas, step["drawing"])
         self._kept_drawings = dict(step["kept"])
         self.result = step["result"]
+        self.inspect_tab.set_result(self.result)  # its metrics line (and Inspect, when it still has its trace)
         self.compare.restore(step["compare"])
         self.preview.value = step["preview"]
         self.params.prompt.value = step["prompt"]
@@ -686,7 +788,7 @@ class EditorApp(W.VBox):
             self._set_status(str(exc), "danger")
             raise
         self.reference_canvas.set_image(arr, keep_drawing=False)
-        self.reference_canvas.display_width = fit_display_width(self.reference_canvas.size, REFERENCE_SIDE)
+        self._fit_canvases(_ui_mode(self.mode).reference)
         self._set_status(f"Loaded {name} as the reference image; box the object in it.", "success")
         self._update_paste_preview()
 

@@ -158,12 +158,13 @@ class DragCanvas(anywidget.AnyWidget):
 
     @property
     def mask(self) -> np.ndarray:
-        """The painted mask as a bool array (H, W)."""
+        """The painted mask as a bool array (H, W); set it with a bool / 0..1 / 0..255 array or a PIL mask of the
+        image's size exactly (another size is a ``ValueError``: a mask drawn for another image)."""
         return self._layer(self.mask_data)
 
     @mask.setter
     def mask(self, value: Any) -> None:
-        m = _imaging.to_mask_array(value, (self.height, self.width), "mask")
+        m = _imaging.to_mask_array(value, (self.height, self.width), "mask", exact=True)
         self.mask_data = m.astype(np.uint8).tobytes()
 
     @property
@@ -173,7 +174,7 @@ class DragCanvas(anywidget.AnyWidget):
 
     @region.setter
     def region(self, value: Any) -> None:
-        m = _imaging.to_mask_array(value, (self.height, self.width), "region")
+        m = _imaging.to_mask_array(value, (self.height, self.width), "region", exact=True)
         self.region_data = m.astype(np.uint8).tobytes()
 
     # --------------------------------------------------------------- helpers

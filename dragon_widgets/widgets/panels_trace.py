@@ -72,7 +72,9 @@ class StepView(StaticFallback):
                     if upto:
                         self.canvas.polyline(tr[upto, p], "lime")
                         self.canvas.marker(*tr[upto[-1], p], color="lime")
-        self.canvas.set_title(f"x̂₀ {step_label(s)}{' · guided' if s.guided else ''} (lime: handle track)")
+        tracked = self.tracks is not None and self.tracks[1].shape[1] > 0  # only point edits have handle tracks
+        self.canvas.set_title(f"x̂₀ {step_label(s)}{' · guided' if s.guided else ''}"
+                              f"{' (lime: handle track)' if tracked else ''}")
 
 
 class GradientPanel(StaticFallback):

@@ -53,7 +53,10 @@ export class CanvasView {
 			},
 			"change:tools": () => this.toolbar.rebuild(),
 			"change:accept_files": () => this.toolbar.rebuild(),
-			"change:display_width": () => this.layout(),
+			"change:display_width": () => {
+				this.layout();
+				this.paint(); // a resized view shows the image and the drawing again
+			},
 			"change:error": () => this.setStatus(),
 			"change:brush_size": () => this.toolbar.sync(),
 			"change:overlay_opacity": () => this.refresh(),
@@ -79,10 +82,13 @@ export class CanvasView {
 		}
 		this.stage.style.width = `${dw}px`;
 		this.stage.style.aspectRatio = `${w} / ${hgt}`;
-		this.base.width = w;
-		this.base.height = hgt;
-		this.overlay.width = w;
-		this.overlay.height = hgt;
+		// setting a canvas's size clears it, even to the same size: only when the image's size changed
+		for (const c of [this.base, this.overlay]) {
+			if (c.width !== w || c.height !== hgt) {
+				c.width = w;
+				c.height = hgt;
+			}
+		}
 		this.resizeVec();
 	}
 

@@ -96,3 +96,28 @@ def test_side_by_side_is_the_default_and_the_toggle_switches_to_a_wipe_that_show
     assert clip is None or clip["width"] <= 1  # the wipe starts with the whole "after" image (the edit) visible
     pg.screenshot(path=str(artifacts / f"compare_wipe_{rule}.png"))
     assert not errors, errors
+
+
+@pytest.mark.parametrize("position", [0.0, 0.5, 1.0])
+def test_the_wipe_handle_is_whole_at_either_end_and_a_press_beside_it_selects_no_text(open_compare, position,
+                                                                                     artifacts):
+    before = _half_red()
+    pg, errors = open_compare("classic", CompareView(before, before[:, ::-1].copy(), view="wipe", position=position))
+    pg.wait_for_function("document.querySelector('img.dw-before').complete")
+    box, handle = pg.locator(".dw-compare").bounding_box(), pg.locator(".dw-handle").bounding_box()
+    assert handle["width"] == pytest.approx(14, abs=0.5)
+    assert box["x"] - 0.5 <= handle["x"] and handle["x"] + handle["width"] <= box["x"] + box["width"] + 0.5, \
+        (box, handle)  # not cut by the box's edge
+    mid = box["x"] + position * box["width"]
+    assert abs(handle["x"] + handle["width"] / 2 - mid) <= 8  # and still on the divider
+    # a press beside the handle and a drag across the page: a wipe, no text selected
+    pg.evaluate("""() => { const p = document.createElement('p'); p.id = 'words'; p.textContent = 'some words';
+                           document.body.appendChild(p); }""")
+    y = box["y"] + box["height"] * 0.8
+    pg.mouse.move(box["x"] + box["width"] * 0.3, y)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + box["width"] * 0.6, y + box["height"], steps=5)
+    pg.mouse.up()
+    assert pg.evaluate("() => String(window.getSelection())") == ""
+    pg.screenshot(path=str(artifacts / f"compare_handle_{position}.png"))
+    assert not errors, errors

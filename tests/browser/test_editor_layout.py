@@ -207,7 +207,12 @@ def test_cancel_leaves_the_previous_result_in_the_preview(browser, served, artif
     wait_text(app_status, r"^Cancelled", timeout=120)
     page.wait_for_timeout(800)
     page.screenshot(path=str(artifacts / f"{name}_cancelled.png"))
-    assert preview.screenshot() == result_shot, "the preview does not show the previous result after Cancel"
+    # the same picture (compared as pixels: a status line of another length moves the preview, and a screenshot at
+    # another offset may differ by a grey level of resampling; the cancelled run's noisy x̂0 differs by far more)
+    shown, kept = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), float) for png in (preview.screenshot(),
+                                                                                             result_shot))
+    assert shown.shape == kept.shape and np.abs(shown - kept).mean() < 2.0, \
+        "the preview does not show the previous result after Cancel"
     assert run.is_enabled() and cancel.is_disabled()
     assert not opened.ours(), opened.ours()
     ctx.close()

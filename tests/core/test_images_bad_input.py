@@ -89,9 +89,13 @@ def test_LA_transparent_is_white():
     assert (rgb(Image.new("LA", (10, 10), (0, 0))) == 255).all()
 
 
-def test_grey_alpha_array_is_composited_over_white():
-    a = np.zeros((10, 10, 2), np.uint8)  # black, fully transparent
-    assert (rgb(a) == 255).all()
+def test_two_channel_and_complex_arrays_are_refused_naming_the_argument():
+    with pytest.raises(ValueError, match=r"image has shape \(10, 10, 2\): two channels are not an image"):
+        rgb(np.zeros((10, 10, 2), np.uint8))
+    with pytest.raises(ValueError, match="image has dtype complex128: complex values are not an image"):
+        rgb(np.zeros((10, 10), np.complex128))
+    grey_alpha = Image.fromarray(np.zeros((10, 10, 2), np.uint8), "LA")  # said explicitly: still composited
+    assert (rgb(grey_alpha) == 255).all()
 
 
 def test_palette_with_transparency_is_white_where_transparent():

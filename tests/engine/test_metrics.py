@@ -77,7 +77,9 @@ def test_measure_edit_on_a_drag_tracks_the_handle_with_the_unet(tiny_editor, tin
     res = tiny_editor.edit(tiny_source, dw.Drag(points=[(handle, target)]), seed=1)
     assert res.points and res.region.all()  # the plan's geometry travels with the result: a drag without mask
     m = measure_edit(tiny_editor, res)
-    assert m["background_psnr"] is None and m["edited_fraction"] == 1.0  # a drag without mask may change all
+    # a drag without a drawn region is measured outside its default region around the handle → target segment
+    assert m["measured_outside"] == "default drag region" and 0 < m["edited_fraction"] < 1
+    assert m["background_psnr"] is not None and m["invented_regions"] == len(m["invented_boxes"])
     (row,) = m["drag"]
     assert row["handle"] == [60.0, 45.0] and row["before"] == pytest.approx(math.hypot(40, 10))
     assert 0 <= row["tracked"][0] < 200 and 0 <= row["tracked"][1] < 100

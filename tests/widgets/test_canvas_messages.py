@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets
+from PIL import Image
 from ipywidgets.widgets.widget import _remove_buffers
 
 from dragon_widgets.widgets import DragCanvas
@@ -238,3 +239,16 @@ def test_canvas_converts_images_as_the_engine_does_exif_and_alpha():
         assert np.array_equal(c.image_array, to_rgb_array(im))
     assert DragCanvas(img).image_array[0, -1].tolist() == [255, 255, 255]  # transparent → white, as the engine
     assert DragCanvas(from_file).size == (16, 24)  # (W, H) after the EXIF rotation
+
+
+def test_a_mask_of_another_size_is_refused_even_with_the_same_aspect():
+    c = _canvas()  # 48×32
+    c.mask = np.ones((32, 48), bool)
+    for bad in (np.zeros((16, 24), bool), np.zeros((48, 72), bool), Image.new("L", (24, 16), 255)):
+        with pytest.raises(ValueError, match=r"mask must have the image.s size \(H, W\) = \(32, 48\), got"):
+            c.mask = bad
+        with pytest.raises(ValueError, match=r"region must have the image.s size"):
+            c.region = bad
+    assert c.mask.all() and not c.region.any()  # nothing changed
+    c.mask = np.zeros((64, 96), bool)  # a whole multiple: drawn on the full-size picture this one was reduced from
+    assert not c.mask.any()

@@ -194,4 +194,18 @@ def test_metrics_text_in_plain_words():
     drag = [{"before": 10.0, "after": 2.0}, {"before": 6.0, "after": 4.0}]
     assert metrics_text({"background_psnr": None, "edited_fraction": 1.0, "drag": drag}) == \
         ("Background: not measured (the edit may change the whole image) · "
-         "handle → target (mean of 2): 8.0 px before, 3.0 px after")
+         "tracked handle → target (mean of 2): 8.0 px before, 3.0 px after")
+
+
+def test_metrics_line_says_in_words_when_something_outside_changed():
+    from dragon_widgets.widgets._inspect_tab import metrics_html
+
+    clean = {"background_psnr": 33.0, "edited_fraction": 0.3, "invented_regions": 0, "invented_boxes": []}
+    assert metrics_text(clean).startswith("Nothing outside the edit changed strongly · Background outside the edit")
+    bad = {"background_psnr": 24.0, "edited_fraction": 0.3, "invented_regions": 2,
+           "invented_boxes": [[1, 1, 5, 5], [9, 9, 14, 14]], "measured_outside": "default drag region"}
+    text = metrics_text(bad)
+    assert text.startswith("Warning: 2 regions outside the edit changed strongly")
+    assert "Background outside the default drag region (70 % of the image): PSNR 24.0 dB" in text
+    assert "dw-metrics-warning" in metrics_html(bad) and "dw-metrics-warning" not in metrics_html(clean)
+    assert "#1b7f3b" not in metrics_html(bad)  # never green

@@ -115,15 +115,16 @@ def test_a_file_dropped_on_the_reference_canvas_replaces_the_reference():
 def test_drawings_stay_with_the_modes_whose_tools_can_edit_them():
     a = _drawn_app()
     a.canvas.region = np.eye(64, dtype=bool)
-    a.mode = "drag"  # brush: the mask stays; no arrow or region tool: both put aside
-    assert a.canvas.mask.any() and a.canvas.arrow is None and not a.canvas.region.any()
+    a.mode = "drag"  # Drag's brush paints its own editable region: Move's object mask, arrow and region put aside
+    assert not a.canvas.mask.any() and a.canvas.arrow is None and not a.canvas.region.any()
     a.canvas.add_point((10, 10), (12, 12))
-    a.mode = "landmark"  # points only: the mask is put aside, the points stay
+    a.mode = "landmark"  # points only: the points stay
     assert not a.canvas.mask.any() and a.canvas.points == [[[10.0, 10.0], [12.0, 12.0]]]
     a.mode = "paste"  # arrow only: Move's arrow is back, the points are put aside
     assert not a.canvas.points and a.canvas.arrow == [[20.0, 20.0], [28.0, 24.0]]
-    a.mode = "move"  # back: the region, and the mask as Drag left it
-    assert a.canvas.mask.any() and a.canvas.arrow == [[20.0, 20.0], [28.0, 24.0]] and a.canvas.region.any()
+    a.mode = "move"  # back: the region, and the object mask as Move left it
+    assert np.array_equal(a.canvas.mask, builtin_shape_masks()[0])
+    assert a.canvas.arrow == [[20.0, 20.0], [28.0, 24.0]] and a.canvas.region.any()
     assert not a.canvas.points
     a.mode = "drag"
     assert a.canvas.points == [[[10.0, 10.0], [12.0, 12.0]]]  # Drag's points came back
@@ -135,7 +136,7 @@ def test_layout_containers_and_full_labels():
     assert a.children[-1] is a.inspect_tab.container  # the Inspect panels open below the editor
     left, right = body.children
     assert "dw-editor-left" in left._dom_classes and "dw-editor-right" in right._dom_classes
-    assert a.canvas in left.children and a.compare in _all(right) and a.run_button in _all(right)
+    assert a.canvas in _all(left) and a.reference_canvas in _all(left) and a.compare in _all(right) and a.run_button in _all(right)
     assert a.mode_selector.style.button_width == "auto"
     for b in (a.run_button, a.undo_edit_button, a.use_result_button, a.export_button):
         assert b.layout.width == "auto"

@@ -3,6 +3,7 @@ window repels its old content, and the rest of the image outside the editable re
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -85,6 +86,25 @@ def plan_drag(ctx: EditContext, points: list, mask: np.ndarray | None, content: 
     )
 
 
+class DragOutsideRegionWarning(UserWarning):
+    """A drag's handle or target lies outside its editable region (``Drag(mask=...)``): the content there is held
+    in place by the content term, so that point cannot move as asked."""
+
+
+def points_outside_region(points: list, region: Any) -> list[str]:
+    """Descriptions ("handle 1 (42, 44)") of the handles and targets of ``points`` (validated pairs, pixels) that
+    lie outside ``region`` (bool (H, W)): the pixel a point falls on is not in the region. [] when all are in."""
+    m = np.asarray(region, dtype=bool)
+    h, w = m.shape
+    out = []
+    for k, pair in enumerate(points):
+        for role, (x, y) in zip(("handle", "target"), pair):
+            col, row = min(w - 1, max(0, int(x))), min(h - 1, max(0, int(y)))
+            if not m[row, col]:
+                out.append(f"{role} {k + 1} ({x:g}, {y:g})")
+    return out
+
+
 def validate_points_and_mask(edit, size):
     """Validate a point-pair edit in place (``points``, optional ``mask``) at image ``size``; returns it."""
     edit.points = check_points(edit.points, size)
@@ -98,8 +118,14 @@ def validate_points_and_mask(edit, size):
 @register
 @dataclass
 class Drag(Edit):
-    """Drag content: each handle point (x0, y0) goes to its target (x1, y1). ``mask`` is the editable
-    region (None = everywhere). ``content=False`` is the same as :class:`Landmark` (kept for old code and logs)."""
+    """Drag content: each handle point (x0, y0) goes to its target (x1, y1).
+
+    ``mask`` is the **editable region**, not the object: bool (H, W), True where the picture may change. Outside
+    it the content term holds the features in place, so every handle *and* its target must lie inside it (an
+    object mask boxed for a move, passed here, keeps the handle's surroundings still and regenerates only the
+    object's inside). A handle or target outside the region gives a :class:`DragOutsideRegionWarning`.
+    ``None`` (default) lets the whole image change. ``content=False`` is the same as :class:`Landmark` (kept for
+    old code and logs)."""
 
     points: Any
     mask: Any = None
@@ -112,7 +138,15 @@ class Drag(Edit):
         return "drag" if self.content else "landmark"  # the landmark form runs with the landmark parameters
 
     def validate(self, size):
-        return validate_points_and_mask(self, size)
+        validate_points_and_mask(self, size)
+        if self.content and self.mask is not None:
+            outside = points_outside_region(self.points, self.mask)
+            if outside:
+                warnings.warn(f"Drag: {', '.join(outside)} lie(s) outside the editable region (mask): content "
+                              "outside it is held in place, so that point cannot move as asked. Paint the region "
+                              "over every handle and target, or pass mask=None to let the whole image change.",
+                              DragOutsideRegionWarning, stacklevel=3)
+        return self
 
     def plan(self, ctx: EditContext) -> EditPlan:
         return plan_drag(ctx, self.points, self.mask, self.content, self.mode)
