@@ -129,13 +129,22 @@ class ServerPool:
 
 @contextlib.contextmanager
 def serve_notebook(pool: ServerPool, front_end: FrontEnd, notebook: str, cells: Iterable[str] = (),
-                   copy_of: pathlib.Path | None = None) -> Iterator[Served]:
+                   copy_of: pathlib.Path | None = None, clear_outputs: bool = False) -> Iterator[Served]:
     """``notebook`` (a file name unique to the calling module) on ``front_end``'s server: a copy of ``copy_of`` (a
-    notebook file) or the code ``cells``. Its kernels are shut down afterwards; the server keeps running."""
+    notebook file) or the code ``cells``. ``clear_outputs``: the copy without its saved outputs and widget state,
+    as *Restart & Clear Output* leaves it (an ipywidgets 7 front end cannot load the ipywidgets 8 state the committed
+    notebooks carry). Its kernels are shut down afterwards; the server keeps running."""
     import nbformat
 
     base, root = pool.server(front_end)
-    if copy_of is not None:
+    if copy_of is not None and clear_outputs:
+        nb = nbformat.read(copy_of, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nb.metadata.pop("widgets", None)
+        nbformat.write(nb, root / notebook)
+    elif copy_of is not None:
         (root / notebook).write_bytes(copy_of.read_bytes())
     else:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.strip()) for c in cells])

@@ -22,7 +22,8 @@ NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 @pytest.mark.parametrize("front_end", IPYW7, ids=str)
 def test_editor_renders_with_a_full_size_comparison(front_end, browser, jupyter, artifacts):
     name = front_end.name
-    with serve_notebook(jupyter, front_end, "ipyw7_quickstart.ipynb", copy_of=NOTEBOOK) as served:
+    # cleared as a user there would run it: the committed outputs carry ipywidgets 8's widget state
+    with serve_notebook(jupyter, front_end, "ipyw7_quickstart.ipynb", copy_of=NOTEBOOK, clear_outputs=True) as served:
         # the install cell (a no-op outside Colab), then `app = dw.EditorApp(); app`
         opened, app = open_editor(browser, served, artifacts, {"width": 1500, "height": 1600}, cells=(1, 3))
         page = opened.page

@@ -70,6 +70,26 @@ def scene_image():
 
 
 @pytest.fixture(scope="session")
+def mode_drawing(scene_image):
+    """``make(desc)``: a :class:`Drawing` with everything any UI mode might need on the 200×100 test scene, its mask
+    meaning what ``desc`` says a mask means (the object, or for Drag the region it may change, around every handle
+    and target)."""
+    from dragon_widgets.engine.ui_modes import Drawing
+
+    img, m = scene_image
+    points = [((60, 45), (90, 50)), ((150, 20), (140, 30))]
+    region = np.zeros_like(m)
+    region[10:60, 50:160] = True
+
+    def make(desc) -> Drawing:
+        mask = region if desc.mask_meaning == "editable" else m
+        return Drawing(mask=mask, offset=(-30.0, 10.0), scale=1.25, region=None, points=points,
+                       reference=img[:, ::-1].copy(), reference_mask=m[:, ::-1].copy())
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def tiny_source(tiny_editor, scene_image):
     return tiny_editor.invert(scene_image[0], prompt="a red square")
 

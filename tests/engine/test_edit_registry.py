@@ -17,17 +17,9 @@ KINDS = sorted(EDIT_TYPES)
 NAMES = [d.name for d in UI_MODES]
 
 
-def drawing(scene_image) -> Drawing:
-    """Everything any mode might need, drawn on the 200×100 test scene."""
-    img, m = scene_image
-    return Drawing(mask=m, offset=(-30.0, 10.0), scale=1.25, region=None,
-                   points=[((60, 45), (90, 50)), ((150, 20), (140, 30))], reference=img[:, ::-1].copy(),
-                   reference_mask=m[:, ::-1].copy())
-
-
-def edit_of_kind(kind: str, scene_image):
+def edit_of_kind(kind: str, mode_drawing):
     desc = next(d for d in UI_MODES if d.preset_mode == kind)
-    return desc.build(drawing(scene_image))
+    return desc.build(mode_drawing(desc))
 
 
 def same(a, b) -> bool:
@@ -64,9 +56,9 @@ def test_the_editor_names_every_registered_edit_class_when_given_something_else(
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_descriptor_builds_its_mode_and_says_what_is_missing(name, scene_image):
+def test_descriptor_builds_its_mode_and_says_what_is_missing(name, mode_drawing):
     desc = ui_mode(name)
-    edit = desc.build(drawing(scene_image))
+    edit = desc.build(mode_drawing(desc))
     assert edit.mode == desc.preset_mode and edit.kind == desc.preset_mode
     assert desc.tools and desc.label and desc.hint
     with pytest.raises(ValueError):
@@ -81,8 +73,8 @@ def test_unknown_ui_mode_names_the_modes():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_validate_and_dict_round_trip(kind, scene_image):
-    edit = edit_of_kind(kind, scene_image).validate((200, 100))
+def test_validate_and_dict_round_trip(kind, mode_drawing):
+    edit = edit_of_kind(kind, mode_drawing).validate((200, 100))
     assert edit.kind == kind
     d = edit.to_dict()
     assert d["kind"] == kind
@@ -91,8 +83,8 @@ def test_validate_and_dict_round_trip(kind, scene_image):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_plan_shapes(kind, tiny_editor, tiny_source, scene_image):
-    edit = edit_of_kind(kind, scene_image).validate(tiny_source.size)
+def test_plan_shapes(kind, tiny_editor, tiny_source, mode_drawing):
+    edit = edit_of_kind(kind, mode_drawing).validate(tiny_source.size)
     params = tiny_editor.preset.mode(edit.mode)
     z_T = tiny_source.bank.z_T
     latent = (z_T.shape[-1], z_T.shape[-2])
@@ -117,8 +109,8 @@ def test_plan_shapes(kind, tiny_editor, tiny_source, scene_image):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_every_mode_edits_on_the_tiny_model(kind, tiny_editor, tiny_source, scene_image):
-    res = tiny_editor.edit(tiny_source, edit_of_kind(kind, scene_image), seed=0)
+def test_every_mode_edits_on_the_tiny_model(kind, tiny_editor, tiny_source, mode_drawing):
+    res = tiny_editor.edit(tiny_source, edit_of_kind(kind, mode_drawing), seed=0)
     out = np.asarray(res.image)
     assert res.image.size == (200, 100) and out.std() > 0
     assert res.edit.mode == kind and res.preset.mode(kind) == tiny_editor.preset.mode(kind)

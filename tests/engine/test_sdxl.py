@@ -8,15 +8,7 @@ import pytest
 import torch
 
 import dragon_widgets as dw
-from dragon_widgets.engine.ui_modes import UI_MODES, Drawing
-
-
-def drawing(scene_image) -> Drawing:
-    """Everything any mode might need, drawn on the 200×100 test scene."""
-    img, m = scene_image
-    return Drawing(mask=m, offset=(-30.0, 10.0), scale=1.25, region=None,
-                   points=[((60, 45), (90, 50)), ((150, 20), (140, 30))], reference=img[:, ::-1].copy(),
-                   reference_mask=m[:, ::-1].copy())
+from dragon_widgets.engine.ui_modes import UI_MODES
 
 
 def test_sdxl_inversion_records_the_bank_on_the_chosen_layers(sdxl_editor, sdxl_source):
@@ -28,9 +20,9 @@ def test_sdxl_inversion_records_the_bank_on_the_chosen_layers(sdxl_editor, sdxl_
 
 
 @pytest.mark.parametrize("name", [d.name for d in UI_MODES])
-def test_every_ui_mode_edits_on_tiny_sdxl(name, sdxl_editor, sdxl_source, scene_image):
+def test_every_ui_mode_edits_on_tiny_sdxl(name, sdxl_editor, sdxl_source, mode_drawing):
     desc = next(d for d in UI_MODES if d.name == name)
-    res = sdxl_editor.edit(sdxl_source, desc.build(drawing(scene_image)), seed=0, record=("features",))
+    res = sdxl_editor.edit(sdxl_source, desc.build(mode_drawing(desc)), seed=0, record=("features",))
     out = np.asarray(res.image)
     assert res.image.size == (200, 100) and res.work_image.shape == (96, 192, 3) and out.std() > 0
     assert res.edit.mode == desc.preset_mode and res.preset.name == "sdxl-short"

@@ -9,6 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from dragon_widgets.engine.result_check_text import invented_count  # noqa: E402
 from dragon_widgets.widgets import EditorApp  # noqa: E402
 from dragon_widgets.widgets._scene import builtin_shape_masks  # noqa: E402
 
@@ -80,7 +81,11 @@ def test_every_mode_runs_and_exports(app, mode):
     assert app.status_text.startswith("Done"), app.status_text
     assert res.image.size == (64, 64)
     assert not np.array_equal(np.asarray(res.image), before)
-    assert app.progress.value == app.progress.max and app.progress.bar_style == "success"
+    # green when the result check found nothing outside the edit, amber (and said in words) when it did
+    invented = invented_count(res.metrics)
+    assert app.progress.value == app.progress.max
+    assert app.progress.bar_style == ("warning" if invented else "success")
+    assert ("outside the edit changed strongly" in app.status_text) == bool(invented)
     assert app.preview.value[:4] == b"\x89PNG"
     assert app.compare.after_data and len(app.history) == 1
     folder = app.export()
