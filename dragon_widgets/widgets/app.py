@@ -385,6 +385,7 @@ class EditorApp(W.VBox):
             note = self._mask_meaning_note(before, desc)
             if note:
                 self._set_status(note, "")
+        self.canvas.mask_meaning = desc.mask_meaning or "object"
         self.canvas.tools = list(desc.tools)
         if self.canvas.tool not in desc.tools:
             self.canvas.tool = desc.tools[0]

@@ -75,6 +75,9 @@ class DragCanvas(anywidget.AnyWidget):
     arrow = traitlets.Any(None, allow_none=True).tag(sync=True)
     tool = traitlets.Unicode("brush").tag(sync=True)
     tools = traitlets.List(list(TOOLS)).tag(sync=True)
+    #: What the painted mask means in the current edit mode: "object" (the thing to move, resize or restyle) or
+    #: "editable" (the region a drag may change); the page names it in the brush's tooltip. Set by the editor app.
+    mask_meaning = traitlets.Enum(["object", "editable"], "object").tag(sync=True)
     brush_size = traitlets.Int(4).tag(sync=True)
     overlay_opacity = traitlets.Float(0.45).tag(sync=True)
     display_width = traitlets.Int(0, help="CSS width in px; 0 scales small images up crisply").tag(sync=True)

@@ -1,7 +1,7 @@
 // The toolbar above the stage: one button per tool the model lists, Undo / Redo / Clear, the brush size and the
 // overlay opacity; and the Open image… button in the footer.
 import { h } from "../_util.js";
-import { BRUSH_TOOLS, TOOL_LABELS } from "./tools.js";
+import { BRUSH_TIPS, BRUSH_TOOLS, TOOL_LABELS } from "./tools.js";
 
 /** Build the toolbar into `toolbar` (and the open button into `footer`). `view` gives model, store, maxBrush(),
  * drawBase() and tools. Returns { rebuild, sync, openBtn, fileInput }. */
@@ -40,7 +40,8 @@ export function createToolbar(view, toolbar, footer, root) {
 		toolbar.replaceChildren();
 		for (const k of Object.keys(toolButtons)) delete toolButtons[k];
 		for (const tool of model.get("tools") || []) {
-			const [label, tip] = TOOL_LABELS[tool] || [tool, tool];
+			const [label, defaultTip] = TOOL_LABELS[tool] || [tool, tool];
+			const tip = tool === "brush" ? BRUSH_TIPS[model.get("mask_meaning")] || defaultTip : defaultTip;
 			const b = h("button", `dw-tool dw-tool-${tool}`, { textContent: label, title: tip });
 			b.dataset.tool = tool;
 			b.addEventListener("click", () => {

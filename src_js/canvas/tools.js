@@ -12,6 +12,11 @@ export const TOOL_LABELS = {
 	points: ["Points", "Click a handle, then its target (or drag from handle to target); drag a point to move it"],
 	region: ["Region", "Paint the optional reference region"],
 };
+/** The brush's tooltip for what the mask means in the current mode (the canvas's `mask_meaning`). */
+export const BRUSH_TIPS = {
+	object: "Paint the object",
+	editable: "Paint the region the drag may change (handles and targets must lie inside it)",
+};
 export const BRUSH_TOOLS = ["brush", "eraser", "region"];
 const HIT_RADIUS_CSS = 10; // a point is grabbed within this many screen px
 const MIN_DRAG_CSS = 4; // shorter drags are clicks (a box or arrow is not made)

@@ -52,6 +52,7 @@ export class CanvasView {
 				this.refresh();
 			},
 			"change:tools": () => this.toolbar.rebuild(),
+			"change:mask_meaning": () => this.toolbar.rebuild(),
 			"change:accept_files": () => this.toolbar.rebuild(),
 			"change:display_width": () => {
 				this.layout();

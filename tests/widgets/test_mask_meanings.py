@@ -34,6 +34,15 @@ def test_move_object_mask_does_not_become_drag_region_and_back():
     assert np.array_equal(a.canvas.mask, region)
 
 
+def test_the_canvas_is_told_what_its_mask_means_for_the_brush_tooltip():
+    a = EditorApp()
+    assert a.canvas.mask_meaning == "object"
+    a.mode = "drag"
+    assert a.canvas.mask_meaning == "editable"
+    a.mode = "resize"
+    assert a.canvas.mask_meaning == "object"
+
+
 def test_object_meaning_is_shared_by_move_resize_and_appearance():
     a = EditorApp()
     obj = builtin_shape_masks()[0]
