@@ -342,9 +342,20 @@ def wait_kernel_idle(base: str, token: str, notebook: str, timeout: float = 180.
     raise AssertionError(f"the kernel of {notebook} did not start")
 
 
+def visible_box(page, element) -> dict:
+    """``element``'s box once it lies wholly in the viewport (scrolled to the middle first, as a person would, when
+    part of it is off screen): mouse events at its coordinates then reach it."""
+    box = element.bounding_box()
+    height = page.viewport_size["height"]
+    if box["y"] < 0 or box["y"] + box["height"] > height:
+        element.evaluate("e => e.scrollIntoView({block: 'center', inline: 'nearest'})")
+        box = element.bounding_box()
+    return box
+
+
 def drag(page, stage, points: Iterable[tuple[float, float]]) -> None:
     """A mouse drag through ``points`` given as fractions of ``stage``'s box."""
-    box = stage.bounding_box()
+    box = visible_box(page, stage)
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])
     page.mouse.down()
@@ -355,5 +366,5 @@ def drag(page, stage, points: Iterable[tuple[float, float]]) -> None:
 
 def click_at(page, stage, fx: float, fy: float) -> None:
     """A click at fractions (fx, fy) of ``stage``'s box."""
-    box = stage.bounding_box()
+    box = visible_box(page, stage)
     page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])

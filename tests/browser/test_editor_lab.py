@@ -22,8 +22,10 @@ QUICKSTART_CELLS = (1, 3)  # the install cell (a no-op outside Colab), then `app
 
 
 def _serve(jupyter, front_end):
-    """``front_end``'s server serving a copy of the quickstart notebook."""
-    with serve_notebook(jupyter, front_end, "editor_lab_quickstart.ipynb", copy_of=NOTEBOOK) as s:
+    """``front_end``'s server serving a copy of the quickstart notebook, cleared: the live editor the cells make is
+    the one under test, not the saved widgets of the committed outputs."""
+    with serve_notebook(jupyter, front_end, "editor_lab_quickstart.ipynb", copy_of=NOTEBOOK,
+                        clear_outputs=True) as s:
         yield s
 
 
