@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .sharing import shared_per_unet
+
 #: The preset fields an inversion depends on. Every other field (the edit schedule, the modes, previews, ...) is
 #: listed in :data:`EDIT_ONLY_FIELDS`; a test keeps the two lists covering :class:`~.presets.Preset`.
 INVERSION_FIELDS = ("resolution", "multiple", "num_steps", "inversion_refine", "inversion_tol",
@@ -136,13 +138,8 @@ class InversionCache:
 
 
 _CACHES: "weakref.WeakKeyDictionary[object, InversionCache]" = weakref.WeakKeyDictionary()
-_GUARD = threading.Lock()
 
 
 def cache_for(unet) -> InversionCache:
     """The inversion cache every editor on ``unet``'s pipeline shares (created on first use, dropped with the UNet)."""
-    with _GUARD:
-        cache = _CACHES.get(unet)
-        if cache is None:
-            cache = _CACHES[unet] = InversionCache()
-        return cache
+    return shared_per_unet(_CACHES, unet, InversionCache)

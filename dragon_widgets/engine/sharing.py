@@ -53,13 +53,19 @@ _SLOTS: "weakref.WeakKeyDictionary[object, PipelineSlot]" = weakref.WeakKeyDicti
 _GUARD = threading.Lock()
 
 
+def shared_per_unet(registry: "weakref.WeakKeyDictionary", unet, make):
+    """``registry[unet]``, made with ``make()`` on first use: one object every editor on ``unet`` shares, dropped
+    with the UNet."""
+    with _GUARD:
+        item = registry.get(unet)
+        if item is None:
+            item = registry[unet] = make()
+        return item
+
+
 def pipeline_lock(unet) -> PipelineSlot:
     """The slot every editor on ``unet`` shares (created on first use, dropped with the UNet)."""
-    with _GUARD:
-        slot = _SLOTS.get(unet)
-        if slot is None:
-            slot = _SLOTS[unet] = PipelineSlot()
-        return slot
+    return shared_per_unet(_SLOTS, unet, PipelineSlot)
 
 
 def hold(unet, cancel: threading.Event, cancelled: type[Exception]) -> PipelineSlot:
