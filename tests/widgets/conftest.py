@@ -16,3 +16,12 @@ def pipe():
     torch.set_num_threads(1)
     yield random_embedded_pipeline(0)
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def fast():
+    """A 6-step embedded preset for app runs on the tiny pipeline (a module may define its own ``fast``)."""
+    from dragon_widgets.engine import get_preset
+
+    return get_preset("embedded").replace(name="test-fast", num_steps=6, guided_until=4, dense_until=2,
+                                          time_travel_steps=(), sde_window=(2, 3), ip_window=(2, 3), preview_every=1)

@@ -153,14 +153,6 @@ def _all(w):
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(scope="module")
-def fast():
-    from dragon_widgets.engine import get_preset
-
-    return get_preset("embedded").replace(name="test-fast", num_steps=6, guided_until=4, dense_until=2,
-                                          time_travel_steps=(), sde_window=(2, 3), ip_window=(2, 3), preview_every=1)
-
-
 @pytest.fixture
 def app(pipe, fast):
     a = EditorApp(pipe=pipe, preset=fast)

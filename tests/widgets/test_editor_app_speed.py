@@ -20,14 +20,6 @@ def _photo(w: int = 64, h: int = 64) -> np.ndarray:
     return np.stack([xx * 5 % 256, yy * 6 % 256, (xx + yy) % 256], -1).astype(np.uint8)
 
 
-@pytest.fixture(scope="module")
-def fast():
-    from dragon_widgets.engine import get_preset
-
-    return get_preset("embedded").replace(name="test-fast", num_steps=6, guided_until=4, dense_until=2,
-                                          time_travel_steps=(), sde_window=(2, 3), ip_window=(2, 3), preview_every=1)
-
-
 @pytest.fixture
 def app(pipe, fast):
     a = EditorApp(pipe=pipe, preset=fast)
